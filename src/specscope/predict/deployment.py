@@ -1,0 +1,180 @@
+"""One hardware × model × precision × GPU count, turned into a :class:`StepModel`.
+
+Also the memory budget: weights must fit, and what is left holds the KV cache (and recurrent
+state) of the concurrent sequences, which caps the concurrency a prediction may go to.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict
+
+from specscope.errors import UserError
+from specscope.predict.catalog import HardwareSpec, ModelSpec
+from specscope.predict.precision import BYTES_PER_PARAM, compute_precision, normalise_precision
+from specscope.predict.step import (
+    DEFAULT_EFFICIENCY,
+    Efficiency,
+    Rates,
+    StepModel,
+    kv_elements_per_sequence,
+)
+
+DRAFT_KINDS: dict[str, str] = {
+    "mtp": "head",
+    "nextn": "head",
+    "eagle": "head",
+    "eagle3": "head",
+    "draft_model": "model",
+    "draft-model": "model",
+    "draft": "model",
+    "ngram": "free",
+    "n-gram": "free",
+    "ngram-mod": "free",
+    "ngram_mod": "free",
+    "suffix": "free",
+    "lookup": "free",
+    "prompt_lookup": "free",
+    "synthetic": "free",
+}
+"""How each spec method drafts: a one-layer head of the target, a separate model, or for free."""
+
+MAX_AUTO_GPUS = 64
+
+
+class Deployment(BaseModel):
+    """The resolved pieces of a prediction or a calibration."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step_model: StepModel
+    hardware: HardwareSpec
+    precision: str
+    compute_precision: str
+    """The compute column actually used (after any fallback)."""
+    kv_precision: str
+    spec_method: str
+    draft_kind: str
+    draft_model_key: str | None
+    weights_gb: float
+    """Resident weights over all GPUs (target plus draft), GB."""
+    kv_gb_per_sequence: float
+    """KV cache plus recurrent state of one sequence at the longest context, GB."""
+    memory_limit_concurrency: int
+    notes: list[str]
+
+
+def draft_kind(spec_method: str) -> str:
+    """``head``, ``model`` or ``free`` for a spec method name (``none`` → ``off``)."""
+    method = spec_method.strip().lower()
+    if method in ("none", "off", ""):
+        return "off"
+    if method not in DRAFT_KINDS:
+        known = ", ".join(sorted({k for k in DRAFT_KINDS if "-" not in k}))
+        raise UserError(f"unknown spec method '{spec_method}'; use one of: {known}")
+    return DRAFT_KINDS[method]
+
+
+def build_deployment(
+    hardware: HardwareSpec,
+    model: ModelSpec,
+    *,
+    precision: str,
+    spec_method: str,
+    max_context: int,
+    n_gpus: int | None = None,
+    kv_precision: str = "bf16",
+    draft_model: ModelSpec | None = None,
+    efficiency: Efficiency | None = None,
+    memory_utilization: float = 0.9,
+) -> Deployment:
+    """Resolve precisions, the draft pass, the GPU count and the memory-limited concurrency."""
+    prec = normalise_precision(precision)
+    kv_prec = normalise_precision(kv_precision)
+    notes: list[str] = []
+    tflops, used = hardware.rate_for_weights(prec)
+    wanted = compute_precision(prec)
+    if used != wanted and not hardware.measured:
+        notes.append(
+            f"{hardware.key} lists no dense {wanted.upper()} rate; the {used.upper()} rate "
+            f"({tflops:g} TFLOP/s) is used for {prec} weights"
+        )
+    b_w = model.weight_bytes_per_param(prec, BYTES_PER_PARAM[prec])
+    if prec in model.weight_bytes:
+        notes.append(
+            f"{model.key} {prec} weights: measured checkpoint size ({b_w:.3f} bytes/param)"
+        )
+    kv_b = BYTES_PER_PARAM[kv_prec]
+
+    kind = draft_kind(spec_method)
+    draft: ModelSpec | None = None
+    if kind == "head":
+        draft = model.mtp_head()
+        if model.mtp_layers == 0 and spec_method.strip().lower() in ("mtp", "nextn"):
+            notes.append(
+                f"{model.key} has no MTP layer in the catalog; a one-layer head is assumed"
+            )
+        if draft.notes:
+            notes.append(f"draft head cost {draft.notes}")
+    elif kind == "model":
+        if draft_model is None:
+            raise UserError(
+                f"spec method '{spec_method}' needs a draft model: pass --draft-model KEY"
+            )
+        draft = draft_model
+    if model.attention == "custom":
+        notes.append(f"{model.key}: KV size is an estimate and attention FLOPs are not counted")
+
+    weights = model.params_total * b_w
+    if draft is not None:
+        draft_b = draft.weight_bytes_per_param(prec, BYTES_PER_PARAM[prec])
+        weights += draft.params_total * draft_b
+    per_seq = (kv_elements_per_sequence(model, max_context) + model.linear_state_elements) * kv_b
+    if draft is not None and kind == "model":
+        per_seq += kv_elements_per_sequence(draft, max_context) * kv_b
+
+    def capacity(n: int) -> float:
+        return n * hardware.memory_gb * 1e9 * memory_utilization
+
+    if n_gpus is None:
+        n = 1
+        while capacity(n) < weights + per_seq and n < MAX_AUTO_GPUS:
+            n *= 2
+        n_gpus = n
+        if n > 1:
+            notes.append(f"--n-gpus not given: {n} GPUs is the smallest power of two that fits")
+    if capacity(n_gpus) < weights + per_seq:
+        raise UserError(
+            f"{model.key} at {prec} needs {weights / 1e9:.0f} GB of weights plus "
+            f"{per_seq / 1e9:.2f} GB per sequence, but {n_gpus} × {hardware.key} holds "
+            f"{capacity(n_gpus) / 1e9:.0f} GB usable; raise --n-gpus or lower the precision"
+        )
+    limit = math.floor((capacity(n_gpus) - weights) / per_seq) if per_seq > 0 else 1 << 20
+
+    sm = StepModel(
+        model=model,
+        rates=Rates(bandwidth_bytes_s=hardware.bandwidth_tb_s * 1e12, flops_per_s=tflops * 1e12),
+        bytes_per_param=b_w,
+        kv_bytes_per_elem=kv_b,
+        n_gpus=n_gpus,
+        efficiency=efficiency or DEFAULT_EFFICIENCY,
+        draft=draft,
+        draft_bytes_per_param=(
+            draft.weight_bytes_per_param(prec, BYTES_PER_PARAM[prec]) if draft else None
+        ),
+    )
+    return Deployment(
+        step_model=sm,
+        hardware=hardware,
+        precision=prec,
+        compute_precision=used,
+        kv_precision=kv_prec,
+        spec_method=spec_method.strip().lower(),
+        draft_kind=kind,
+        draft_model_key=draft_model.key if draft_model is not None and kind == "model" else None,
+        weights_gb=weights / 1e9,
+        kv_gb_per_sequence=per_seq / 1e9,
+        memory_limit_concurrency=max(limit, 1),
+        notes=notes,
+    )

@@ -1,0 +1,115 @@
+"""A small, exactly known spec-vs-off data set for tests, benchmarks and trying the report.
+
+Numbers are round so results can be worked by hand (see the unit tests):
+
+- Off (concurrency 1, 4, 16, 64): interactivity 120, 100, 70, 30 tok/s/user; throughput 200,
+  700, 2000, 3500 tok/s/GPU.
+- Spec at g = 3 (same loads): 200, 150, 100, 50 tok/s/user; 300, 1000, 3000, 6000 tok/s/GPU;
+  per-position acceptance 0.8, 0.65, 0.55 (AL 3.0).
+- Spec at g = 1 and g = 2 (concurrency 1 and 4 only, all below the g = 3 frontier):
+  g = 1: 160, 125 tok/s/user, 250, 850 tok/s/GPU, AL 1.8; g = 2: 185, 140, 280, 950, AL 2.5.
+
+With ``repeats`` > 1 each point is repeated with throughput × (1, 1.02, 0.98, ...) so the median
+stays the listed value and the spread gives confidence intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from specscope.analysis.compare import compare
+from specscope.analysis.economics import resolve_economics
+from specscope.analysis.series import split_series
+from specscope.report.models import ReportPair
+from specscope.schema import OFF, AcceptanceCounts, LatencyStats, Point, PointConfig
+
+OFF_ROWS = ((1, 120.0, 200.0), (4, 100.0, 700.0), (16, 70.0, 2000.0), (64, 30.0, 3500.0))
+"""(concurrency, interactivity tok/s/user, throughput tok/s/GPU) with spec decoding off."""
+
+SPEC_ROWS = {
+    3: ((1, 200.0, 300.0), (4, 150.0, 1000.0), (16, 100.0, 3000.0), (64, 50.0, 6000.0)),
+    2: ((1, 185.0, 280.0), (4, 140.0, 950.0)),
+    1: ((1, 160.0, 250.0), (4, 125.0, 850.0)),
+}
+"""Spec rows by draft depth g."""
+
+PER_POSITION = {1: (0.8,), 2: (0.8, 0.7), 3: (0.8, 0.65, 0.55)}
+"""Unconditional per-position acceptance p_k by g (AL = 1 + Σp_k)."""
+
+DRAFTS = 1000
+"""Verify steps per spec point."""
+
+_SPREAD = (0.0, 0.02, -0.02, 0.04, -0.04)
+
+
+def _acceptance(g: int) -> AcceptanceCounts:
+    per_position = [round(p * DRAFTS) for p in PER_POSITION[g]]
+    return AcceptanceCounts(
+        drafts=DRAFTS,
+        draft_tokens=g * DRAFTS,
+        accepted_tokens=sum(per_position),
+        accepted_per_position=per_position,
+        source="sample",
+    )
+
+
+def sample_points(
+    *,
+    model: str = "llama-3.1-8b",
+    hardware: str = "h100",
+    precision: str = "fp8",
+    engine: str = "vllm",
+    method: str = "mtp",
+    isl: int = 1024,
+    osl: int = 1024,
+    repeats: int = 1,
+    scale: float = 1.0,
+) -> list[Point]:
+    """Off and spec points for one slice; ``scale`` multiplies every throughput."""
+    points: list[Point] = []
+    rows: list[tuple[str, int, tuple[tuple[int, float, float], ...]]] = [(OFF, 0, OFF_ROWS)]
+    rows += [(method, g, SPEC_ROWS[g]) for g in sorted(SPEC_ROWS)]
+    for spec_method, g, table in rows:
+        for concurrency, interactivity, throughput in table:
+            config = PointConfig(
+                hardware=hardware,
+                model=model,
+                precision=precision,
+                engine=engine,
+                spec_method=spec_method,
+                draft_depth=g,
+                isl=isl,
+                osl=osl,
+                concurrency=concurrency,
+                tp=1,
+            )
+            for repeat in range(repeats):
+                tput = throughput * scale * (1.0 + _SPREAD[repeat % len(_SPREAD)])
+                points.append(
+                    Point(
+                        run_id=f"sample-{engine}-{spec_method}-g{g}",
+                        config=config,
+                        repeat=repeat,
+                        throughput_per_gpu=tput,
+                        interactivity=interactivity,
+                        tpot=LatencyStats(median_s=1.0 / interactivity),
+                        acceptance=None if spec_method == OFF else _acceptance(g),
+                    )
+                )
+    return points
+
+
+def sample_pair(
+    points: Sequence[Point],
+    targets: Sequence[float] | None = None,
+    preset: str = "auto",
+) -> ReportPair:
+    """Compare the one spec series and the one Off series in ``points`` into a ReportPair."""
+    series = split_series(points)
+    spec = next(s for s in series if not s.is_off)
+    off = next(s for s in series if s.is_off)
+    economics = resolve_economics(spec.points[0].config.hardware, preset)
+    comparison = compare(spec, off, economics, targets)
+    return ReportPair(
+        comparison=comparison, spec_points=list(spec.points), off_points=list(off.points)
+    )

@@ -1,0 +1,89 @@
+"""Export stored points as CSV, Parquet or JSON: one flat row per point.
+
+Columns are the ``points`` table's own (the names of :data:`specscope.store.db.POINT_COLUMNS`)
+plus two derived ones, ``acceptance_length`` (AL = 1 + accepted / drafts, else the reported AL)
+and ``draft_acceptance_rate`` (accepted / drafted tokens), computed the way
+:class:`~specscope.schema.AcceptanceCounts` computes them. DuckDB writes every format itself
+(``COPY``), so no pandas or pyarrow is needed. JSON is one array of flat objects; ``extra`` is
+a nested object there and JSON text in CSV.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Literal, TextIO
+
+from specscope.errors import UserError
+from specscope.store.db import POINT_COLUMNS, POINT_ORDER, PointFilter, Store, where_clause
+
+ExportFormat = Literal["csv", "parquet", "json"]
+
+DERIVED_COLUMNS: tuple[str, ...] = ("acceptance_length", "draft_acceptance_rate")
+EXPORT_COLUMNS: tuple[str, ...] = (*POINT_COLUMNS, *DERIVED_COLUMNS)
+"""Column names of every export, in order."""
+
+_DERIVED_SQL = (
+    "CASE WHEN drafts IS NOT NULL AND drafts <> 0 AND accepted_tokens IS NOT NULL "
+    "THEN 1.0 + accepted_tokens::DOUBLE / drafts ELSE reported_acceptance_length END "
+    "AS acceptance_length, "
+    "CASE WHEN draft_tokens IS NOT NULL AND draft_tokens <> 0 AND accepted_tokens IS NOT NULL "
+    "THEN accepted_tokens::DOUBLE / draft_tokens END AS draft_acceptance_rate"
+)
+_COPY_OPTIONS: dict[str, str] = {
+    "csv": "FORMAT csv, HEADER true",
+    "parquet": "FORMAT parquet",
+    "json": "FORMAT json, ARRAY true",
+}
+_TABLE = "_specscope_export"
+
+
+def export_points(
+    store: Store,
+    fmt: ExportFormat,
+    out: Path | None = None,
+    filter: PointFilter | None = None,
+    *,
+    stream: TextIO | None = None,
+) -> str | None:
+    """Write the points matching ``filter`` (None: all) in ``fmt``.
+
+    With ``out``: writes that file (creating its folder) and returns None. Without: CSV and JSON
+    come back as text (also written to ``stream`` when given); Parquet needs ``out``.
+    """
+    if fmt not in _COPY_OPTIONS:
+        raise UserError(f"export format {fmt!r} is not supported; use csv, parquet or json")
+    if out is None and fmt == "parquet":
+        raise UserError("parquet is a binary format: give a file to write it to (--out FILE)")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _copy(store, fmt, out, filter)
+        return None
+    with tempfile.TemporaryDirectory(prefix="specscope-export-") as tmp:
+        path = Path(tmp) / f"points.{fmt}"
+        _copy(store, fmt, path, filter)
+        text = path.read_text(encoding="utf-8")
+    if fmt == "json" and not text.strip():
+        text = "[]\n"
+    if stream is not None:
+        stream.write(text)
+    return text
+
+
+def _copy(store: Store, fmt: ExportFormat, path: Path, filter: PointFilter | None) -> None:
+    con = store.connection
+    where, params = where_clause(filter)
+    columns = ", ".join(f'"{c}"' for c in POINT_COLUMNS)
+    # COPY takes no prepared parameters on every DuckDB version: select into a temp table first.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_TABLE} AS SELECT {columns}, {_DERIVED_SQL} "
+        f"FROM points {where} ORDER BY {POINT_ORDER}",
+        params,
+    )
+    try:
+        target = str(path).replace("'", "''")
+        con.execute(f"COPY {_TABLE} TO '{target}' ({_COPY_OPTIONS[fmt]})")
+    except Exception as exc:  # duckdb.Error and OS errors surface alike
+        raise UserError(f"cannot write {path}: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_TABLE}")

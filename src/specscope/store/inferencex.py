@@ -1,0 +1,615 @@
+"""Import InferenceX aggregated results (the runner's ``agg_*.json``) into the store.
+
+A file holds one aggregated point (an object) or a JSON array of them (``agg_bmk.json``).
+Keys are normalised the way the InferenceX dashboard normalises them
+(``packages/db/src/etl/normalizers.ts``): hardware from the runner name, model from
+``infmax_model_prefix``, framework aliases, fp4 variants, ``spec_decoding`` absent = off.
+Latencies arrive in seconds already. Every key without a field of its own is kept in
+``provenance.extra``; raw identity values that were normalised (``hw``, ``framework``...) are
+kept there too.
+
+A broken file or record is skipped with one line naming the file (and the record index inside
+an array) and the problem; the rest of the import goes on. Importing the same content twice
+gives the same ``point_id`` and adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from specscope.errors import UserError
+from specscope.schema import OFF, LatencyStats, Point, PointConfig, Provenance
+from specscope.store.db import Store
+
+
+class InferenceXRecordError(ValueError):
+    """A record that cannot become a Point; the message is one line naming the problem."""
+
+
+class Skipped(BaseModel):
+    """A file or record left out of an import, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    index: int | None = None
+    """Position of the record inside a JSON array; None for the whole file or a single object."""
+    reason: str
+
+    def describe(self) -> str:
+        """One line: ``results/agg_x.json (record 3): 'tput_per_gpu' is missing``."""
+        where = self.file if self.index is None else f"{self.file} (record {self.index})"
+        return f"{where}: {self.reason}"
+
+
+class ImportReport(BaseModel):
+    """What an import did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    files: int
+    """JSON files read (including ones skipped as a whole)."""
+    records: int
+    """Records found in those files."""
+    points_added: int
+    """Points whose id was not in the store before."""
+    points_already_present: int
+    """Points already stored (re-imported) or repeated within the input; stored once."""
+    skipped: list[Skipped] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Key normalisation (InferenceX dashboard rules, April 2026 and later)
+# --------------------------------------------------------------------------------------------
+
+KNOWN_HARDWARE: frozenset[str] = frozenset(
+    {
+        "h100",
+        "h200",
+        "b200",
+        "b300",
+        "gb200",
+        "gb300",
+        "mi300x",
+        "mi325x",
+        "mi355x",
+        "rtx6000pro",
+        "rtx5090",
+        "tpuv7",
+        "jalapeno",
+        "vr200",
+    }
+)
+"""Hardware keys InferenceX accepts; a runner that maps to none of them is skipped."""
+
+_RUNNER_SUFFIXES: tuple[str, ...] = (
+    "-trt",
+    "-multinode-slurm",
+    "-multinode",
+    "-nvs",
+    "-disagg",
+    "-amds",
+    "-amd",
+    "-nvd",
+    "-dgxc-slurm",
+    "-dgxc",
+    "-nb",
+    "-nv",
+)
+
+_FRAMEWORK_ALIASES: dict[str, tuple[str, bool | None]] = {
+    "sglang-disagg": ("mori-sglang", True),
+    "atom-disagg": ("mooncake-atom", True),
+    "trtllm": ("trt", None),
+    "dynamo-trtllm": ("dynamo-trt", None),
+}
+
+_PRECISION_ALIASES = {"nvfp4": "fp4", "mxfp4": "fp4"}
+_PRECISION_SUFFIX = re.compile(r"-(?:fp4|fp8|mxfp4|nvfp4)(?:-.*)?$", re.IGNORECASE)
+_MODEL_PREFIX_ALIASES = {"gptoss": "gptoss120b", "dsv4pro": "dsv4", "kimik2.7": "kimik2.7-code"}
+
+# HF id / model path → model key, for records older than ``infmax_model_prefix`` (2025-12-08).
+# Matched case-insensitively on the last path component, first hit wins.
+_MODEL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), key)
+    for pattern, key in (
+        (r"deepseek-r1|^dsr1", "dsr1"),
+        (r"deepseek-v4", "dsv4"),
+        (r"gpt-oss-120b", "gptoss120b"),
+        (r"llama-3\.3-70b", "llama70b"),
+        (r"qwen3\.5-397b", "qwen3.5"),
+        (r"qwen3\.8-flash-next", "qwen3.8next"),
+        (r"kimi-k2\.5", "kimik2.5"),
+        (r"kimi-k2\.6", "kimik2.6"),
+        (r"kimi-k2\.7-code", "kimik2.7-code"),
+        (r"kimi-k3", "kimik3"),
+        (r"minimax-m2\.5", "minimaxm2.5"),
+        (r"minimax-m3", "minimaxm3"),
+        (r"glm-5\.2", "glm5.2"),
+        (r"glm-5\.1", "glm5.1"),
+        (r"glm-5", "glm5"),
+    )
+)
+
+_SEQUENCE_IN_NAME = re.compile(r"(?:^|[_\-.])(\d+)k(\d+)k(?:[_\-.]|$)", re.IGNORECASE)
+
+
+def hardware_key(runner: str) -> str | None:
+    """Runner name → hardware key (``mi355x-amds_0`` → ``mi355x``); None when unknown.
+
+    Lowercase, drop anything up to the last ``:`` (``cluster:b300-nv``), drop the runner index
+    ``_N``, strip the known suffixes in order; failing that, keep the text before the first ``-``.
+    """
+    text = runner.strip().lower().rsplit(":", 1)[-1]
+    text = re.sub(r"_\d+$", "", text)
+    for suffix in _RUNNER_SUFFIXES:
+        text = text.removesuffix(suffix)
+    if text in KNOWN_HARDWARE:
+        return text
+    head = text.split("-", 1)[0]
+    return head if head in KNOWN_HARDWARE else None
+
+
+def engine_key(framework: str, disagg: bool | None) -> tuple[str, bool]:
+    """Framework → (engine, disaggregated): ``trtllm`` → trt, ``sglang-disagg`` → mori-sglang.
+
+    ``mori-*`` is always disaggregated; ``dynamo-*`` is unless ``disagg`` says otherwise.
+    """
+    lower = framework.strip().lower()
+    canonical, forced = _FRAMEWORK_ALIASES.get(lower, (lower, None))
+    if forced is not None:
+        return canonical, forced
+    if canonical.startswith("mori-"):
+        return canonical, True
+    if disagg is not None:
+        return canonical, disagg
+    return canonical, canonical.startswith("dynamo-")
+
+
+def precision_key(precision: str) -> str:
+    """``NVFP4``/``mxfp4`` → ``fp4``; otherwise lowercase."""
+    lower = precision.strip().lower()
+    return _PRECISION_ALIASES.get(lower, lower)
+
+
+def spec_method_key(value: object) -> str:
+    """``spec_decoding`` → spec method: absent, null or empty → ``none``; else lowercase."""
+    if value is None or value is False or (isinstance(value, str) and not value.strip()):
+        return OFF
+    return str(value).strip().lower()
+
+
+def model_key(prefix: str | None, model: str | None) -> str:
+    """Model key from ``infmax_model_prefix`` (preferred) or the HF id / model path.
+
+    The prefix is lowercased with a trailing precision segment (``-fp8``, ``-nvfp4-v2``...)
+    removed and aliases applied (``gptoss`` → ``gptoss120b``). A model path is matched against
+    the known InferenceX models, else its last component is used, lowercased.
+    """
+    if prefix and prefix.strip():
+        lower = prefix.strip().lower()
+        if lower in _MODEL_PREFIX_ALIASES:
+            return _MODEL_PREFIX_ALIASES[lower]
+        stripped = _PRECISION_SUFFIX.sub("", lower) or lower
+        return _MODEL_PREFIX_ALIASES.get(stripped, stripped)
+    if model and model.strip():
+        name = model.strip().rstrip("/").rsplit("/", 1)[-1]
+        for pattern, key in _MODEL_PATTERNS:
+            if pattern.search(name):
+                return key
+        return name.lower()
+    raise InferenceXRecordError("has neither 'infmax_model_prefix' nor 'model'")
+
+
+# --------------------------------------------------------------------------------------------
+# Value checks: each failure is one line naming the key
+# --------------------------------------------------------------------------------------------
+
+
+def _show(value: object) -> str:
+    text = json.dumps(value) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(obj: dict[str, Any], key: str, *, required: bool = False) -> float | None:
+    """A finite, non-negative JSON number (int or float, not a string or bool)."""
+    if obj.get(key) is None:
+        if required:
+            raise InferenceXRecordError(f"required key '{key}' is missing")
+        return None
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InferenceXRecordError(f"'{key}' must be a number, got {_show(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # a JSON integer beyond any double
+        number = math.inf
+    if not math.isfinite(number):
+        raise InferenceXRecordError(f"'{key}' must be a finite number, got {_show(value)}")
+    if number < 0:
+        raise InferenceXRecordError(f"'{key}' must not be negative, got {_show(value)}")
+    return number
+
+
+_MAX_INT = 2**31 - 1
+"""Whole numbers are stored as 32-bit integers."""
+
+
+def _integer(obj: dict[str, Any], key: str, *, required: bool = False) -> int | None:
+    number = _number(obj, key, required=required)
+    if number is None:
+        return None
+    if not number.is_integer():
+        raise InferenceXRecordError(f"'{key}' must be a whole number, got {_show(obj[key])}")
+    if number > _MAX_INT:
+        raise InferenceXRecordError(f"'{key}' is too large, got {_show(obj[key])}")
+    return int(number)
+
+
+def _text(obj: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = obj.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InferenceXRecordError(f"required key '{key}' is missing")
+        return None
+    if not isinstance(value, str):
+        raise InferenceXRecordError(f"'{key}' must be text, got {_show(value)}")
+    return value.strip()
+
+
+def _flag(obj: dict[str, Any], key: str) -> bool | None:
+    """true/false as JSON booleans, ``"true"``/``"false"`` text or 1/0; None when absent."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise InferenceXRecordError(f"'{key}' must be true or false, got {_show(value)}")
+
+
+# --------------------------------------------------------------------------------------------
+# One record → one Point
+# --------------------------------------------------------------------------------------------
+
+_STATS = ("mean", "median", "p90", "p99")
+_LATENCY_KEYS = tuple(f"{s}_{m}" for m in ("ttft", "tpot", "itl", "e2el") for s in _STATS)
+
+# Keys whose value is stored 1:1 in a Point field; every other key goes to provenance.extra.
+_MAPPED_KEYS = frozenset(
+    {
+        "conc",
+        "isl",
+        "osl",
+        "tp",
+        "pp",
+        "ep",
+        "dp_attention",
+        "tput_per_gpu",
+        "output_tput_per_gpu",
+        "input_tput_per_gpu",
+        "median_intvty",
+        "date",
+        *_LATENCY_KEYS,
+    }
+)
+
+# Identity of one benchmark configuration (InferenceX RESULT_FILENAME fields, minus conc).
+_IDENTITY_KEYS = (
+    "hw",
+    "infmax_model_prefix",
+    "model",
+    "framework",
+    "precision",
+    "spec_decoding",
+    "disagg",
+    "is_multinode",
+    "isl",
+    "osl",
+    "tp",
+    "pp",
+    "dcp_size",
+    "pcp_size",
+    "ep",
+    "dp_attention",
+    "prefill_tp",
+    "prefill_ep",
+    "prefill_dp_attention",
+    "prefill_num_workers",
+    "decode_tp",
+    "decode_ep",
+    "decode_dp_attention",
+    "decode_num_workers",
+    "num_prefill_gpu",
+    "num_decode_gpu",
+    "num_gpus",
+    "recipe_fingerprint",
+    "image",
+    "date",
+)
+
+
+def run_id_for(obj: dict[str, Any]) -> str:
+    """A run id from the record's configuration identity and its date/image (not its numbers).
+
+    The points of one sweep (same config, different ``conc``) share it; the same record imported
+    twice gets the same id, hence the same ``point_id``.
+    """
+    identity = {key: obj.get(key) for key in _IDENTITY_KEYS}
+    blob = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
+    return "ix-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _lengths(obj: dict[str, Any], source_file: str) -> tuple[int, int]:
+    isl = _integer(obj, "isl")
+    osl = _integer(obj, "osl")
+    if isl is not None and osl is not None:
+        return isl, osl
+    # Old artifacts carry the sequence only in their name (``..._1k1k_...``).
+    match = _SEQUENCE_IN_NAME.search(Path(source_file).name)
+    if match is None:
+        missing = "isl" if isl is None else "osl"
+        raise InferenceXRecordError(
+            f"required key '{missing}' is missing (and the file name has no '1k1k'-style sequence)"
+        )
+    return (
+        isl if isl is not None else int(match.group(1)) * 1024,
+        osl if osl is not None else int(match.group(2)) * 1024,
+    )
+
+
+def _gpus(obj: dict[str, Any], disaggregated: bool) -> tuple[int, int | None]:
+    """(n_gpus, n_decode_gpus) as InferenceX divides throughput by them."""
+    prefill = _integer(obj, "num_prefill_gpu")
+    decode = _integer(obj, "num_decode_gpu")
+    if disaggregated:
+        if prefill is None or decode is None:
+            missing = "num_prefill_gpu" if prefill is None else "num_decode_gpu"
+            raise InferenceXRecordError(f"disaggregated record without '{missing}'")
+        return prefill + decode, decode or None
+    explicit = _integer(obj, "num_gpus")
+    if explicit is not None:
+        return explicit, None
+    tp = _integer(obj, "tp")
+    if tp is None:
+        raise InferenceXRecordError("required key 'tp' is missing (needed for the GPU count)")
+    pp = _integer(obj, "pp") or 1
+    pcp = _integer(obj, "pcp_size") or 1
+    return tp * pp * pcp, None
+
+
+def _interactivity(obj: dict[str, Any]) -> float:
+    intvty = _number(obj, "median_intvty")
+    if intvty is not None:
+        if intvty <= 0:
+            raise InferenceXRecordError(f"'median_intvty' must be positive, got {intvty!r}")
+        return intvty
+    tpot = _number(obj, "median_tpot")
+    if tpot is None:
+        raise InferenceXRecordError("has neither 'median_intvty' nor 'median_tpot'")
+    if tpot <= 0:
+        raise InferenceXRecordError(f"'median_tpot' must be positive, got {tpot!r}")
+    return 1.0 / tpot
+
+
+def _latency(obj: dict[str, Any], metric: str) -> LatencyStats:
+    values = [_number(obj, f"{stat}_{metric}") for stat in _STATS]
+    if all(v is None for v in values):
+        return LatencyStats()
+    return LatencyStats(mean_s=values[0], median_s=values[1], p90_s=values[2], p99_s=values[3])
+
+
+def _power(obj: dict[str, Any], n_gpus: int) -> float | None:
+    """Measured power per GPU when the record says its power telemetry is valid.
+
+    Power is best effort in InferenceX, so a malformed power key voids the power reading
+    (the keys stay in ``extra``) rather than the whole record.
+    """
+    try:
+        if not _flag(obj, "power_valid"):
+            return None
+        per_gpu = _number(obj, "avg_power_w")
+        if per_gpu is not None:
+            return per_gpu
+        total = _number(obj, "avg_total_gpu_power_w")
+    except InferenceXRecordError:
+        return None
+    return None if total is None else total / n_gpus
+
+
+def parse_record(obj: object, source_file: str, index: int | None = None) -> Point:
+    """One InferenceX aggregated record → one Point; raises InferenceXRecordError when unusable.
+
+    ``index`` is the record's position in a JSON array (None for a single-object file); it only
+    helps callers describe where a record came from.
+    """
+    if not isinstance(obj, dict):
+        raise InferenceXRecordError(f"a record must be a JSON object, got {_show(obj)}")
+    outcome = obj.get("benchmark_outcome")
+    if isinstance(outcome, dict) and outcome.get("status") == "failed":
+        raise InferenceXRecordError("the benchmark failed (benchmark_outcome.status = 'failed')")
+    if obj.get("num_requests_successful") == 0:
+        raise InferenceXRecordError("no request succeeded (num_requests_successful = 0)")
+
+    runner = _text(obj, "hw", required=True)
+    assert runner is not None
+    hardware = hardware_key(runner)
+    if hardware is None:
+        raise InferenceXRecordError(
+            f"unknown hardware {runner!r}; known: {', '.join(sorted(KNOWN_HARDWARE))}"
+        )
+    framework = _text(obj, "framework", required=True)
+    assert framework is not None
+    engine, disaggregated = engine_key(framework, _flag(obj, "disagg"))
+    model = model_key(_text(obj, "infmax_model_prefix"), _text(obj, "model"))
+    precision_raw = _text(obj, "precision")
+    precision = precision_key(precision_raw) if precision_raw else "unknown"
+    spec_raw = obj.get("spec_decoding")
+    if "spec_decoding" not in obj and obj.get("mtp"):  # oldest artifacts: 'mtp': <mode>
+        spec_raw = "mtp"
+    spec_method = spec_method_key(spec_raw)
+    isl, osl = _lengths(obj, source_file)
+    concurrency = _integer(obj, "conc", required=True)
+    if concurrency == 0:
+        raise InferenceXRecordError("'conc' must be at least 1, got 0")
+    n_gpus, n_decode_gpus = _gpus(obj, disaggregated)
+    throughput = _number(obj, "tput_per_gpu", required=True)
+    assert throughput is not None
+    depth = _integer(obj, "draft_depth")
+    if depth is None:
+        depth = _integer(obj, "num_speculative_tokens")
+    tp = _integer(obj, "tp") if "tp" in obj else _integer(obj, "decode_tp")
+    ep = _integer(obj, "ep") if "ep" in obj else _integer(obj, "decode_ep")
+    dpa_key = "dp_attention" if "dp_attention" in obj else "decode_dp_attention"
+    image = _text(obj, "image")
+    date = obj.get("date")
+    power = _power(obj, n_gpus)
+    is_example = obj.get("specscope_example") is True
+
+    try:
+        config = PointConfig(
+            hardware=hardware,
+            model=model,
+            precision=precision,
+            engine=engine,
+            spec_method=spec_method,
+            draft_depth=0 if spec_method == OFF else depth,
+            disaggregated=disaggregated,
+            n_gpus=n_gpus,
+            n_decode_gpus=n_decode_gpus,
+            tp=tp,
+            pp=_integer(obj, "pp"),
+            ep=ep,
+            dp_attention=_flag(obj, dpa_key),
+            isl=isl,
+            osl=osl,
+            concurrency=concurrency,
+        )
+        return Point(
+            run_id=run_id_for(obj),
+            config=config,
+            throughput_per_gpu=throughput,
+            output_throughput_per_gpu=_number(obj, "output_tput_per_gpu"),
+            input_throughput_per_gpu=_number(obj, "input_tput_per_gpu"),
+            interactivity=_interactivity(obj),
+            ttft=_latency(obj, "ttft"),
+            tpot=_latency(obj, "tpot"),
+            itl=_latency(obj, "itl"),
+            e2el=_latency(obj, "e2el"),
+            power_w_per_gpu=power,
+            provenance=Provenance(
+                source="example" if is_example else "inferencex",
+                source_file=source_file,
+                date=str(date) if date is not None else None,
+                # Artifact names encode '/' in image references as '#'.
+                engine_version=image.replace("#", "/") if image else None,
+                power_source="measured" if power is not None else "preset",
+                extra={k: v for k, v in obj.items() if k not in _MAPPED_KEYS},
+            ),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InferenceXRecordError(f"invalid value for {where}: {first['msg']}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Files → records → store
+# --------------------------------------------------------------------------------------------
+
+
+def _json_files(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.json") if p.is_file())
+        elif path.is_file():
+            yield path
+        else:
+            raise UserError(
+                f"no such file or folder: {path}; give agg_*.json files, JSON arrays of them, "
+                "or folders holding them"
+            )
+
+
+def read_records(path: Path) -> tuple[list[tuple[int | None, object]], Skipped | None]:
+    """The records of one file as (index in array or None, record); or why the file is unusable."""
+    name = str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        return [], Skipped(
+            file=name, reason=f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
+        )
+    except UnicodeDecodeError:
+        return [], Skipped(file=name, reason="not UTF-8 text")
+    except OSError as exc:
+        return [], Skipped(file=name, reason=f"cannot read it ({exc.strerror or exc})")
+    if isinstance(data, dict):
+        return [(None, data)], None
+    if isinstance(data, list):
+        return list(enumerate(data)), None
+    return [], Skipped(
+        file=name, reason=f"expected a JSON object or an array of objects, got {_show(data)}"
+    )
+
+
+def import_inferencex(store: Store, paths: Sequence[Path]) -> ImportReport:
+    """Import every record of ``paths`` (files or folders searched recursively for ``*.json``).
+
+    All points are written in one transaction; one run row is recorded per derived run id.
+    A path that does not exist is a UserError (nothing is imported).
+    """
+    files = list(_json_files([Path(p) for p in paths]))
+    skipped: list[Skipped] = []
+    points: list[Point] = []
+    runs: dict[str, dict[str, Any]] = {}
+    n_records = 0
+    for path in files:
+        records, problem = read_records(path)
+        if problem is not None:
+            skipped.append(problem)
+            continue
+        for index, obj in records:
+            n_records += 1
+            try:
+                point = parse_record(obj, str(path), index)
+            except InferenceXRecordError as exc:
+                skipped.append(Skipped(file=str(path), index=index, reason=str(exc)))
+                continue
+            points.append(point)
+            run = runs.setdefault(
+                point.run_id,
+                {"engine": point.config.engine, "files": [], "hw": None, "image": None},
+            )
+            if str(path) not in run["files"]:
+                run["files"].append(str(path))
+            assert isinstance(obj, dict)
+            run["hw"] = obj.get("hw")
+            run["image"] = point.provenance.engine_version
+    added = store.add_points(points)
+    for run_id, run in runs.items():
+        store.add_run(
+            run_id,
+            kind="import:inferencex",
+            command="",
+            engine=run["engine"],
+            notes={"source_files": run["files"], "runner": run["hw"], "image": run["image"]},
+        )
+    return ImportReport(
+        files=len(files),
+        records=n_records,
+        points_added=added,
+        points_already_present=len(points) - added,
+        skipped=skipped,
+    )

