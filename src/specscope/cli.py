@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 
 from specscope.errors import UserError
 
@@ -32,7 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 import_app = typer.Typer(help="Bring benchmark results from other tools into the store.")
-app.add_typer(import_app, name="import")
+app.add_typer(import_app, name="import", rich_help_panel="Data")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,13 +60,25 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except UserError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            _print_error(str(exc))
+            raise typer.Exit(2) from None
+        except OSError as exc:  # a path the user gave cannot be read or written
+            where = f" {exc.filename}" if exc.filename else ""
+            _print_error(
+                f"{exc.strerror or exc}:{where}; check the path and its permissions, "
+                "or choose another"
+            )
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted: finished points are saved; rerun with --resume to go on")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _print_error(message: str) -> None:
+    """One line on stderr; the message is printed as text (brackets in it are not markup)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
 
 
 def print_json(obj: BaseModel | list[Any] | dict[str, Any]) -> None:
@@ -131,18 +144,28 @@ def import_inferencex_cmd(
 
     with Store.open(db) as store:
         report = import_inferencex(store, paths)
+    named = ", ".join(str(p) for p in paths)
+    if report.files == 0:
+        raise UserError(f"no *.json files in {named}; give agg_*.json files or folders of them")
     if as_json:
         print_json(report)
-        return
-    for skipped in report.skipped:
-        err.print(f"skipped {skipped.describe()}")
-    out.print(
-        f"imported {report.points_added} new point(s) from {report.files} file(s) into {db}"
-        f" ({report.points_already_present} already present, {len(report.skipped)} skipped)"
-    )
+    else:
+        for skipped in report.skipped:
+            err.print(f"skipped {skipped.describe()}")
+        out.print(
+            f"imported {report.points_added} new point(s) from {report.files} file(s) into {db}"
+            f" ({report.points_already_present} already present, {len(report.skipped)} skipped)"
+        )
+    # Some broken files among good ones is a partial success (exit 0, each skip said above);
+    # finding no file, or no usable record at all, is a failed import.
+    if report.points_added + report.points_already_present == 0:
+        raise UserError(
+            f"nothing imported from {named}: all {len(report.skipped)} record(s) or file(s) "
+            "were skipped (reasons above); fix them or give InferenceX agg_*.json results"
+        )
 
 
-@app.command("export")
+@app.command("export", rich_help_panel="Data")
 @user_errors
 def export_cmd(
     fmt: Annotated[
@@ -183,7 +206,7 @@ def _require_db(db: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@app.command("presets")
+@app.command("presets", rich_help_panel="Analyse")
 @user_errors
 def presets_cmd(as_json: JsonOption = False) -> None:
     """List the price and power presets: name, date, source and $/GPU-hour and kW per hardware."""
@@ -199,7 +222,7 @@ def presets_cmd(as_json: JsonOption = False) -> None:
         out.print(table)
 
 
-@app.command("compare")
+@app.command("compare", rich_help_panel="Analyse")
 @user_errors
 def compare_cmd(
     spec: Annotated[
@@ -288,7 +311,7 @@ def compare_cmd(
 # --------------------------------------------------------------------------------------------
 
 
-@app.command("explain")
+@app.command("explain", rich_help_panel="Analyse")
 @user_errors
 def explain_cmd(
     acceptance: Annotated[
@@ -381,24 +404,29 @@ def _run_plan(plan: Any, db: Path, runs_dir: Path, resume: bool, quiet: bool) ->
         return run_sweep(plan, db, runs_dir, resume=resume, hooks=progress.hooks())
 
 
-def _print_plan(plan: Any) -> None:
+def _print_plan(plan: Any, runs_dir: Path) -> None:
     from specscope.sweep.plan import DEFAULT_STREAM_TOK_S
+    from specscope.sweep.runner import launch_commands
 
     recipe = plan.recipe
     out.print(
         f"recipe '{recipe.name}': {len(plan.points)} points, {plan.launches()} server launches, "
         f"{recipe.repeats} repeat(s); engine {recipe.engine.kind}"
     )
+    out.print("server launches:")
+    for label, command in launch_commands(plan, runs_dir):
+        out.print(f"  {label}: {command}")
+    out.print("points (spec config | workload | concurrency | repeat):")
     for point in plan.points:
         out.print(f"  {point.key}")
     minutes = plan.estimate_s() / 60
     out.print(
         f"estimated duration: ~{minutes:.0f} min (assuming {DEFAULT_STREAM_TOK_S:.0f} tok/s per "
-        "stream and no overlap between waves; real rates replace this as points finish)"
+        "stream, no overlap between waves of requests, and 5 s per server start)"
     )
 
 
-@app.command("sweep")
+@app.command("sweep", rich_help_panel="Measure")
 @user_errors
 def sweep_cmd(
     recipe_path: Annotated[Path, typer.Argument(metavar="RECIPE.toml", help="The sweep recipe.")],
@@ -435,7 +463,7 @@ def sweep_cmd(
                 }
             )
         else:
-            _print_plan(plan)
+            _print_plan(plan, runs_dir)
         return
     outcome = _run_plan(plan, db, runs_dir, resume, quiet or as_json)
     if as_json:
@@ -449,7 +477,7 @@ def sweep_cmd(
         raise typer.Exit(1)
 
 
-@app.command("demo")
+@app.command("demo", rich_help_panel="Measure")
 @user_errors
 def demo_cmd(
     db: DbOption = Path("specscope-demo.duckdb"),
@@ -458,6 +486,10 @@ def demo_cmd(
         bool, typer.Option(help="The shortened sweep CI runs (fewer points, shorter outputs).")
     ] = False,
     resume: Annotated[bool, typer.Option(help="Go on with an interrupted demo run.")] = False,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write the HTML/PNG/Markdown report into this folder."),
+    ] = Path("specscope-demo-report"),
     as_json: JsonOption = False,
 ) -> None:
     """Measure llama.cpp on this CPU: n-gram speculation vs off, then compare and explain.
@@ -479,6 +511,14 @@ def demo_cmd(
         )
     outcome = _run_plan(plan, db, runs_dir, resume, as_json)
     result = summarise(outcome, db)
+    if report_dir is not None:
+        from specscope.demo import SPEC_METHOD
+        from specscope.workflows import write_store_report
+
+        written = write_store_report(
+            db, report_dir, spec_method=SPEC_METHOD, hardware="cpu", warn=err.print
+        )
+        result = result.model_copy(update={"report": str(written.index)})
     if as_json:
         print_json(result)
         return
@@ -487,7 +527,7 @@ def demo_cmd(
     print_demo(out, result)
 
 
-@app.command("bench")
+@app.command("bench", rich_help_panel="Measure")
 @user_errors
 def bench_cmd(
     url: Annotated[
@@ -608,7 +648,7 @@ def bench_cmd(
     print_bench(out, result)
 
 
-@app.command("report")
+@app.command("report", rich_help_panel="Analyse")
 @user_errors
 def report_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the report into.")] = Path(
@@ -671,7 +711,7 @@ def report_cmd(
     )
 
 
-@app.command("predict")
+@app.command("predict", rich_help_panel="Analyse")
 @user_errors
 def predict_cmd(
     hardware: Annotated[

@@ -215,8 +215,10 @@ def print_demo(console: Console, result: DemoResult) -> None:
             "verify can flip a near-tie, so a divergence is a finding, not a bug in acceptance.",
             style="dim",
         )
+    if result.report:
+        console.print(f"\nreport (open in a browser, works offline): {result.report}")
     console.print(
-        f"\nrun {result.run_id} is in {result.db}: try `specscope compare --db {result.db} "
+        f"run {result.run_id} is in {result.db}: try `specscope compare --db {result.db} "
         "--spec ngram-mod --hardware cpu` or `specscope export --db ...`"
     )
 

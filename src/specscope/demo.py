@@ -103,6 +103,8 @@ class DemoResult(BaseModel):
     ngram_sweep: SweepExplanation | None
     synthetic_sweep: SweepExplanation | None
     lossless: list[LosslessSummary]
+    report: str | None = None
+    """The report's index.html, when one was written."""
 
 
 def _decode_rows(points: list[Point], method: str) -> list[dict[str, str]]:

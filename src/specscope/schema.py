@@ -141,6 +141,8 @@ class Point(BaseModel):
     repeat: int = 0
     status: Literal["ok", "failed", "client_bound"] = "ok"
     error: str | None = None
+    """Why the point failed; with status ``ok``, a warning that did not fail it (e.g. outputs
+    shorter than requested although ``ignore_eos`` was asked)."""
 
     throughput_per_gpu: float
     """Total (input + output) tokens/s per GPU, the InferenceX headline."""

@@ -17,10 +17,13 @@ from specscope.schema import OFF, Point
 from specscope.store.db import PointFilter, Store, format_combos
 
 
-def load_points(db: Path, flt: PointFilter) -> list[Point]:
-    """Points matching ``flt``; a clear error listing what the store holds when none match."""
+def load_points(db: Path, flt: PointFilter, *, lean: bool = False) -> list[Point]:
+    """Points matching ``flt``; a clear error listing what the store holds when none match.
+
+    ``lean`` reads only the fields a comparison uses (see ``Store.points``).
+    """
     with Store.open(db) as store:
-        points = store.points(flt)
+        points = store.points(flt, lean=lean)
         if points:
             return points
         combos = store.combos()
@@ -48,10 +51,13 @@ def compare_store(
     preset: str = "auto",
     usd_per_gpu_hour: float | None = None,
     kw_per_gpu: float | None = None,
+    lean: bool = True,
 ) -> list[Comparison]:
     """Select the spec and off series from the store and compare them at matched interactivity.
 
     One Comparison per engine that has both sides (or one pooled comparison with ``pool``).
+    Points are read lean (only what the comparison uses) unless ``lean=False``; the result is
+    the same either way.
     """
     flt = PointFilter(
         model=model,
@@ -61,7 +67,7 @@ def compare_store(
         engine=engine,
         run_id=run_id,
     )
-    points = load_points(db, flt)
+    points = load_points(db, flt, lean=lean)
     comparisons = []
     for spec, off in select_pair(points, spec_method=spec_method, pool=pool, engine=engine):
         economics = resolve_economics(

@@ -14,13 +14,14 @@ come from Welch–Satterthwaite, rounded down (a slightly wider, conservative in
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from specscope.schema import Point
+from specscope.schema import Point, PointConfig
 
 __all__ = [
     "OperatingPoints",
@@ -178,53 +179,58 @@ def aggregate_repeats(points: Sequence[Point]) -> OperatingPoints:
     """Merge points that differ only in ``repeat`` (same run_id and config) into operating points.
 
     Operating points appear in the order of their first member. One pass over the points plus
-    numpy; only runs that hold a repeat other than 0 are grouped by config.
+    numpy; only runs that hold a repeat other than 0 are grouped by config. The statistics of
+    the merged groups are computed row-wise over (groups × repeats) matrices, one per group
+    size, with members in input order: the same numbers as ``np.median``/``mean``/``std`` over
+    each group on its own, without a Python loop per group.
     """
     n = len(points)
-    x = np.array([p.interactivity for p in points], dtype=float)
-    y = np.array([p.throughput_per_gpu for p in points], dtype=float)
-    conc = np.array(
-        [
+    x = np.fromiter((p.interactivity for p in points), dtype=float, count=n)
+    y = np.fromiter((p.throughput_per_gpu for p in points), dtype=float, count=n)
+    conc = np.fromiter(
+        (
             p.config.concurrency
             if p.config.concurrency is not None
             else (math.nan if p.measured_concurrency is None else p.measured_concurrency)
             for p in points
-        ],
+        ),
         dtype=float,
-    ).reshape(n)
+        count=n,
+    )
     repeated_runs = {p.run_id for p in points if p.repeat != 0}
     if not repeated_runs:
         return _singletons(x, y, conc)
     first_of: dict[tuple[str, object], int] = {}
     group_of = np.empty(n, dtype=np.intp)
     for j, p in enumerate(points):
-        key: tuple[str, object] = (p.run_id, p.config if p.run_id in repeated_runs else j)
+        # The config's values (not the model) as the key: equal configs, far cheaper to hash.
+        key: tuple[str, object] = (
+            p.run_id,
+            _config_values(p.config) if p.run_id in repeated_runs else j,
+        )
         group_of[j] = first_of.setdefault(key, len(first_of))
     m = len(first_of)
     if m == n:
         return _singletons(x, y, conc)
     counts = np.bincount(group_of, minlength=m).astype(np.int64)
-    out_x = np.empty(m)
-    out_y = np.empty(m)
-    out_conc = np.empty(m)
-    out_sd = np.full(m, math.nan)
-    single = counts == 1
-    first_index = np.unique(group_of, return_index=True)[1]
-    out_x[single] = x[first_index[single]]
-    out_y[single] = y[first_index[single]]
-    out_conc[single] = conc[first_index[single]]
-    out_mean = out_y.copy()
     order = np.argsort(group_of, kind="stable")
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    for g in np.flatnonzero(~single):
-        idx = order[starts[g] : starts[g] + counts[g]]
+    first_index = order[starts]
+    out_x = x[first_index]
+    out_y = y[first_index]
+    out_conc = conc[first_index]
+    out_mean = out_y.copy()
+    out_sd = np.full(m, math.nan)
+    for size in np.unique(counts[counts > 1]).tolist():
+        groups = np.flatnonzero(counts == size)
+        idx = order[starts[groups][:, None] + np.arange(size)]
         gy = y[idx]
         gc = conc[idx]
-        out_x[g] = np.median(x[idx])
-        out_y[g] = np.median(gy)
-        out_mean[g] = gy.mean()
-        out_sd[g] = gy.std(ddof=1)
-        out_conc[g] = math.nan if np.isnan(gc).any() else float(np.median(gc))
+        out_x[groups] = np.median(x[idx], axis=1)
+        out_y[groups] = np.median(gy, axis=1)
+        out_mean[groups] = gy.mean(axis=1)
+        out_sd[groups] = gy.std(axis=1, ddof=1)
+        out_conc[groups] = np.where(np.isnan(gc).any(axis=1), math.nan, np.median(gc, axis=1))
     return OperatingPoints(
         interactivity=out_x,
         throughput_per_gpu=out_y,
@@ -234,6 +240,10 @@ def aggregate_repeats(points: Sequence[Point]) -> OperatingPoints:
         concurrency=out_conc,
         group_of=group_of,
     )
+
+
+_config_values = operator.attrgetter(*PointConfig.model_fields)
+"""A config's field values as a tuple: equal tuples exactly when the configs are equal."""
 
 
 def _singletons(x: FloatArray, y: FloatArray, conc: FloatArray) -> OperatingPoints:

@@ -311,6 +311,23 @@ def _quote(name: str) -> str:
 _POINT_SELECT = ", ".join(_quote(c) for c in POINT_COLUMNS[:-1])
 _REQUEST_SELECT = ", ".join(_quote(c) for c in _REQUEST_COLUMNS)
 
+LEAN_POINT_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "repeat",
+    "status",
+    "error",
+    *_CONFIG_FIELDS,
+    "throughput_per_gpu",
+    "interactivity",
+    "measured_concurrency",
+    "power_w_per_gpu",
+    "source",
+)
+"""What a comparison reads of a point (``Store.points(lean=True)``): identity, the whole config
+(repeats are grouped by it), throughput, interactivity, concurrency, measured power, and the
+source (predicted series are labelled). Latencies, acceptance and the other provenance are not."""
+_LEAN_SELECT = ", ".join(_quote(c) for c in LEAN_POINT_COLUMNS)
+
 
 # --------------------------------------------------------------------------------------------
 # Filters and small result models
@@ -536,6 +553,37 @@ def _points_from_columns(cols: dict[str, list[Any]]) -> list[Point]:
         *(cols[c] for c in _TAIL_FIELDS),
         _acceptance_column(cols),
         provenance,
+    ]
+    return _build_models(Point, _POINT_FIELDS, columns)
+
+
+def _lean_points_from_columns(cols: dict[str, list[Any]]) -> list[Point]:
+    """Points from the ``LEAN_POINT_COLUMNS``; every field not read keeps its default."""
+    n = len(cols["run_id"])
+    # Repeats and runs measure the same configs again: build each distinct one once and share
+    # it (the models are frozen).
+    index: dict[tuple[Any, ...], int] = {}
+    codes = [index.setdefault(row, len(index)) for row in zip(*(cols[c] for c in _CONFIG_FIELDS))]
+    distinct = [list(column) for column in zip(*index)] if index else [[] for _ in _CONFIG_FIELDS]
+    built = _build_models(PointConfig, _CONFIG_FIELDS, distinct)
+    configs = [built[code] for code in codes]
+    shared = {source: Provenance(source=source) for source in set(cols["source"])}
+    nothing: list[Any] = [None] * n
+    empty = [_EMPTY_LATENCY] * n
+    given = {
+        "run_id": cols["run_id"],
+        "repeat": cols["repeat"],
+        "status": cols["status"],
+        "error": cols["error"],
+        "config": configs,
+        "throughput_per_gpu": cols["throughput_per_gpu"],
+        "interactivity": cols["interactivity"],
+        "measured_concurrency": cols["measured_concurrency"],
+        "power_w_per_gpu": cols["power_w_per_gpu"],
+        "provenance": [shared[source] for source in cols["source"]],
+    }
+    columns = [
+        given.get(name, empty if name in _LATENCIES else nothing) for name in _POINT_FIELDS
     ]
     return _build_models(Point, _POINT_FIELDS, columns)
 
@@ -848,17 +896,24 @@ class Store:
 
     # ---- reading --------------------------------------------------------------------------
 
-    def points(self, filter: PointFilter | None = None) -> list[Point]:
-        """Points matching ``filter`` (None: every point, any status), in a stable order."""
+    def points(self, filter: PointFilter | None = None, *, lean: bool = False) -> list[Point]:
+        """Points matching ``filter`` (None: every point, any status), in a stable order.
+
+        ``lean=True`` reads only what a comparison uses (:data:`LEAN_POINT_COLUMNS`), about
+        three times faster on large stores: latencies are empty, ``acceptance`` is None and
+        provenance holds only its source, whatever is stored. For compare; not for reports,
+        exports or anything that shows latencies or acceptance.
+        """
         where, params = where_clause(filter)
+        select = _LEAN_SELECT if lean else _POINT_SELECT
         result = self._con.execute(
-            f"SELECT {_POINT_SELECT} FROM points {where} ORDER BY {POINT_ORDER}", params
+            f"SELECT {select} FROM points {where} ORDER BY {POINT_ORDER}", params
         )
         cols = _fetch_columns(result)
         gc_was_on = gc.isenabled()
         gc.disable()  # building 10^5 small objects otherwise triggers repeated full collections
         try:
-            return _points_from_columns(cols)
+            return _lean_points_from_columns(cols) if lean else _points_from_columns(cols)
         finally:
             if gc_was_on:
                 gc.enable()

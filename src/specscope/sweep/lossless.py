@@ -8,9 +8,11 @@ not an error.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from specscope.schema import RequestRecord
 from specscope.workload.tokenizer import Tokenizer
 
 
@@ -35,6 +37,18 @@ class LosslessCheck(BaseModel):
     @property
     def identical_share(self) -> float:
         return self.identical / self.compared if self.compared else 0.0
+
+
+def comparable_outputs(records: Iterable[RequestRecord]) -> list[str | None]:
+    """Texts of the timed requests by index; None where a request failed (its text is a
+    fragment, not an output) or kept no text. Index i holds request i (gaps are None)."""
+    timed = [r for r in records if not r.warmup]
+    if not timed:
+        return []
+    texts: list[str | None] = [None] * (max(r.index for r in timed) + 1)
+    for r in timed:
+        texts[r.index] = r.output_text if r.ok else None
+    return texts
 
 
 def compare_outputs(

@@ -192,7 +192,10 @@ def parse_recipe(data: dict[str, Any], where: str = "recipe") -> Recipe:
             ) from None
         if first["type"] == "missing":
             raise UserError(f"{where}: missing key '{key}'") from None
-        raise UserError(f"{where}: key '{key}': {first['msg']}") from None
+        message = " ".join(str(first["msg"]).removeprefix("Value error, ").split())
+        if not first["loc"]:  # a check across sections: the message names the keys itself
+            raise UserError(f"{where}: {message}") from None
+        raise UserError(f"{where}: key '{key}': {message}") from None
 
 
 def load_recipe(path: Path) -> Recipe:

