@@ -137,7 +137,9 @@ def import_inferencex_cmd(
 
     Keys are normalised the way the InferenceX dashboard does it (hardware from the runner name,
     framework aliases, fp4 variants, spec_decoding absent = off). Unknown keys are kept. A broken
-    file is skipped with one line saying why; importing the same file twice adds nothing.
+    file is skipped with one line saying why; importing the same file twice adds nothing. Exits
+    0 when any point was imported or was already stored, 2 when no JSON file was found or every
+    record was skipped.
     """
     from specscope.store.db import Store
     from specscope.store.inferencex import import_inferencex
@@ -151,10 +153,11 @@ def import_inferencex_cmd(
         print_json(report)
     else:
         for skipped in report.skipped:
-            err.print(f"skipped {skipped.describe()}")
+            err.print(f"skipped {skipped.describe()}", markup=False)
         out.print(
             f"imported {report.points_added} new point(s) from {report.files} file(s) into {db}"
-            f" ({report.points_already_present} already present, {len(report.skipped)} skipped)"
+            f" ({report.points_already_present} already present, {len(report.skipped)} skipped)",
+            markup=False,
         )
     # Some broken files among good ones is a partial success (exit 0, each skip said above);
     # finding no file, or no usable record at all, is a failed import.
@@ -190,7 +193,7 @@ def export_cmd(
     if out_path is None and text is not None:
         sys.stdout.write(text)
     elif out_path is not None:
-        err.print(f"wrote {out_path}")
+        err.print(f"wrote {out_path}", markup=False)
 
 
 def _require_db(db: Path) -> None:

@@ -309,3 +309,29 @@ def test_an_endpoint_that_goes_away_fails_its_points_and_the_sweep_goes_on(
         assert later.status == "failed"
         assert later.error is not None
         assert later.error.startswith("server did not start: no healthy server at "), later.error
+
+
+def test_a_server_that_does_not_start_is_tried_once_per_run(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = _recipe(f"http://127.0.0.1:{port}").model_dump(mode="json")
+    data["workload"] = data["workload"][:3]
+    data["engine"]["health_timeout_s"] = 0.5
+    plan = make_plan(parse_recipe(data))
+    starts: list[str] = []
+    with Store.open(tmp_path / "s.duckdb") as store:
+        outcome = SweepRunner(
+            plan, store, tmp_path / "runs", hooks=SweepHooks(on_server=starts.append)
+        ).run()
+        points = store.points(PointFilter(run_id=outcome.run_id, status=None))
+    assert (outcome.measured, outcome.failed) == (3, 3)
+    assert len(starts) == 1, "one start attempt, not one per point"
+    errors = {str(p.provenance.extra["sweep_key"]): p.error or "" for p in points}
+    first, *later = (errors[p.key] for p in plan.points)
+    assert first.startswith(f"server did not start: no healthy server at http://127.0.0.1:{port}")
+    for error in later:
+        assert error.startswith(first)
+        assert error.endswith("(not tried again in this run; --resume retries)")

@@ -89,6 +89,9 @@ gamma = [4]
 params = { ngram-mod-n-match = 8, ngram-mod-n-min = 2 }
 """
 
+OFF_ONLY = RECIPE.split('[[spec]]\nname = "ngram"')[0].replace("repeats = 2", "repeats = 3")
+"""Spec off only, three repeats: one server for the whole sweep."""
+
 
 class Sweep:
     """``python -m specscope.cli sweep ...`` with its stderr read line by line in a thread."""
@@ -129,8 +132,9 @@ class Sweep:
                 pytest.fail(f"the sweep ended before {prefix!r}: {self.seen}")
             self.seen.append(line)
 
-    def children(self) -> list[int]:
-        """Live child processes of the sweep (the llama-server it launched)."""
+    def children(self, marker: str = "") -> list[int]:
+        """Live child processes of the sweep (the llama-server it launched) whose command line
+        holds ``marker``."""
         found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -138,9 +142,24 @@ class Sweep:
             with contextlib.suppress(OSError):
                 stat = (entry / "stat").read_text()
                 fields = stat[stat.rfind(")") + 2 :].split()
-                if int(fields[1]) == self.proc.pid and fields[0] not in ("Z", "X"):
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                if (
+                    int(fields[1]) == self.proc.pid
+                    and fields[0] not in ("Z", "X")
+                    and marker in cmdline
+                ):
                     found.append(int(entry.name))
         return found
+
+    def server(self, marker: str) -> tuple[int, int | None]:
+        """Wait for the sweep's llama-server whose command line holds ``marker``."""
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            pids = self.children(marker)
+            if pids:
+                return pids[0], process_start(pids[0])
+            time.sleep(0.05)
+        pytest.fail(f"no llama-server with {marker!r} within {WAIT_S:g} s; stderr: {self.seen}")
 
 
 @pytest.fixture
@@ -174,6 +193,13 @@ def _snapshot(db: Path) -> dict[str, tuple[str, str, float, float | None, int]]:
         }
 
 
+def _wait_for_files(folder: Path, name: str, timeout_s: float = 10.0) -> list[Path]:
+    deadline = time.monotonic() + timeout_s
+    while not (found := list(folder.glob(f"*/{name}"))) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
+
+
 def _alive(pid: int, start: int | None) -> bool:
     return start is not None and process_start(pid) == start
 
@@ -198,10 +224,12 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(
 
     sweep = Sweep(str(recipe_path), "--db", str(db), "--runs-dir", str(runs))
     try:
-        sweep.wait_for("✓ ")  # the first point is committed
-        servers = {pid: process_start(pid) for pid in sweep.children()}
-        leftovers.update(servers)
-        pid_files = list(runs.glob(f"*/{PID_FILE}"))
+        sweep.wait_for("✓ ")  # the first point (off, repeat 0) is committed
+        # the n-gram server is launched next; kill the sweep once that server exists
+        pid, start = sweep.server("--spec-type ngram-mod")
+        leftovers[pid] = start
+        servers = {pid: start}
+        pid_files = _wait_for_files(runs, PID_FILE)
         sweep.proc.send_signal(signal.SIGKILL)
         sweep.proc.wait(timeout=30)
     finally:
@@ -209,7 +237,6 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(
             sweep.proc.kill()
     assert sweep.proc.returncode == -signal.SIGKILL
     # the killed sweep had its server running, and said so in the run folder
-    assert servers, f"no llama-server child at kill time; stderr: {sweep.seen}"
     assert len(pid_files) == 1
 
     before = _snapshot(db)
@@ -275,19 +302,19 @@ def test_sigterm_stops_the_server_before_the_sweep_exits(
 ) -> None:
     require_llama_cpp()
     recipe_path = tmp_path / "recipe.toml"
-    recipe_path.write_text(RECIPE.replace("repeats = 2", "repeats = 3").split("[[spec]]\nname = \"ngram\"")[0])
+    recipe_path.write_text(OFF_ONLY)
     db, runs = tmp_path / "sweep.duckdb", tmp_path / "runs"
     sweep = Sweep(str(recipe_path), "--db", str(db), "--runs-dir", str(runs))
     try:
         sweep.wait_for("✓ ")
-        servers = {pid: process_start(pid) for pid in sweep.children()}
-        leftovers.update(servers)
+        pid, start = sweep.server("--spec-type none")
+        leftovers[pid] = start
+        servers = {pid: start}
         sweep.proc.send_signal(signal.SIGTERM)
         sweep.proc.wait(timeout=60)
     finally:
         if sweep.proc.poll() is None:
             sweep.proc.kill()
-    assert servers
     # handled like Ctrl-C: exit 130 with the one-line message, the server stopped first
     assert sweep.proc.returncode == 130
     rest = []

@@ -563,8 +563,11 @@ def _lean_points_from_columns(cols: dict[str, list[Any]]) -> list[Point]:
     # Repeats and runs measure the same configs again: build each distinct one once and share
     # it (the models are frozen).
     index: dict[tuple[Any, ...], int] = {}
-    codes = [index.setdefault(row, len(index)) for row in zip(*(cols[c] for c in _CONFIG_FIELDS))]
-    distinct = [list(column) for column in zip(*index)] if index else [[] for _ in _CONFIG_FIELDS]
+    rows = zip(*(cols[c] for c in _CONFIG_FIELDS), strict=True)
+    codes = [index.setdefault(row, len(index)) for row in rows]
+    distinct = [list(column) for column in zip(*index, strict=True)]
+    if not distinct:
+        distinct = [[] for _ in _CONFIG_FIELDS]
     built = _build_models(PointConfig, _CONFIG_FIELDS, distinct)
     configs = [built[code] for code in codes]
     shared = {source: Provenance(source=source) for source in set(cols["source"])}
@@ -582,9 +585,7 @@ def _lean_points_from_columns(cols: dict[str, list[Any]]) -> list[Point]:
         "power_w_per_gpu": cols["power_w_per_gpu"],
         "provenance": [shared[source] for source in cols["source"]],
     }
-    columns = [
-        given.get(name, empty if name in _LATENCIES else nothing) for name in _POINT_FIELDS
-    ]
+    columns = [given.get(name, empty if name in _LATENCIES else nothing) for name in _POINT_FIELDS]
     return _build_models(Point, _POINT_FIELDS, columns)
 
 

