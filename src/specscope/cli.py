@@ -51,6 +51,45 @@ DbOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
 
+# Selection and economics options shared by compare and report.
+ModelOption = Annotated[str | None, typer.Option(help="Model key, e.g. qwen3.5.")]
+HardwareOption = Annotated[str | None, typer.Option(help="Hardware key, e.g. b300, mi355x, cpu.")]
+PrecisionOption = Annotated[str | None, typer.Option(help="fp4, fp8, bf16...")]
+SequenceOption = Annotated[
+    str | None, typer.Option(help="ISL/OSL, e.g. 1k/1k, 8k/1k or 1024/1024.")
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(help="Only this engine (framework), e.g. vllm, sglang, trt, llamacpp."),
+]
+PoolOption = Annotated[
+    bool,
+    typer.Option(
+        "--pool",
+        help="Pool all engines into one curve per side (as the InferenceX pages do). "
+        "Off by default: each engine is its own series.",
+    ),
+]
+TargetsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Target interactivities in tok/s/user, e.g. 40,60,80. Default: 25/50/75 % of the band."
+    ),
+]
+PresetOption = Annotated[
+    str,
+    typer.Option(
+        help="Price/power preset (specscope presets lists them). 'auto' = the seed preset "
+        "when it knows the hardware, else the newest that does."
+    ),
+]
+UsdOption = Annotated[
+    float | None, typer.Option("--usd-per-gpu-hour", help="Override the preset's $/GPU-hour.")
+]
+KwOption = Annotated[
+    float | None, typer.Option("--kw-per-gpu", help="Override the preset's all-in kW per GPU.")
+]
+
 
 def user_errors(func: F) -> F:
     """Turn a UserError (or a bad value) into one line on stderr and exit code 2."""
@@ -231,46 +270,16 @@ def compare_cmd(
     spec: Annotated[
         str, typer.Option("--spec", help="Spec method of the 'on' series (mtp, eagle3, ngram...).")
     ] = "mtp",
-    model: Annotated[str | None, typer.Option(help="Model key, e.g. qwen3.5.")] = None,
-    hardware: Annotated[
-        str | None, typer.Option(help="Hardware key, e.g. b300, mi355x, cpu.")
-    ] = None,
-    precision: Annotated[str | None, typer.Option(help="fp4, fp8, bf16...")] = None,
-    sequence: Annotated[
-        str | None, typer.Option(help="ISL/OSL, e.g. 1k/1k, 8k/1k or 1024/1024.")
-    ] = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(help="Only this engine (framework), e.g. vllm, sglang, trt, llamacpp."),
-    ] = None,
-    pool: Annotated[
-        bool,
-        typer.Option(
-            "--pool",
-            help="Pool all engines into one curve per side (as the InferenceX pages do). "
-            "Off by default: each engine is its own series.",
-        ),
-    ] = False,
-    targets: Annotated[
-        str | None,
-        typer.Option(
-            help="Target interactivities in tok/s/user, e.g. 40,60,80. "
-            "Default: 25/50/75 % of the band."
-        ),
-    ] = None,
-    preset: Annotated[
-        str,
-        typer.Option(
-            help="Price/power preset (specscope presets lists them). 'auto' = the seed preset "
-            "when it knows the hardware, else the newest that does."
-        ),
-    ] = "auto",
-    usd_per_gpu_hour: Annotated[
-        float | None, typer.Option("--usd-per-gpu-hour", help="Override the preset's $/GPU-hour.")
-    ] = None,
-    kw_per_gpu: Annotated[
-        float | None, typer.Option("--kw-per-gpu", help="Override the preset's all-in kW per GPU.")
-    ] = None,
+    model: ModelOption = None,
+    hardware: HardwareOption = None,
+    precision: PrecisionOption = None,
+    sequence: SequenceOption = None,
+    engine: EngineOption = None,
+    pool: PoolOption = False,
+    targets: TargetsOption = None,
+    preset: PresetOption = "auto",
+    usd_per_gpu_hour: UsdOption = None,
+    kw_per_gpu: KwOption = None,
     db: DbOption = Path(DEFAULT_DB),
     as_json: JsonOption = False,
 ) -> None:
@@ -663,20 +672,16 @@ def report_cmd(
             "--spec", help="Only this spec method (default: every method with an off side)."
         ),
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Model key.")] = None,
-    hardware: Annotated[str | None, typer.Option(help="Hardware key.")] = None,
-    precision: Annotated[str | None, typer.Option(help="Precision.")] = None,
-    sequence: Annotated[str | None, typer.Option(help="ISL/OSL, e.g. 1k/1k.")] = None,
-    engine: Annotated[str | None, typer.Option(help="Engine.")] = None,
-    pool: Annotated[
-        bool, typer.Option("--pool", help="Pool engines into one curve per side.")
-    ] = False,
-    targets: Annotated[
-        str | None, typer.Option(help="Target interactivities, e.g. 40,60,80.")
-    ] = None,
-    preset: Annotated[str, typer.Option(help="Price/power preset (specscope presets).")] = "auto",
-    usd_per_gpu_hour: Annotated[float | None, typer.Option("--usd-per-gpu-hour")] = None,
-    kw_per_gpu: Annotated[float | None, typer.Option("--kw-per-gpu")] = None,
+    model: ModelOption = None,
+    hardware: HardwareOption = None,
+    precision: PrecisionOption = None,
+    sequence: SequenceOption = None,
+    engine: EngineOption = None,
+    pool: PoolOption = False,
+    targets: TargetsOption = None,
+    preset: PresetOption = "auto",
+    usd_per_gpu_hour: UsdOption = None,
+    kw_per_gpu: KwOption = None,
     db: DbOption = Path(DEFAULT_DB),
     as_json: JsonOption = False,
 ) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from specscope.analysis.compare import compare
 from specscope.analysis.economics import list_presets, resolve_economics
 from specscope.analysis.results import Comparison
-from specscope.analysis.series import select_pair
+from specscope.analysis.series import Series, select_pair
 from specscope.errors import UserError
 from specscope.report.models import ReportOutput, ReportPair
 from specscope.schema import OFF, Point
@@ -68,16 +68,28 @@ def compare_store(
         run_id=run_id,
     )
     points = load_points(db, flt, lean=lean)
-    comparisons = []
-    for spec, off in select_pair(points, spec_method=spec_method, pool=pool, engine=engine):
-        economics = resolve_economics(
-            spec.points[0].config.hardware,
-            preset=preset,
-            usd_per_gpu_hour=usd_per_gpu_hour,
-            kw_per_gpu=kw_per_gpu,
-        )
-        comparisons.append(compare(spec, off, economics, targets))
-    return comparisons
+    return [
+        _compare_priced(spec, off, targets, preset, usd_per_gpu_hour, kw_per_gpu)
+        for spec, off in select_pair(points, spec_method=spec_method, pool=pool, engine=engine)
+    ]
+
+
+def _compare_priced(
+    spec: Series,
+    off: Series,
+    targets: Sequence[float] | None,
+    preset: str,
+    usd_per_gpu_hour: float | None,
+    kw_per_gpu: float | None,
+) -> Comparison:
+    """compare() with the economics of the spec side's hardware (preset plus overrides)."""
+    economics = resolve_economics(
+        spec.points[0].config.hardware,
+        preset=preset,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        kw_per_gpu=kw_per_gpu,
+    )
+    return compare(spec, off, economics, targets)
 
 
 def _group_key(p: Point) -> tuple[str, str, str, int, int]:
@@ -118,18 +130,15 @@ def comparable_pairs(
                 continue
             for spec, off in selected:
                 try:
-                    economics = resolve_economics(
-                        spec.points[0].config.hardware,
-                        preset=preset,
-                        usd_per_gpu_hour=usd_per_gpu_hour,
-                        kw_per_gpu=kw_per_gpu,
+                    comparison = _compare_priced(
+                        spec, off, targets, preset, usd_per_gpu_hour, kw_per_gpu
                     )
                 except UserError as exc:
                     warn(f"skipped {'/'.join(map(str, key))} {method}: {exc}")
                     continue
                 pairs.append(
                     ReportPair(
-                        comparison=compare(spec, off, economics, targets),
+                        comparison=comparison,
                         spec_points=list(spec.points),
                         off_points=list(off.points),
                     )
