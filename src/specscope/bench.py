@@ -19,6 +19,9 @@ from specscope.sweep.plan import make_plan
 from specscope.sweep.recipe import parse_recipe
 from specscope.sweep.runner import SweepOutcome, run_sweep
 
+BENCH_HEALTH_TIMEOUT_S = 60.0
+"""How long bench waits for the endpoint's health check before its points fail."""
+
 
 class BenchArgs(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -78,6 +81,8 @@ def bench_recipe_data(args: BenchArgs) -> dict[str, Any]:
             "model": args.served_model,
             "endpoint_engine": args.engine,
             "api_key_env": args.api_key_env,
+            # the user's server should already be up: a wrong --url fails within a minute
+            "health_timeout_s": BENCH_HEALTH_TIMEOUT_S,
         },
         "identity": {
             "hardware": args.hardware,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fakes.stream_server import Behaviour, Fault, StreamServer
 
 from specscope.errors import UserError
 from specscope.schema import Point
@@ -24,7 +25,6 @@ from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import PlannedPoint, make_plan
 from specscope.sweep.recipe import parse_recipe
 from specscope.sweep.runner import PointDone, SweepHooks, SweepRunner
-from tests.fakes.stream_server import Behaviour, Fault, StreamServer
 
 REQUESTS = 20
 """Timed requests per point: one failure is 5 % (passes the gate), two are 10 % (fail it)."""

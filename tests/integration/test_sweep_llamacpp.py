@@ -97,6 +97,10 @@ def test_server_killed_mid_point_is_a_failed_point_and_the_sweep_relaunches(
         outcome = runner.run()
         points = store.points(PointFilter(run_id=outcome.run_id, status=None))
         by_key = {str(p.provenance.extra["sweep_key"]): p for p in points}
+        kept = store.requests(by_key[plan.points[0].key].point_id)
+    # the request that finished before the kill is kept with the failed point
+    assert kept and all(not r.warmup for r in kept)
+    assert sum(r.ok for r in kept) >= 1
 
     assert len(pids) == 1, "the hook killed the first server once"
     assert (outcome.planned, outcome.measured, outcome.failed) == (2, 2, 1)

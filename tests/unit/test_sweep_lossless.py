@@ -99,9 +99,9 @@ def test_lists_of_different_length_compare_the_common_requests() -> None:
     assert (check.compared, check.identical) == (2, 1)
 
 
-def _record(index: int, text: str | None, *, error: str | None = None, warmup: bool = False) -> (
-    RequestRecord
-):
+def _record(
+    index: int, text: str | None, *, error: str | None = None, warmup: bool = False
+) -> RequestRecord:
     return RequestRecord(index=index, send_s=0.0, output_text=text, error=error, warmup=warmup)
 
 

@@ -81,3 +81,45 @@ def test_tokens_rate_is_live() -> None:
         rate = progress.progress.tasks[0].fields["rate"]
         assert rate.endswith(" tok/s")
         assert float(rate.split()[0]) > 0
+
+
+def test_nothing_is_drawn_before_the_first_hook() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, force_terminal=False, color_system=None)
+    with SweepProgress(console, 3):
+        pass  # e.g. --resume found nothing to resume: the error line stands alone
+    assert buffer.getvalue() == ""
+
+
+def test_errors_are_printed_verbatim_not_as_markup() -> None:
+    plan = _plan()
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=300, force_terminal=False, color_system=None)
+    error = "server died mid-point: last log line: '[/slot] [bold]release[/bold] id 0'"
+    with SweepProgress(console, len(plan.points)) as progress:
+        hooks = progress.hooks()
+        hooks.on_point_start(plan.points[0])
+        hooks.on_point_done(
+            PointDone(
+                key=plan.points[0].key,
+                status="failed",
+                output_tok_s=None,
+                interactivity=None,
+                acceptance_length=None,
+                error=error,
+            )
+        )
+        hooks.on_point_done(
+            PointDone(
+                key=plan.points[1].key,
+                status="ok",
+                output_tok_s=1.0,
+                interactivity=2.0,
+                acceptance_length=None,
+                error="warning: 1 of 8 successful requests returned fewer output tokens",
+            )
+        )
+    text = buffer.getvalue()
+    assert f"✗ off:none|chat|c1|r0: {error}" in text
+    assert "✓ off:none|chat|c2|r0: 1.0 output tok/s, 2.0 tok/s/user\n" in text
+    assert "  warning: 1 of 8 successful requests returned fewer output tokens" in text

@@ -97,7 +97,7 @@ def test_a_bad_value_is_one_line_naming_the_key(text: str, expected: str) -> Non
 
 
 def test_no_pydantic_boilerplate_in_messages() -> None:
-    message = _error(BASE + "[[spec]]\nname = \"off\"\n")
+    message = _error(BASE + '[[spec]]\nname = "off"\n')
     assert "Value error" not in message
     assert "(top level)" not in message
 
@@ -191,3 +191,47 @@ def test_parse_recipe_accepts_a_plain_mapping() -> None:
     recipe = parse_recipe(data)
     assert recipe.workload[0].isl == 128
     assert recipe.spec[1].gamma == [1, 2, 3]
+
+
+def test_bench_is_a_one_config_endpoint_recipe() -> None:
+    from specscope.bench import BENCH_HEALTH_TIMEOUT_S, BenchArgs, bench_recipe_data
+    from specscope.sweep.plan import make_plan
+
+    args = BenchArgs(
+        url="http://127.0.0.1:8000",
+        engine="vllm",
+        spec="mtp",
+        gamma=3,
+        concurrency=[1, 4],
+        workload="file:/data/my-prompts.jsonl",
+        osl=64,
+    )
+    recipe = parse_recipe(bench_recipe_data(args), "bench options")
+    assert not recipe.engine.launches
+    assert recipe.engine.endpoint_engine == "vllm"
+    assert recipe.engine.health_timeout_s == BENCH_HEALTH_TIMEOUT_S == 60.0
+    assert recipe.workload[0].name == "my-prompts.jsonl"
+    keys = [p.key for p in make_plan(recipe).points]
+    assert keys == [
+        "mtp:mtp-g3|my-prompts.jsonl|c1|r0",
+        "mtp:mtp-g3|my-prompts.jsonl|c4|r0",
+    ]
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "recipes").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_recipe_is_valid_and_plans(path: Path) -> None:
+    from specscope.sweep.plan import make_plan
+
+    plan = make_plan(load_recipe(path))
+    assert plan.points
+    assert plan.launches() >= 1
+    assert plan.estimate_s() > 0
+    if not plan.recipe.engine.launches:
+        assert plan.launches() == 1
+
+
+def test_the_example_recipes_are_found() -> None:
+    assert EXAMPLES, "examples/recipes/*.toml moved? point EXAMPLES at them"

@@ -42,7 +42,7 @@ def _point(run_id: str, key: str, *, status: str, isl: int, concurrency: int) ->
             concurrency=concurrency,
             workload="chat",
         ),
-        status=status,  # type: ignore[arg-type]
+        status=status,
         error=None if status == "ok" else "server did not start: no healthy server",
         throughput_per_gpu=10.0 if status == "ok" else 0.0,
         interactivity=5.0 if status == "ok" else 0.0,

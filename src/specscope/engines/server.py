@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import shlex
 import shutil
@@ -107,6 +109,21 @@ def _resolve_executable(exe: str) -> str:
     return found
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM it when specscope dies (even by SIGKILL).
+
+    The server runs in its own session (so stop() can signal its whole group), which also shields
+    it from the terminal's Ctrl-C; without this a killed sweep would leave it running. Best effort:
+    a no-op where prctl is unavailable.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 class ManagedServer:
     """One engine server that specscope launches and stops. Use it as a context manager."""
 
@@ -190,6 +207,7 @@ class ManagedServer:
                 stderr=subprocess.STDOUT,
                 env=env,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         atexit.register(self.stop)
         try:

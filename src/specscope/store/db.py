@@ -879,6 +879,25 @@ class Store:
             con.unregister("_specscope_req_staging")
         return len(rows)
 
+    def delete_points(self, point_ids: Iterable[str]) -> int:
+        """Remove points and their request records in one transaction; returns how many went."""
+        ids = sorted(set(point_ids))
+        if not ids:
+            return 0
+        con = self._con
+        con.begin()
+        try:
+            found = con.execute(
+                "SELECT count(*) FROM points WHERE point_id IN (SELECT unnest(?))", [ids]
+            ).fetchone()
+            con.execute("DELETE FROM requests WHERE point_id IN (SELECT unnest(?))", [ids])
+            con.execute("DELETE FROM points WHERE point_id IN (SELECT unnest(?))", [ids])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return int(found[0]) if found else 0
+
     def add_run(
         self,
         run_id: str,

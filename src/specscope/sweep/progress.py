@@ -6,6 +6,7 @@ import time
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,7 +22,12 @@ from specscope.sweep.runner import PointDone, SweepHooks
 
 
 class SweepProgress:
-    """Context manager that owns a rich Progress and hands out SweepHooks."""
+    """Context manager that owns a rich Progress and hands out SweepHooks.
+
+    The display starts with the first hook call, so a mistake found before the sweep begins
+    (a --resume with nothing to resume, a spec config the engine lacks) prints as one line,
+    without an empty progress bar above it.
+    """
 
     def __init__(self, console: Console, total: int) -> None:
         self.console = console
@@ -39,11 +45,19 @@ class SweepProgress:
         self.task: TaskID | None = None
         self._tokens = 0
         self._point_started = time.monotonic()
+        self._live = False
 
     def __enter__(self) -> SweepProgress:
-        self.progress.__enter__()
         self.task = self.progress.add_task("points", total=self.total, rate="")
         return self
+
+    def _show(self) -> TaskID:
+        """Start the live display (once) and return the task."""
+        if not self._live:
+            self.progress.start()
+            self._live = True
+        assert self.task is not None
+        return self.task
 
     def __exit__(
         self,
@@ -51,41 +65,46 @@ class SweepProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.progress.__exit__(exc_type, exc, tb)
+        if self._live:
+            self.progress.stop()
 
     def hooks(self) -> SweepHooks:
         return SweepHooks(
             on_point_start=self._start,
             on_point_done=self._done,
             on_tokens=self._tokens_in,
-            on_server=lambda text: self.progress.console.print(f"[dim]{text}[/]"),
+            on_server=self._server,
             on_point_skipped=self._skipped,
         )
+
+    def _server(self, text: str) -> None:
+        self._show()
+        self.progress.console.print(f"[dim]{escape(text)}[/]")
 
     def _start(self, point: PlannedPoint) -> None:
         self._tokens = 0
         self._point_started = time.monotonic()
-        assert self.task is not None
-        self.progress.update(self.task, description=point.key, rate="")
+        self.progress.update(self._show(), description=escape(point.key), rate="")
 
     def _tokens_in(self, n: int) -> None:
         self._tokens += n
         elapsed = max(time.monotonic() - self._point_started, 1e-6)
-        assert self.task is not None
-        self.progress.update(self.task, rate=f"{self._tokens / elapsed:.1f} tok/s")
+        self.progress.update(self._show(), rate=f"{self._tokens / elapsed:.1f} tok/s")
 
     def _done(self, done: PointDone) -> None:
-        assert self.task is not None
+        task = self._show()
         if done.status == "ok":
             al = f", AL {done.acceptance_length:.2f}" if done.acceptance_length else ""
             self.progress.console.print(
-                f"✓ {done.key}: {done.output_tok_s or 0:.1f} output tok/s, "
+                f"✓ {escape(done.key)}: {done.output_tok_s or 0:.1f} output tok/s, "
                 f"{done.interactivity or 0:.1f} tok/s/user{al}"
             )
+            if done.error:  # an ok point may carry a warning (e.g. a few short outputs)
+                self.progress.console.print(f"[yellow]  {escape(done.error)}[/]")
         else:
-            self.progress.console.print(f"[red]✗ {done.key}: {done.error}[/]")
-        self.progress.advance(self.task)
+            # server log lines end up in errors: never read them as markup
+            self.progress.console.print(f"[red]✗ {escape(done.key)}: {escape(done.error or '')}[/]")
+        self.progress.advance(task)
 
     def _skipped(self, point: PlannedPoint) -> None:
-        assert self.task is not None
-        self.progress.advance(self.task)
+        self.progress.advance(self._show())

@@ -173,7 +173,12 @@ class _Servers:
         )
         env = recipe.env(config.settings, settings)
         prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()))
-        command = shlex.join(recipe.command(config.settings, settings))
+        try:
+            command = shlex.join(recipe.command(config.settings, settings))
+        except UserError as exc:
+            self.spec_config_text(config)  # a recipe mistake is raised as it is
+            # e.g. the engine is not installed where the plan is printed
+            return f"(cannot build the command on this machine: {exc})"
         return f"{prefix} {command}".strip()
 
     def ensure(self, config: ServerConfig) -> ServerHandle:
@@ -338,6 +343,8 @@ class SweepRunner:
         self.servers = _Servers(self.recipe, self.run_dir, self.hooks)
         self._outputs: dict[tuple[str, int, int], list[str | None]] = {}
         """Off outputs by (workload, concurrency, repeat), for the lossless check."""
+        self._finished: list[RequestRecord] = []
+        """Timed requests of the running point that are over, kept if its server dies."""
 
     # -- bookkeeping ----------------------------------------------------------------------
     def _stored(self) -> dict[str, Point]:
@@ -437,19 +444,15 @@ class SweepRunner:
             handle = self.servers.ensure(planned.server)
         except UserError as exc:
             return self._store_failed(planned, 0, f"server did not start: {exc}", [])
-        timed, warmup = build(
-            _workload(planned, self.recipe.seed),
-            self.servers.tokenizer(),
-            n_timed=load.requests_per_point,
-            n_warmup=load.warmup,
-        )
+        timed, warmup = self._prompts(planned)
         isl = _input_length(timed, planned)
         api = load.api
         try:
             result, acceptance, power = await self._load(handle, planned, timed, warmup)
         except EngineDiedError as exc:
             self.servers.stop()
-            return self._store_failed(planned, isl, f"server died mid-point: {exc}", [])
+            reason = f"server died mid-point: {exc}"
+            return self._store_failed(planned, isl, reason, list(self._finished))
         metrics = aggregate(
             result,
             n_gpus=self.recipe.identity.n_gpus,
@@ -490,6 +493,23 @@ class SweepRunner:
         )
         return point
 
+    def _prompts(self, planned: PlannedPoint) -> tuple[list[Prompt], list[Prompt]]:
+        """Timed and warm-up prompts, identical for every server config of the sweep.
+
+        The server's tokenizer fixes synthetic lengths and counts the input tokens of other
+        prompts; when it cannot be reached, only synthetic workloads need it, so the others go on
+        without token counts (isl then falls back to the recipe's value).
+        """
+        load = self.recipe.load
+        workload = _workload(planned, self.recipe.seed)
+        tokenizer = self.servers.tokenizer()
+        try:
+            return build(workload, tokenizer, n_timed=load.requests_per_point, n_warmup=load.warmup)
+        except UserError:
+            if tokenizer is None or workload.kind == "synthetic":
+                raise
+            return build(workload, None, n_timed=load.requests_per_point, n_warmup=load.warmup)
+
     async def _load(
         self,
         handle: ServerHandle,
@@ -508,7 +528,11 @@ class SweepRunner:
         if self.servers.engine_name == "llamacpp":
             common["extra_body"] = {"cache_prompt": False}
 
+        self._finished = []
+
         def count_tokens(record: RequestRecord) -> None:
+            if not record.warmup:
+                self._finished.append(record)
             if not record.warmup and record.ok:
                 self.hooks.on_tokens(record.output_tokens)
 
@@ -596,9 +620,19 @@ class SweepRunner:
         return compare_outputs(reference, outputs, self.servers.tokenizer())
 
     def _persist(self, point: Point, records: list[RequestRecord]) -> None:
+        """Commit the point and its records; drop an earlier row of the same sweep key that this
+        measurement supersedes (a failed start was stored without its input length, so under
+        another point id)."""
+        key = point.provenance.extra.get("sweep_key")
+        superseded = [
+            p.point_id
+            for p in self.store.points(PointFilter(run_id=self.run_id, status=None))
+            if p.provenance.extra.get("sweep_key") == key and p.point_id != point.point_id
+        ]
         self.store.add_points([point])
         if records:
             self.store.add_requests(records, point_id=point.point_id)
+        self.store.delete_points(superseded)
 
     def _store_failed(
         self, planned: PlannedPoint, isl: int, reason: str, records: list[RequestRecord]
