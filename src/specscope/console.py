@@ -200,6 +200,16 @@ def print_demo(console: Console, result: DemoResult) -> None:
     if result.synthetic_sweep is not None:
         console.rule("synthetic acceptance: this CPU's cost ratio c (concurrency 1)")
         print_explanation(console, result.synthetic_sweep)
+        for row in result.synthetic_sweep.rows:
+            if row.effective_cost_ratio is None or row.acceptance_length is None:
+                continue
+            needed = 1 + row.gamma * row.effective_cost_ratio
+            console.print(
+                f"Measured on this CPU: c_eff = {row.effective_cost_ratio:.2f} at g = {row.gamma} "
+                f"(acceptance pinned to AL {row.acceptance_length:.2f}, speedup "
+                f"{row.speedup:.2f}×). At this cost a drafter must reach AL > 1 + g·c = "
+                f"{needed:.2f} at g = {row.gamma} before speculation pays here."
+            )
     if result.lossless:
         console.rule("lossless check (temperature 0: spec-on text vs spec-off text)")
         for item in result.lossless:

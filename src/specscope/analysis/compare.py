@@ -192,7 +192,7 @@ def _at(
             ci = side.ops.throughput_ci(int(side.front[knot]))
         else:
             half = t_critical_95(unc.df) * unc.rel_se * tput
-            ci = (tput - half, tput + half)
+            ci = (max(0.0, tput - half), tput + half)
     result = SideAtTarget(
         interactivity=hit.x,
         throughput_per_gpu=tput,

@@ -155,13 +155,17 @@ class OperatingPoints:
         return [int(j) for j in np.flatnonzero(self.group_of == i)]
 
     def throughput_ci(self, i: int) -> tuple[float, float] | None:
-        """95 % t-interval on the mean throughput of operating point ``i`` (None for one repeat)."""
+        """95 % t-interval on the mean throughput of operating point ``i`` (None for one repeat).
+
+        Throughput cannot be negative, so the lower end stops at 0 (with two or three repeats
+        the t-interval is wide enough to cross it).
+        """
         n = int(self.n_repeats[i])
         if n < 2:
             return None
         half = t_critical_95(n - 1) * float(self.throughput_sd[i]) / math.sqrt(n)
         mean = float(self.throughput_mean[i])
-        return mean - half, mean + half
+        return max(0.0, mean - half), mean + half
 
     def relative_se(self, i: int) -> float | None:
         """sd / (mean·√n) of operating point ``i``; None for one repeat."""

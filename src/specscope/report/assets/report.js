@@ -505,7 +505,7 @@
     const n = op.n[i];
     if (n < 2) return null;
     const half = tCritical95(n - 1) * op.sd[i] / Math.sqrt(n);
-    return [op.m[i] - half, op.m[i] + half];
+    return [Math.max(0, op.m[i] - half), op.m[i] + half];
   }
 
   function uncertainty(side, x) {
@@ -535,7 +535,7 @@
         ci = opCi(side.series, side.front[side.throughput.x.indexOf(hit.x)]);
       } else {
         const half = tCritical95(unc.df) * unc.relSe * tput;
-        ci = [tput - half, tput + half];
+        ci = [Math.max(0, tput - half), tput + half];
       }
     }
     return [{
