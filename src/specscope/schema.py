@@ -15,6 +15,28 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 OFF = "none"
 """The spec method of a series with speculative decoding switched off."""
 
+_SPEC_METHOD_ALIASES = {
+    "off": OFF,
+    "": OFF,
+    "draft_model": "draft",
+    "draft-model": "draft",
+    "draft-simple": "draft",
+    "nextn": "mtp",
+    "eagle-3": "eagle3",
+    "ngram_mod": "ngram-mod",
+    "ngram_simple": "ngram-simple",
+    "ngram_map_k": "ngram-map-k",
+    "ngram_cache": "ngram-cache",
+    "prompt-lookup": "ngram",
+}
+
+
+def spec_method_key(name: str) -> str:
+    """The one stored name of a spec method: lowercase, aliases folded (``off`` → ``none``,
+    InferenceX's ``draft_model`` → ``draft``, SGLang's ``NEXTN`` → ``mtp``)."""
+    key = name.strip().lower()
+    return _SPEC_METHOD_ALIASES.get(key, key)
+
 
 class LatencyStats(BaseModel):
     """Summary of one per-request latency, in seconds."""

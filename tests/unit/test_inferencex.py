@@ -138,6 +138,8 @@ def test_precision_key(raw: str, expected: str) -> None:
         ("none", "none"),
         ("MTP", "mtp"),
         ("eagle", "eagle"),
+        ("draft_model", "draft"),  # one name with our own sweeps' draft-model runs
+        ("off", "none"),
     ],
 )
 def test_spec_method_key(raw: str | None, expected: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from specscope.errors import UserError
+from specscope.schema import spec_method_key
 
 SpecMethod = Literal[
     "none",
@@ -35,21 +36,6 @@ AcceptanceSource = Literal[
 """How acceptance is read: Prometheus counter deltas (vLLM, llama.cpp), SGLang's running average
 on ``/server_info``, TensorRT-LLM's per-iteration JSON stats on ``/metrics``, per-response
 ``timings`` (llama.cpp), or not at all."""
-
-_METHOD_ALIASES = {
-    "off": "none",
-    "": "none",
-    "draft_model": "draft",
-    "draft-model": "draft",
-    "draft-simple": "draft",
-    "nextn": "mtp",
-    "eagle-3": "eagle3",
-    "ngram_mod": "ngram-mod",
-    "ngram_simple": "ngram-simple",
-    "ngram_map_k": "ngram-map-k",
-    "ngram_cache": "ngram-cache",
-    "prompt-lookup": "ngram",
-}
 
 ParamValue = str | int | float | bool
 
@@ -79,8 +65,7 @@ class SpecSettings(BaseModel):
     @classmethod
     def _alias(cls, value: Any) -> Any:
         if isinstance(value, str):
-            key = value.strip().lower()
-            return _METHOD_ALIASES.get(key, key)
+            return spec_method_key(value)
         return value
 
     @model_validator(mode="after")

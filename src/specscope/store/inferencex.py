@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specscope.errors import UserError
 from specscope.schema import OFF, LatencyStats, Point, PointConfig, Provenance
+from specscope.schema import spec_method_key as canonical_spec_method
 from specscope.store.db import Store
 
 
@@ -182,9 +183,9 @@ def precision_key(precision: str) -> str:
 
 def spec_method_key(value: object) -> str:
     """``spec_decoding`` → spec method: absent, null or empty → ``none``; else lowercase."""
-    if value is None or value is False or (isinstance(value, str) and not value.strip()):
+    if value is None or value is False:
         return OFF
-    return str(value).strip().lower()
+    return canonical_spec_method(str(value))
 
 
 def model_key(prefix: str | None, model: str | None) -> str:
