@@ -43,6 +43,7 @@ class BenchArgs(BaseModel):
     warmup: int = 2
     timeout_s: float = 300.0
     max_failed_fraction: float = 0.05
+    workers: int | None = None
     slo: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     hardware: str = "unknown"
@@ -99,6 +100,7 @@ def bench_recipe_data(args: BenchArgs) -> dict[str, Any]:
             "warmup": args.warmup,
             "timeout_s": args.timeout_s,
             "max_failed_fraction": args.max_failed_fraction,
+            "client_workers": args.workers,
         },
         "workload": [
             {

@@ -207,6 +207,50 @@ def import_inferencex_cmd(
         )
 
 
+@import_app.command("specscope")
+@user_errors
+def import_specscope_cmd(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="OTHER.duckdb",
+            help="Other specscope stores, e.g. the results of sweeps run on other machines.",
+        ),
+    ],
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
+) -> None:
+    """Merge other specscope stores into this one: points, their requests and their runs.
+
+    Points are deduplicated by point id and runs by run id: a point already stored is kept as it
+    is, so importing a file twice adds nothing. Each source is read without being changed (an
+    older schema is migrated in a temporary copy).
+    """
+    from specscope.store.db import Store
+    from specscope.store.merge import merge_stores
+
+    for path in paths:
+        if not path.is_file():
+            raise UserError(f"no store file at {path}; give the path of a specscope .duckdb file")
+    with Store.open(db) as store:
+        report = merge_stores(store, paths)
+    if as_json:
+        print_json(report)
+        return
+    for source in report.sources:
+        out.print(
+            f"{source.path}: {source.points_added} new point(s), "
+            f"{source.points_already_present} already present, {source.requests_added} "
+            f"request record(s), {source.runs_added} new run(s)",
+            markup=False,
+        )
+    out.print(
+        f"imported {report.points_added} new point(s) from {len(report.sources)} store(s) into "
+        f"{db} ({report.points_already_present} already present)",
+        markup=False,
+    )
+
+
 @app.command("export", rich_help_panel="Data")
 @user_errors
 def export_cmd(
@@ -406,14 +450,32 @@ RunsDirOption = Annotated[
 ]
 
 
-def _run_plan(plan: Any, db: Path, runs_dir: Path, resume: bool, quiet: bool) -> Any:
+def _run_plan(
+    plan: Any, db: Path, runs_dir: Path, resume: bool, quiet: bool, executor: Any = None
+) -> Any:
     from specscope.sweep.progress import SweepProgress
     from specscope.sweep.runner import run_sweep
 
     if quiet:
-        return run_sweep(plan, db, runs_dir, resume=resume)
+        return run_sweep(plan, db, runs_dir, resume=resume, executor=executor)
     with SweepProgress(err, len(plan.points)) as progress:
-        return run_sweep(plan, db, runs_dir, resume=resume, hooks=progress.hooks())
+        return run_sweep(
+            plan, db, runs_dir, resume=resume, hooks=progress.hooks(), executor=executor
+        )
+
+
+def _executor(name: str, address: str | None) -> Any:
+    """The sweep executor named by --executor (None: the local one)."""
+    if name == "local":
+        if address is not None:
+            raise UserError("--address names a Ray cluster: add --executor ray, or drop --address")
+        return None
+    if name == "ray":
+        from specscope.sweep.ray_executor import RayExecutor, import_ray
+
+        import_ray()  # a missing extra is one line, before anything else happens
+        return RayExecutor(address)
+    raise UserError(f"--executor {name!r} is not known; use local or ray")
 
 
 def _print_plan(plan: Any, runs_dir: Path) -> None:
@@ -453,13 +515,32 @@ def sweep_cmd(
         typer.Option("--dry-run", help="Print the plan and its estimated duration; run nothing."),
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="local: measure here, point after point. ray: each server config × repeat "
+            "runs as a Ray task on a node with the recipe's n_gpus GPUs (CPUs on a CPU-only "
+            "cluster); points stream back into --db as they finish; a cell whose worker dies is "
+            "retried, then its unfinished points are stored failed. Needs specscope\\[ray].",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="Ray cluster to join (auto, HOST:6379). Default: RAY_ADDRESS, else a new "
+            "local cluster on this machine.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a sweep: spec config × g × workload × concurrency × repeats, from a TOML recipe.
 
     The server is relaunched only when its flags change; off and every spec config see the same
     prompts; each finished point is saved before the next starts, so a crash or Ctrl-C loses
-    nothing (--resume goes on). See the example recipe at the top of specscope/sweep/recipe.py.
+    nothing (--resume goes on, with either executor). See the example recipe at the top of
+    specscope/sweep/recipe.py.
     """
     from specscope.sweep.plan import make_plan
     from specscope.sweep.recipe import load_recipe
@@ -477,7 +558,8 @@ def sweep_cmd(
         else:
             _print_plan(plan, runs_dir)
         return
-    outcome = _run_plan(plan, db, runs_dir, resume, quiet or as_json)
+    runner = _executor(executor, address)
+    outcome = _run_plan(plan, db, runs_dir, resume, quiet or as_json, runner)
     if as_json:
         print_json(outcome)
         return
@@ -606,6 +688,13 @@ def bench_cmd(
     slo: Annotated[
         str | None, typer.Option(help="Goodput SLOs in seconds, e.g. ttft=0.5,tpot=0.05.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Client processes sending the load (default: decided from the expected token "
+            "rate). A point where the client itself saturates is marked client_bound."
+        ),
+    ] = None,
     api_key_env: Annotated[
         str, typer.Option(help="Environment variable holding the API key (never stored).")
     ] = "OPENAI_API_KEY",
@@ -643,6 +732,7 @@ def bench_cmd(
         warmup=warmup,
         timeout_s=timeout,
         max_failed_fraction=max_failed,
+        workers=workers,
         slo=slo,
         api_key_env=api_key_env,
         hardware=hardware,

@@ -6,9 +6,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from specscope.errors import UserError
-from specscope.predict.calibrate import calibrate, observations, validate
+from specscope.predict.calibrate import (
+    calibrate,
+    decode_tokens,
+    merge_repeats,
+    observations,
+    step_accounting,
+    validate,
+)
 from specscope.predict.catalog import load_catalog
 from specscope.predict.deployment import build_deployment
 from specscope.predict.profile import load_profile, save_profile
@@ -200,3 +209,121 @@ def test_calibrate_runs_reads_the_store_and_saves_the_profile(tmp_path: Path) ->
         calibrate_runs(db, ["other"], save=False)
     with pytest.raises(UserError, match="no such database file"):
         calibrate_runs(tmp_path / "missing.duckdb", ["synthetic"])
+
+
+def _counts(drafts: int, draft_tokens: int | None, accepted: int) -> AcceptanceCounts:
+    return AcceptanceCounts(drafts=drafts, draft_tokens=draft_tokens, accepted_tokens=accepted)
+
+
+@pytest.mark.parametrize(
+    ("counts", "decoded", "depth", "per_step", "verify"),
+    [
+        # llama.cpp ngram-mod g = 2 on this CPU, 8 requests × 127 decoded tokens: 1016 − 179 −
+        # 332 = 505 steps without a draft, 684 steps: 1016 / 684 = 1.485 tokens per step and
+        # 1 + 354 / 684 = 1.518 tokens per pass (the engine's AL is 1 + 332 / 179 = 2.855)
+        (_counts(179, 354, 332), 1016, 2, 1.4854, 1.5175),
+        # every step drafted (MTP): 300 drafts + 420 accepted = 720 decoded → AL 2.4, T = 3
+        (_counts(300, 600, 420), 720, 2, 2.4, 3.0),
+        # no decoded-token count: every step is taken to carry a draft
+        (_counts(179, 354, 332), None, 2, 2.8547, 2.9777),
+        # counts that overshoot the decoded tokens (warm-up leaking in): clamp, never negative
+        (_counts(100, 400, 300), 350, 4, 4.0, 5.0),
+        # draft tokens not counted: g per draft
+        (_counts(100, None, 150), 250, 3, 2.5, 4.0),
+    ],
+)
+def test_step_accounting_counts_steps_without_a_draft(
+    counts: AcceptanceCounts, decoded: float | None, depth: int, per_step: float, verify: float
+) -> None:
+    got = step_accounting(counts, decoded, depth)
+    assert got is not None
+    assert got[0] == pytest.approx(per_step, abs=1e-4)
+    assert got[1] == pytest.approx(verify, abs=1e-4)
+
+
+@given(
+    drafts=st.integers(1, 500),
+    length=st.floats(1.0, 8.0),
+    rate=st.floats(0.0, 1.0),
+    plain=st.integers(0, 2000),
+)
+def test_step_accounting_bounds(drafts: int, length: float, rate: float, plain: int) -> None:
+    draft_tokens = max(drafts, round(drafts * length))
+    accepted = round(draft_tokens * rate)
+    counts = AcceptanceCounts(drafts=drafts, draft_tokens=draft_tokens, accepted_tokens=accepted)
+    got = step_accounting(counts, drafts + accepted + plain, 8)
+    assert got is not None
+    per_step, verify = got
+    # 1 ≤ emitted per step ≤ verified per pass, and never above the engine's AL
+    assert 1.0 - 1e-12 <= per_step <= verify + 1e-12
+    assert counts.acceptance_length is not None
+    assert per_step <= counts.acceptance_length + 1e-12
+
+
+def test_observation_of_a_measured_point_uses_mean_tpot_and_every_step() -> None:
+    # 8 requests × 128 tokens in 10 s (102.4 tok/s out): 1016 decoded tokens; mean TPOT 11.56 ms
+    # → step = 11.56 ms × 1.4854 = 17.17 ms (the median, 11.49 ms, is not used)
+    point = Point(
+        run_id="cpu",
+        config=PointConfig(
+            hardware="cpu",
+            model="gemma-3-270m",
+            precision="q4_k_m",
+            engine="llamacpp",
+            spec_method="ngram-mod",
+            draft_depth=2,
+            isl=66,
+            osl=128,
+            concurrency=1,
+        ),
+        throughput_per_gpu=150.0,
+        output_throughput_per_gpu=102.4,
+        interactivity=87.0,
+        tpot=LatencyStats(mean_s=0.01156, median_s=0.01149),
+        duration_s=10.0,
+        n_requests=8,
+        n_failed=0,
+        acceptance=AcceptanceCounts(drafts=179, draft_tokens=354, accepted_tokens=332),
+    )
+    assert decode_tokens(point) == pytest.approx(1016.0)
+    (obs,), skipped = observations([point])
+    assert skipped == []
+    assert obs.tpot_s == 0.01156
+    assert obs.reported_acceptance_length == pytest.approx(1 + 332 / 179)
+    assert obs.acceptance_length == pytest.approx(1016 / 684)
+    assert obs.step_time_s == pytest.approx(0.01156 * 1016 / 684)
+    assert obs.verify_tokens == pytest.approx(1 + 354 / 684)
+
+
+def test_repeats_merge_at_the_faster_middle_one() -> None:
+    # off at c = 4 measured twice, 38.85 and 283.47 ms (the second shared the CPU): keep 38.85,
+    # spread 283.47 / 38.85 − 1 = 6.30; three repeats 10, 12, 30 ms keep the median, 12 ms
+    base = synthetic_points([4], [0])[0]
+
+    def rep(i: int, tpot_s: float) -> Point:
+        return base.model_copy(update={"repeat": i, "tpot": LatencyStats(median_s=tpot_s)})
+
+    obs, _ = observations([rep(0, 0.03885), rep(1, 0.28347)])
+    (two,) = merge_repeats(obs)
+    assert two.tpot_s == 0.03885
+    assert two.repeats == 2
+    assert two.repeat_spread == pytest.approx(6.2965, abs=1e-4)
+    obs, _ = observations([rep(0, 0.010), rep(1, 0.030), rep(2, 0.012)])
+    (three,) = merge_repeats(obs)
+    assert (three.tpot_s, three.repeats) == (0.012, 3)
+    # other configs stay apart: a second concurrency is its own observation
+    other = synthetic_points([8], [0])[0]
+    obs, _ = observations([rep(0, 0.03885), rep(1, 0.28347), other])
+    assert len(merge_repeats(obs)) == 2
+
+
+def test_a_dense_model_at_one_context_ties_t0_to_eta_bw() -> None:
+    # sum form, every point reads the same weight bytes (KV is tiny at 640 tokens × c ≤ 4):
+    # t0 and bytes / (η_bw·BW) move every step time alike, so only their sum is fitted
+    truth = TRUTH.model_copy(update={"overlap": "sum"})
+    result = calibrate(synthetic_points([1, 2, 4], [0, 1], truth=truth), overlap="sum")
+    assert "t0_s/eta_bw" in result.profile.fit.tied
+    assert any(w.startswith("t0_s and eta_bw trade off on these points") for w in result.warnings)
+    # the round trip over c = 1…256 tells them apart (KV bytes and compute differ by point)
+    wide = calibrate(synthetic_points([1, 4, 16, 64, 256], [0, 2]), overlap="max")
+    assert wide.profile.fit.tied == []

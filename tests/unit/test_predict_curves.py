@@ -224,7 +224,7 @@ def test_a_model_that_does_not_fit_is_one_clear_line() -> None:
         osl=128,
         n_gpus=1,
     )
-    with pytest.raises(UserError, match=r"llama-3.1-70b at bf16 needs 141 GB .* raise --n-gpus"):
+    with pytest.raises(UserError, match=r"llama-3.1-70b at bf16 needs 141 GB .* pass --n-gpus 8$"):
         predict(req)
 
 
@@ -303,3 +303,11 @@ def test_acceptance_curve_worked(kwargs: dict[str, object], g: int, al: float) -
     curve = acceptance_curve([1, 2], **kwargs)  # type: ignore[arg-type]
     assert curve.al(g) == pytest.approx(al)
     assert curve.al(0) == 1.0
+
+
+def test_ngram_prediction_says_what_its_al_means() -> None:
+    # n-gram drafters skip steps where they find no match; MTP drafts every step
+    assert any(
+        w.startswith("ngram drafts only when it finds a match") for w in dense_ngram().warnings
+    )
+    assert not any("drafts only when" in w for w in qwen_mtp().warnings)

@@ -1,14 +1,17 @@
 """The async streaming benchmark client: load patterns, per-request records, point metrics.
 
-``run_load`` sends the requests and returns a ``LoadResult``; ``aggregate`` turns it into the
-measured fields of a Point; ``goodput`` and ``parse_slo`` handle SLOs; ``PowerSampler`` reads GPU
-power over the window when a vendor tool is present.
+``run_load`` sends the requests (over several worker processes when one is not enough) and
+returns a ``LoadResult`` with the client's own load; ``aggregate`` turns it into the measured
+fields of a Point (status ``client_bound`` when the client was saturated); ``goodput`` and
+``parse_slo`` handle SLOs; ``PowerSampler`` reads GPU power over the window when a vendor tool is
+present.
 """
 
 from specscope.client.aggregate import (
     Goodput,
     PointMetrics,
     aggregate,
+    client_summary,
     goodput,
     latency_stats,
     parse_slo,
@@ -18,11 +21,16 @@ from specscope.client.load import ClosedLoop, LoadPattern, OpenLoop, arrival_off
 from specscope.client.power import PowerReading, PowerSampler
 from specscope.client.protocols import API_KINDS, ApiKind, BenchPrompt, build_body, endpoint_url
 from specscope.client.runner import LoadResult, request_span_s, run_load
+from specscope.client.saturation import MAX_CPU_UTIL, MAX_LOOP_LAG_P99_S, client_bound_reason
+from specscope.client.workers import ClientWorkerError, choose_workers
 
 __all__ = [
     "API_KINDS",
+    "MAX_CPU_UTIL",
+    "MAX_LOOP_LAG_P99_S",
     "ApiKind",
     "BenchPrompt",
+    "ClientWorkerError",
     "ClosedLoop",
     "Goodput",
     "LoadPattern",
@@ -34,6 +42,9 @@ __all__ = [
     "aggregate",
     "arrival_offsets_s",
     "build_body",
+    "choose_workers",
+    "client_bound_reason",
+    "client_summary",
     "endpoint_url",
     "goodput",
     "latency_stats",

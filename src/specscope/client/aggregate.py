@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from specscope.client.runner import LoadResult
+from specscope.client.saturation import MAX_CPU_UTIL, MAX_LOOP_LAG_P99_S, client_bound_reason
 from specscope.errors import UserError
 from specscope.schema import AcceptanceCounts, LatencyStats, RequestRecord
 
@@ -48,6 +49,7 @@ class PointMetrics(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     status: Literal["ok", "failed", "client_bound"] = "ok"
+    """``client_bound``: the load generator was saturated; the numbers describe the client."""
     error: str | None = None
     throughput_per_gpu: float
     output_throughput_per_gpu: float | None = None
@@ -67,6 +69,10 @@ class PointMetrics(BaseModel):
     """Mean tokens per token-carrying chunk (1.0 when every chunk carried one token)."""
     n_short_outputs: int = Field(default=0, exclude=True)
     """Successful timed requests that returned fewer tokens than requested with ignore_eos."""
+    client: dict[str, float | int] | None = Field(default=None, exclude=True)
+    """The client's own load over the window (``workers``, ``cpu_s``, ``cpu_util``,
+    ``loop_lag_p99_s``, ``loop_lag_max_s``); None when the run did not measure it. Excluded from
+    ``model_dump()``: store it as ``Point.provenance.extra["client"]``."""
 
 
 class Goodput(BaseModel):
@@ -166,6 +172,8 @@ def aggregate(
     n_decode_gpus: int | None = None,
     max_failed_fraction: float = 0.05,
     power_w_per_gpu: float | None = None,
+    max_client_loop_lag_p99_s: float = MAX_LOOP_LAG_P99_S,
+    max_client_cpu_util: float = MAX_CPU_UTIL,
 ) -> PointMetrics:
     """The measured numbers of one point from a load run.
 
@@ -176,6 +184,11 @@ def aggregate(
     failed, when no request had ≥ 2 output tokens (TPOT undefined), or when the run asked for
     ``ignore_eos`` and more than half of the successful requests came back short (fewer are a
     warning in ``error`` with status ``ok``).
+
+    Status ``client_bound`` (instead of ``ok``) when the client itself was saturated over the
+    window: p99 event-loop lag above ``max_client_loop_lag_p99_s`` or a sending process's CPU
+    use above ``max_client_cpu_util`` (see ``saturation.py``; windows under a second are not
+    judged); ``error`` says which. A failed point stays ``failed`` with the explanation appended.
     """
     if n_gpus < 1 or (n_decode_gpus is not None and n_decode_gpus < 1):
         raise UserError(
@@ -225,9 +238,23 @@ def aggregate(
             errors.append(short_note)
         else:
             errors.append(f"warning: {short_note}")
+    client_note = client_bound_reason(
+        result.client_loop_lag_p99_s,
+        result.client_cpu_util,
+        duration,
+        max_loop_lag_p99_s=max_client_loop_lag_p99_s,
+        max_cpu_util=max_client_cpu_util,
+    )
+    final_status: Literal["ok", "failed", "client_bound"] = status
+    if client_note is not None:
+        if status == "ok":
+            final_status = "client_bound"
+            errors.insert(0, client_note)
+        else:
+            errors.append(client_note)
 
     return PointMetrics(
-        status=status,
+        status=final_status,
         error="; ".join(errors) or None,
         throughput_per_gpu=total_tput,
         output_throughput_per_gpu=out_tput,
@@ -247,7 +274,24 @@ def aggregate(
         power_w_per_gpu=power_w_per_gpu,
         tokens_per_chunk_mean=tokens_in_chunks / n_chunks if n_chunks else None,
         n_short_outputs=len(short),
+        client=client_summary(result),
     )
+
+
+def client_summary(result: LoadResult) -> dict[str, float | int] | None:
+    """The client's own load of a run, for ``Point.provenance.extra["client"]``."""
+    if result.client_cpu_util is None or result.client_loop_lag_p99_s is None:
+        return None
+    out: dict[str, float | int] = {
+        "workers": result.client_workers,
+        "cpu_util": result.client_cpu_util,
+        "loop_lag_p99_s": result.client_loop_lag_p99_s,
+    }
+    if result.client_cpu_s is not None:
+        out["cpu_s"] = result.client_cpu_s
+    if result.client_loop_lag_max_s is not None:
+        out["loop_lag_max_s"] = result.client_loop_lag_max_s
+    return out
 
 
 def meets_slo(record: RequestRecord, slo_s: dict[str, float]) -> bool:

@@ -34,7 +34,9 @@ were counted.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from json.scanner import make_scanner
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,7 +52,7 @@ _PATHS: dict[ApiKind, str] = {
     "llamacpp": "/completion",
 }
 
-_SKIPPED_FIELDS = ("event:", "id:", "retry:")
+_SKIPPED_FIELDS = (b"event:", b"id:", b"retry:")
 _SHOW_CHARS = 80
 
 
@@ -161,6 +163,13 @@ def attribute_tokens(
         return list(counts)
     exact_sum = sum(c for c, is_exact in zip(counts, exact, strict=True) if is_exact)
     unaccounted = max(reported - exact_sum, 0)
+    if unaccounted == len(provisional):
+        # the rule's result without its loop: every provisional chunk keeps at least one token
+        # (U ≥ their number) and the shares add up to U, so each gets exactly one
+        out = list(counts)
+        for i in provisional:
+            out[i] = 1
+        return out
     w = [max(weights[i], 0) if weights is not None else 1 for i in provisional]
     total_w = sum(w)
     if total_w == 0:
@@ -209,6 +218,23 @@ def _as_int(value: object) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return None
+
+
+# typeshed types make_scanner's argument as the scanner class itself; it takes a JSONDecoder
+_SCAN_JSON: Callable[[str, int], tuple[Any, int]] = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def _json_value(payload: bytes) -> Any:
+    """``json.loads`` of one UTF-8 SSE payload through the C scanner directly (the hot path:
+    no encoding detection, no wrapper calls). Raises ValueError when it is not one JSON value."""
+    text = payload.decode("utf-8").strip()
+    try:
+        value, end = _SCAN_JSON(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(text):
+        raise ValueError("extra data after the JSON value")
+    return value
 
 
 def _show(text: str) -> str:
@@ -262,24 +288,31 @@ class StreamParser:
 
     def feed_line(self, line: str, t_s: float) -> None:
         """One line of the SSE body (without its newline), arrived ``t_s`` after send."""
-        if not line or line.startswith(":"):
-            return  # event boundary or comment (keep-alive pings)
-        if line.startswith("data:"):
-            payload = line[5:].strip()
-            if payload == "[DONE]":
+        self.feed_raw(line.encode("utf-8", "surrogatepass"), t_s)
+
+    def feed_raw(self, line: bytes, t_s: float) -> None:
+        """``feed_line`` for a line still in bytes (the hot path: no text decoding)."""
+        if not line or line[0] == 58:  # b":": event boundary or comment (keep-alive pings)
+            return
+        if line.startswith(b"data:"):
+            payload = line[5:]
+            if len(payload) < 12 and payload.strip() == b"[DONE]":
                 self.done = True
                 return
             try:
-                obj = json.loads(payload)
+                obj = _json_value(payload)
             except ValueError:
-                raise StreamError(f"malformed SSE data (not JSON): {_show(payload)!r}") from None
-            if not isinstance(obj, dict):
-                raise StreamError(f"malformed SSE data (not a JSON object): {_show(payload)!r}")
+                shown = _show(payload.decode("utf-8", "replace").strip())
+                raise StreamError(f"malformed SSE data (not JSON): {shown!r}") from None
+            if type(obj) is not dict:
+                shown = _show(payload.decode("utf-8", "replace").strip())
+                raise StreamError(f"malformed SSE data (not a JSON object): {shown!r}")
             self._feed_object(obj, t_s)
             return
         if line.startswith(_SKIPPED_FIELDS):
             return
-        raise StreamError(f"malformed SSE line (expected 'data: ...'): {_show(line)!r}")
+        shown = _show(line.decode("utf-8", "replace"))
+        raise StreamError(f"malformed SSE line (expected 'data: ...'): {shown!r}")
 
     def _feed_object(self, obj: dict[str, Any], t_s: float) -> None:
         err = obj.get("error")
@@ -415,3 +448,36 @@ def _list_or_none(container: object, key: str) -> list[Any] | None:
         if isinstance(items, list):
             return items
     return None
+
+
+class SseFeed:
+    """Splits a streamed response body into SSE lines for a StreamParser.
+
+    Call it with each network read and the ``time.perf_counter()`` value when the read arrived;
+    every line completed by that read is fed with that arrival time, made relative to ``sent_s``.
+    Lines end in ``\\n`` (a ``\\r`` before it is dropped); ``finish`` feeds a last line that
+    has none.
+    """
+
+    __slots__ = ("_feed", "_rest", "sent_s")
+
+    def __init__(self, parser: StreamParser, sent_s: float) -> None:
+        self._feed = parser.feed_raw
+        self._rest = b""
+        self.sent_s = sent_s
+
+    def __call__(self, data: bytes, t: float) -> None:
+        if self._rest:
+            data = self._rest + data
+        lines = data.split(b"\n")
+        self._rest = lines.pop()
+        t_s = t - self.sent_s
+        feed = self._feed
+        for line in lines:
+            if line:
+                feed(line[:-1] if line[-1] == 13 else line, t_s)
+
+    def finish(self, t: float) -> None:
+        rest, self._rest = self._rest, b""
+        if rest.rstrip(b"\r"):
+            self._feed(rest.rstrip(b"\r"), t - self.sent_s)

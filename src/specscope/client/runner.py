@@ -14,18 +14,25 @@ closes after every stream) is retried once, and the record times the second send
 
 The API key is read from the environment variable the caller names and sent as
 ``Authorization: Bearer``; it is never logged, stored in a record, or left in an error message.
+
+Where the work happens: requests go out on the lean HTTP/1.1 client of ``wire.py`` (an httpx
+transport when the caller gives one), in this process's event loop or, with ``workers`` > 1, in
+worker processes (``workers.py``). A chunk is timestamped when its network read arrives. During
+the timed phase the sending loops measure themselves (``saturation.py``: event-loop lag and CPU
+use), and the caller's heap is frozen for the garbage collector (``gc.freeze``) so that a full
+collection cannot stall the loop mid-window; it is unfrozen when the phase ends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import gc
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -37,21 +44,25 @@ from specscope.client.load import (
     arrival_offsets_s,
     in_flight_cap,
 )
-from specscope.client.protocols import (
-    ApiKind,
-    BenchPrompt,
-    StreamError,
-    StreamParser,
-    build_body,
-    endpoint_url,
+from specscope.client.protocols import ApiKind, BenchPrompt, endpoint_url
+from specscope.client.saturation import LoadMeter, ProcessLoad, merge_loads
+from specscope.client.sender import (
+    Prepared,
+    RawRecord,
+    Sender,
+    prepare_requests,
+    run_closed,
+    run_open,
+    to_record,
 )
+from specscope.client.wire import WirePool
+from specscope.client.workers import build_jobs, choose_workers, run_jobs
 from specscope.errors import UserError
 from specscope.schema import RequestRecord
 
 logger = logging.getLogger(__name__)
 
 OnRequestDone = Callable[[RequestRecord], None]
-_ERROR_BODY_CHARS = 200
 
 
 class LoadResult(BaseModel):
@@ -74,6 +85,15 @@ class LoadResult(BaseModel):
     """``time.perf_counter()`` at the origin, to align other samplers (power) with the window."""
     started_unix_s: float
     """Wall-clock time of the origin (``time.time()``), for provenance only."""
+    client_workers: int = 1
+    """Processes that sent the requests (1: the caller's own event loop)."""
+    client_cpu_s: float | None = None
+    """CPU seconds the sending processes used over the timed phase (all workers together)."""
+    client_cpu_util: float | None = None
+    """The busiest sending process's CPU seconds per wall second over the timed phase (0..1)."""
+    client_loop_lag_p99_s: float | None = None
+    """The worst sending process's p99 event-loop lag over the timed phase."""
+    client_loop_lag_max_s: float | None = None
 
     @property
     def duration_s(self) -> float:
@@ -105,224 +125,6 @@ def request_span_s(record: RequestRecord) -> tuple[float, float]:
     return record.send_s, record.send_s + after_send
 
 
-class _Prepared:
-    """A request body serialised once, before the clock matters."""
-
-    __slots__ = ("content", "input_tokens", "output_tokens")
-
-    def __init__(self, content: bytes, input_tokens: int | None, output_tokens: int) -> None:
-        self.content = content
-        self.input_tokens = input_tokens
-        self.output_tokens = output_tokens
-
-
-def _prepare(
-    prompts: Sequence[BenchPrompt],
-    *,
-    api: ApiKind,
-    model: str,
-    max_tokens: int | None,
-    ignore_eos: bool,
-    temperature: float,
-    extra_body: Mapping[str, Any] | None,
-) -> list[_Prepared]:
-    out: list[_Prepared] = []
-    for i, p in enumerate(prompts):
-        n_out = p.output_tokens if p.output_tokens is not None else max_tokens
-        if n_out is None:
-            raise UserError(
-                f"prompt {i} has no output length and max_tokens is not set; "
-                "give each prompt output_tokens or pass max_tokens"
-            )
-        body = build_body(
-            api,
-            model=model,
-            prompt=p.prompt,
-            max_tokens=n_out,
-            ignore_eos=ignore_eos,
-            temperature=temperature,
-            extra_body=dict(extra_body) if extra_body else None,
-        )
-        out.append(_Prepared(json.dumps(body).encode(), p.input_tokens, n_out))
-    return out
-
-
-def _short_body(raw: bytes, secret: str | None) -> str:
-    text = " ".join(raw.decode("utf-8", errors="replace").split())
-    if len(text) > _ERROR_BODY_CHARS:
-        text = text[:_ERROR_BODY_CHARS] + "…"
-    return _redact(text, secret)
-
-
-def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
-
-
-_CLOSED_BEFORE_RESPONSE = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
-"""Errors of a connection that died before the response began: on a reused keep-alive
-connection this is the server's close racing our send, and the request is sent once more."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Attempt:
-    parser: StreamParser
-    error: str | None
-    sent: float
-    ended: float
-    retry: bool
-    """The connection closed before any response byte: worth one more try."""
-
-
-class _Sender:
-    """Sends prepared requests on one httpx client and turns each into a RequestRecord."""
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        url: str,
-        api: ApiKind,
-        headers: dict[str, str],
-        timeout_s: float,
-        origin_perf_s: float,
-        point_id: str,
-        secret: str | None,
-        on_request_done: OnRequestDone | None,
-        keep_text: bool = False,
-    ) -> None:
-        self._client = client
-        self._url = url
-        self._api: ApiKind = api
-        self._headers = headers
-        self._timeout_s = timeout_s
-        self._origin = origin_perf_s
-        self._point_id = point_id
-        self._secret = secret
-        self._on_done = on_request_done
-        self._keep_text = keep_text
-
-    async def send(self, req: _Prepared, index: int, warmup: bool) -> RequestRecord:
-        attempt = await self._attempt(req)
-        if attempt.retry:
-            # The kept-alive connection was closed by the server just as we reused it
-            # (llama.cpp closes after every stream): the request never reached it. Once more.
-            logger.debug("request %d: %s; sending it again", index, attempt.error)
-            attempt = await self._attempt(req)
-        parser, error, sent, ended = attempt.parser, attempt.error, attempt.sent, attempt.ended
-        summary = parser.summary()
-        if error is None and not summary.chunk_times_s:
-            error = "stream finished with no generated tokens"
-        times = summary.chunk_times_s
-        record = RequestRecord(
-            point_id=self._point_id,
-            index=index,
-            warmup=warmup,
-            send_s=sent - self._origin,
-            ttft_s=times[0] if times else None,
-            e2el_s=times[-1] if times else None,
-            end_s=ended - sent,
-            chunk_times_s=times,
-            chunk_tokens=summary.chunk_tokens,
-            input_tokens=(
-                summary.input_tokens if summary.input_tokens is not None else req.input_tokens
-            ),
-            requested_output_tokens=req.output_tokens,
-            output_tokens=summary.output_tokens,
-            error=error,
-            draft_tokens=summary.draft_tokens,
-            accepted_tokens=summary.accepted_tokens,
-            output_text=summary.text,
-        )
-        if self._on_done is not None:
-            try:
-                self._on_done(record)
-            except Exception:
-                logger.exception("on_request_done callback failed; the run goes on")
-        return record
-
-    async def _attempt(self, req: _Prepared) -> _Attempt:
-        parser = StreamParser(self._api, keep_text=self._keep_text)
-        error: str | None = None
-        got_response = False
-        retry = False
-        clock = time.perf_counter
-        sent = clock()
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                async with self._client.stream(
-                    "POST", self._url, content=req.content, headers=self._headers
-                ) as resp:
-                    got_response = True
-                    if resp.status_code >= 400:
-                        raw = await resp.aread()
-                        error = f"HTTP {resp.status_code}: {_short_body(raw, self._secret)}"
-                    else:
-                        async for line in resp.aiter_lines():
-                            parser.feed_line(line, clock() - sent)
-                        if not parser.complete:
-                            error = self._unfinished(len(parser.times))
-        except TimeoutError:
-            error = f"timeout after {self._timeout_s:g} s"
-        except httpx.TimeoutException:
-            error = f"timeout after {self._timeout_s:g} s"
-        except StreamError as exc:
-            error = _redact(str(exc), self._secret)
-        except (httpx.HTTPError, OSError) as exc:
-            retry = not got_response and isinstance(exc, _CLOSED_BEFORE_RESPONSE)
-            if got_response:
-                what = f"connection dropped after {len(parser.times)} token chunks"
-            elif retry:
-                what = "connection closed before any response"
-            else:
-                what = "connection failed"
-            error = _redact(f"{what}: {type(exc).__name__}: {exc}", self._secret)
-        except Exception as exc:  # never let one request end the run
-            error = _redact(f"{type(exc).__name__}: {exc}", self._secret)
-        return _Attempt(parser, error, sent, clock(), retry)
-
-    def _unfinished(self, n_chunks: int) -> str:
-        marker = (
-            "a final stop:true chunk"
-            if self._api == "llamacpp"
-            else "data: [DONE] or a finish_reason"
-        )
-        return f"stream ended without {marker} after {n_chunks} token chunks"
-
-
-async def _run_closed(n: int, concurrency: int, run_one: Callable[[int], Awaitable[None]]) -> None:
-    next_index = 0
-
-    async def worker() -> None:
-        nonlocal next_index
-        while next_index < n:
-            i = next_index
-            next_index += 1
-            await run_one(i)
-
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, n))))
-
-
-async def _run_open(load: OpenLoop, run_one: Callable[[int], Awaitable[None]]) -> None:
-    offsets = arrival_offsets_s(load)
-    slots = asyncio.Semaphore(load.max_concurrency) if load.max_concurrency else None
-
-    async def guarded(i: int) -> None:
-        if slots is None:
-            await run_one(i)
-            return
-        async with slots:
-            await run_one(i)
-
-    tasks: list[asyncio.Task[None]] = []
-    start = time.perf_counter()
-    for i, offset in enumerate(offsets):
-        delay = start + offset - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(guarded(i)))
-    await asyncio.gather(*tasks)
-
-
 async def run_load(
     base_url: str,
     api: ApiKind,
@@ -342,6 +144,7 @@ async def run_load(
     point_id: str = "",
     keep_text: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
+    workers: int | None = None,
 ) -> LoadResult:
     """Run warm-ups, then ``load.num_requests`` timed requests, and return every record.
 
@@ -353,11 +156,16 @@ async def run_load(
     to prompts without ``output_tokens``. ``on_request_done`` is called with every record as it
     finishes, warm-ups included (check ``record.warmup``); an exception in it is logged and the
     run goes on. ``keep_text`` fills ``RequestRecord.output_text`` (what a failed request had
-    streamed so far; None when not asked). ``transport`` replaces httpx's own network transport
-    (tests, or a benchmark that tees the raw responses); the default opens real connections with
-    at most the load's in-flight cap of them (a given transport brings its own limits).
+    streamed so far; None when not asked). ``transport`` replaces the client's own HTTP/1.1
+    connections with an httpx transport (tests, or a benchmark that tees the raw responses).
+
+    ``workers`` splits the load over that many client processes (see ``workers.py``); None
+    decides from the expected token rate and the client's calibrated CPU cost per token (1 when
+    one process is enough, and always 1 with a ``transport``). The result carries the client's
+    own load over the timed phase (``client_cpu_util``, ``client_loop_lag_p99_s``), which
+    ``aggregate`` uses to flag a client-bound point.
     """
-    if not base_url.startswith(("http://", "https://")):
+    if not base_url.startswith(("http://", "https://")) or not urlsplit(base_url).hostname:
         raise UserError(
             f"base URL {base_url!r} is not an http(s) URL; pass e.g. http://127.0.0.1:8080"
         )
@@ -374,9 +182,15 @@ async def run_load(
             f"{n_warm} warm-ups asked but {len(warmup_prompts)} warm-up prompts given; "
             "pass one distinct warm-up prompt per warm-up request"
         )
+    if workers is not None and workers < 1:
+        raise UserError(f"client workers must be ≥ 1, got {workers}")
+    if workers is not None and workers > 1 and transport is not None:
+        raise UserError(
+            "a custom transport runs in this process only; pass workers=1 (or None) with it"
+        )
 
-    def prepare(ps: Sequence[BenchPrompt]) -> list[_Prepared]:
-        return _prepare(
+    def prepare(ps: Sequence[BenchPrompt]) -> list[Prepared]:
+        return prepare_requests(
             ps,
             api=api,
             model=model,
@@ -388,59 +202,137 @@ async def run_load(
 
     timed = prepare(prompts[: load.num_requests])
     warm = prepare(warmup_prompts[:n_warm])
+    if transport is not None:
+        n_workers = 1
+    elif workers is not None:
+        n_workers = workers
+    else:
+        mean_out = sum(p.output_tokens for p in timed) / len(timed)
+        n_workers = choose_workers(load, mean_out, api)
 
     secret = os.environ.get(api_key_env) or None
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
     if secret:
         headers["Authorization"] = f"Bearer {secret}"
+    url = endpoint_url(base_url, api)
     cap = in_flight_cap(load)
-    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=cap)
     started_unix = time.time()
     origin = time.perf_counter()
 
-    warm_out: list[RequestRecord | None] = [None] * len(warm)
-    timed_out: list[RequestRecord | None] = [None] * len(timed)
+    done: list[RequestRecord] = []
 
-    # trust_env=False: a proxy between client and server would distort every timing.
-    async with httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout_s), limits=limits, trust_env=False, transport=transport
-    ) as client:
-        sender = _Sender(
-            client,
-            url=endpoint_url(base_url, api),
+    def on_record(record: RequestRecord) -> None:
+        done.append(record)
+        if on_request_done is not None:
+            try:
+                on_request_done(record)
+            except Exception:
+                logger.exception("on_request_done callback failed; the run goes on")
+
+    offsets = arrival_offsets_s(load) if isinstance(load, OpenLoop) else None
+    if n_workers > 1:
+        jobs = build_jobs(
+            n_workers,
+            load,
+            timed,
+            warm,
+            offsets,
+            cap or len(warm),
+            url=url,
             api=api,
             headers=headers,
+            secret=secret,
             timeout_s=timeout_s,
             origin_perf_s=origin,
-            point_id=point_id,
-            secret=secret,
-            on_request_done=on_request_done,
             keep_text=keep_text,
         )
-
-        async def run_warm(i: int) -> None:
-            warm_out[i] = await sender.send(warm[i], i, True)
-
-        async def run_timed(i: int) -> None:
-            timed_out[i] = await sender.send(timed[i], i, False)
-
-        if warm:
-            await _run_closed(len(warm), cap or len(warm), run_warm)
-        if isinstance(load, ClosedLoop):
-            await _run_closed(len(timed), load.concurrency, run_timed)
+        loads = await run_jobs(jobs, point_id=point_id, on_record=on_record)
+    else:
+        sender_args: dict[str, Any] = {
+            "url": url,
+            "api": api,
+            "headers": headers,
+            "timeout_s": timeout_s,
+            "origin_perf_s": origin,
+            "secret": secret,
+            "keep_text": keep_text,
+        }
+        pool: WirePool | httpx.AsyncClient
+        if transport is None:
+            pool = WirePool(url, headers=headers)
         else:
-            await _run_open(load, run_timed)
+            # trust_env=False: a proxy between client and server would distort every timing.
+            pool = httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout_s),
+                limits=httpx.Limits(max_connections=cap, max_keepalive_connections=cap),
+                trust_env=False,
+                transport=transport,
+            )
+        async with pool:
+            sender = Sender(pool, **sender_args)
+            loads = [await _run_here(sender, load, timed, warm, cap, offsets, point_id, on_record)]
 
-    done = [x for x in warm_out + timed_out if x is not None]
-    timed_spans = [request_span_s(x) for x in timed_out if x is not None]
+    warm_done = sorted((r for r in done if r.warmup), key=lambda r: r.index)
+    timed_done = sorted((r for r in done if not r.warmup), key=lambda r: (r.send_s, r.index))
+    timed_spans = [request_span_s(x) for x in timed_done]
+    client_load = merge_loads(loads)
     return LoadResult(
         api=api,
         model=model,
         load=load,
-        records=done,
+        records=warm_done + timed_done,
         ignore_eos=ignore_eos,
         window_start_s=min(send for send, _ in timed_spans),
         window_end_s=max(end for _, end in timed_spans),
         origin_perf_s=origin,
         started_unix_s=started_unix,
+        client_workers=client_load.workers,
+        client_cpu_s=client_load.cpu_s,
+        client_cpu_util=client_load.cpu_util,
+        client_loop_lag_p99_s=client_load.loop_lag_p99_s,
+        client_loop_lag_max_s=client_load.loop_lag_max_s,
     )
+
+
+async def _run_here(
+    sender: Sender,
+    load: ClosedLoop | OpenLoop,
+    timed: Sequence[Prepared],
+    warm: Sequence[Prepared],
+    cap: int | None,
+    offsets: Sequence[float] | None,
+    point_id: str,
+    on_record: Callable[[RequestRecord], None],
+) -> ProcessLoad:
+    """Warm-ups, then the timed requests, in this process's event loop; returns its load."""
+
+    loop = asyncio.get_running_loop()
+
+    def keep(raw: RawRecord) -> None:
+        on_record(to_record(raw, point_id))
+
+    # The record of a finished request is built (and the caller's callback run) just after the
+    # scheduler has sent the next request, not before: a burst of completions then costs the
+    # new requests nothing.
+    async def run_warm(i: int) -> None:
+        loop.call_soon(keep, await sender.send(warm[i], i, True))
+
+    async def run_timed(i: int) -> None:
+        loop.call_soon(keep, await sender.send(timed[i], i, False))
+
+    if warm:
+        await run_closed(len(warm), cap or len(warm), run_warm)
+    meter = LoadMeter()
+    gc.freeze()  # a full collection over the caller's whole heap would stall the loop mid-window
+    meter.start()
+    try:
+        if isinstance(load, ClosedLoop):
+            await run_closed(len(timed), load.concurrency, run_timed)
+        else:
+            assert offsets is not None
+            await run_open(offsets, time.perf_counter(), load.max_concurrency, run_timed)
+    finally:
+        await asyncio.sleep(0)  # the last records' bookkeeping
+        process_load = await meter.stop()
+        gc.unfreeze()
+    return process_load

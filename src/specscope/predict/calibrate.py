@@ -1,11 +1,18 @@
 """Fit the step model's t0, η_bw and η_f to measured Off and spec points of one hardware × model.
 
-Each measured point gives a step time: t_off = median TPOT for an off point, t_spec = median
-TPOT × AL for a spec point (a step emits AL tokens). The model's step time for the same point is
-its closed-loop TPOT × AL (:func:`specscope.predict.step.operating_point`, which includes the
-other requests' prefills). ``scipy.optimize.least_squares`` (bounded) minimises the relative
-errors; a weak pull towards the starting values keeps a constant the data cannot see (η_f when
-every point is memory-bound) from wandering, and the report says which constants were pinned.
+Each measured point gives a step time: t_off = TPOT for an off point, t_spec = TPOT × tokens per
+step for a spec point. TPOT is the mean over requests when the point has it: the acceptance
+counters cover the whole window, and mean TPOT × window-wide tokens per step is exactly the step
+time when every request decodes the same number of tokens (the median is not). Tokens per step
+count every decode step: a drafter that proposes variable lengths, or nothing (llama.cpp's n-gram
+drafters), leaves steps without a draft, which emit one token and verify one; the engine's AL
+(1 + accepted / drafts) skips them. So steps = drafts + (decoded − drafts − accepted), tokens per
+step = decoded / steps, and the pass verifies 1 + drafted / steps tokens per sequence on average
+(:func:`step_accounting`). The model's step time for the same point is its closed-loop TPOT ×
+tokens per step (:func:`specscope.predict.step.operating_point`, which includes the other
+requests' prefills). ``scipy.optimize.least_squares`` (bounded) minimises the relative errors; a
+weak pull towards the starting values keeps a constant the data cannot see (η_f when every point
+is memory-bound) from wandering, and the report says which constants were pinned.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from specscope.predict.deployment import build_deployment
 from specscope.predict.precision import normalise_precision
 from specscope.predict.profile import CalibratedProfile, CalibrationRange, FitReport
 from specscope.predict.step import DEFAULT_EFFICIENCY, Efficiency, StepModel, operating_point
-from specscope.schema import Point
+from specscope.schema import AcceptanceCounts, Point
 
 PARAMS = ("t0_s", "eta_bw", "eta_f")
 PRIOR_WEIGHT = 1e-4
@@ -35,6 +42,9 @@ PRIOR_WEIGHT = 1e-4
 small against relative errors of order 0.01–0.1 so it only decides what the data leave open."""
 SENSITIVITY_FLOOR = 0.05
 """A constant counts as pinned when a 10 % change in it moves some prediction by ≥ 0.5 %."""
+TIED_COSINE = 0.995
+"""Two constants are tied when their effects on the points are this parallel: the data pin a
+combination of them, not each one (e.g. t0 and η_bw when every pass reads the same bytes)."""
 
 
 class Observation(BaseModel):
@@ -50,9 +60,20 @@ class Observation(BaseModel):
     osl: int
     draft_depth: int
     verify_tokens: float
-    """Tokens per sequence in the verify pass: 1 + mean drafted per step (counts), else g + 1."""
+    """Tokens per sequence in an average decode pass: 1 + drafted tokens / decode steps."""
     acceptance_length: float
+    """Tokens emitted per decode step (bonus included), over every step of the window: steps
+    that carried no draft (an n-gram drafter finds nothing to propose) count, emitting one."""
+    reported_acceptance_length: float
+    """The engine's AL, 1 + accepted / drafts (steps with a draft only), for display."""
     tpot_s: float
+    """Mean TPOT when the point has it (it pairs with window-wide counts), else the median."""
+    config_key: str = ""
+    """Run and config of the point: repeats of one measurement share it."""
+    repeats: int = 1
+    """Repeats merged into this observation (see :func:`merge_repeats`)."""
+    repeat_spread: float = 0.0
+    """Slowest / fastest step time among those repeats, minus 1."""
 
     @property
     def context_len(self) -> float:
@@ -61,6 +82,50 @@ class Observation(BaseModel):
     @property
     def step_time_s(self) -> float:
         return self.tpot_s * self.acceptance_length
+
+
+def decode_tokens(point: Point) -> float | None:
+    """Tokens the timed requests decoded after their first: output tokens − finished requests.
+
+    Output tokens come from the output throughput × duration × decode GPUs (the timed window,
+    as the acceptance counters are); without those, finished requests × (osl − 1).
+    """
+    cfg = point.config
+    n_ok = (point.n_requests or 0) - (point.n_failed or 0)
+    if n_ok <= 0:
+        return None
+    gpus = cfg.n_decode_gpus or cfg.n_gpus
+    if point.output_throughput_per_gpu is not None and point.duration_s:
+        output = point.output_throughput_per_gpu * point.duration_s * gpus
+    else:
+        output = float(n_ok * cfg.osl)
+    decoded = output - n_ok
+    return decoded if decoded > 0 else None
+
+
+def step_accounting(
+    counts: AcceptanceCounts, decoded: float | None, depth: int
+) -> tuple[float, float] | None:
+    """(tokens emitted per step, tokens per sequence per pass) from window-wide counts.
+
+    Steps = drafts + steps without a draft, where the latter emitted the decoded tokens that
+    draft steps did not: plain = decoded − drafts − accepted. Worked: 1016 decoded tokens,
+    179 drafts of 354 tokens, 332 accepted → 505 plain steps, 684 steps, 1016 / 684 = 1.49
+    tokens per step and 1 + 354 / 684 = 1.52 tokens per pass (the engine's AL is 2.85).
+    Without a decoded-token count every step is taken to carry a draft (AL, 1 + drafted /
+    drafts, or g + 1 when the draft tokens are not counted).
+    """
+    al = counts.acceptance_length
+    if al is None:
+        return None
+    if not counts.drafts or counts.accepted_tokens is None:
+        return al, float(depth + 1)
+    draft_tokens = counts.draft_tokens or counts.drafts * depth
+    steps = float(counts.drafts)
+    if decoded is not None:
+        steps += max(decoded - counts.drafts - counts.accepted_tokens, 0.0)
+    emitted = counts.drafts + counts.accepted_tokens + (steps - counts.drafts)
+    return emitted / steps, 1.0 + draft_tokens / steps
 
 
 class PointFit(BaseModel):
@@ -74,11 +139,20 @@ class PointFit(BaseModel):
     context_len: float
     draft_depth: int
     acceptance_length: float
+    """The engine's AL (1 + accepted / drafts); 1 for Off."""
+    tokens_per_step: float
+    """Tokens emitted per decode step over all steps (the step time is TPOT × this)."""
+    verify_tokens: float
+    """Tokens per sequence in an average pass (1 for Off)."""
     measured_step_s: float
     predicted_step_s: float
     rel_error: float
     """(predicted − measured) / measured; the TPOT error is the same number."""
     in_calibrated_range: bool = True
+    repeats: int = 1
+    """Repeats of this config; the step time is their median (see :func:`merge_repeats`)."""
+    repeat_spread: float = 0.0
+    """Slowest / fastest repeat step time − 1: how much the repeats disagreed."""
 
 
 class CalibrationResult(BaseModel):
@@ -114,9 +188,9 @@ def observations(points: Sequence[Point]) -> tuple[list[Observation], list[str]]
         if p.status != "ok":
             skipped.append(f"{label}: status {p.status}")
             continue
-        tpot = p.tpot.median_s
+        tpot = p.tpot.mean_s if p.tpot.mean_s is not None else p.tpot.median_s
         if tpot is None or not tpot > 0:
-            skipped.append(f"{label}: no median TPOT")
+            skipped.append(f"{label}: no TPOT")
             continue
         conc = cfg.concurrency
         if conc is None and p.measured_concurrency is not None:
@@ -125,18 +199,19 @@ def observations(points: Sequence[Point]) -> tuple[list[Observation], list[str]]
             skipped.append(f"{label}: no concurrency (open-loop points are not used)")
             continue
         depth = 0 if cfg.is_off else (cfg.draft_depth or 0)
-        al = 1.0
-        verify = 1.0
+        al = reported = verify = 1.0
         if not cfg.is_off:
             counts = p.acceptance
-            measured_al = counts.acceptance_length if counts is not None else None
-            if measured_al is None or depth < 1:
+            accounted = (
+                step_accounting(counts, decode_tokens(p), depth)
+                if counts is not None and depth >= 1
+                else None
+            )
+            if accounted is None or counts is None or counts.acceptance_length is None:
                 skipped.append(f"{label}: spec point without acceptance length or draft depth")
                 continue
-            al = measured_al
-            verify = float(depth + 1)
-            if counts is not None and counts.drafts and counts.draft_tokens:
-                verify = 1.0 + counts.draft_tokens / counts.drafts
+            al, verify = accounted
+            reported = counts.acceptance_length
         kept.append(
             Observation(
                 point_id=p.point_id,
@@ -148,10 +223,31 @@ def observations(points: Sequence[Point]) -> tuple[list[Observation], list[str]]
                 draft_depth=depth,
                 verify_tokens=verify,
                 acceptance_length=al,
+                reported_acceptance_length=reported,
                 tpot_s=tpot,
+                config_key=f"{p.run_id}|{cfg.model_dump_json()}",
             )
         )
     return kept, skipped
+
+
+def merge_repeats(obs: Sequence[Observation]) -> list[Observation]:
+    """One observation per measured config: the repeat with the median step time.
+
+    For an even number of repeats the faster of the two middle ones is taken: another process
+    on the machine only ever slows a run down, never speeds it up. Worked: step times 38.9 and
+    283.5 ms (a repeat that shared the CPU) → 38.9 ms, spread 283.5 / 38.9 − 1 = 629 %.
+    """
+    groups: dict[str, list[Observation]] = {}
+    for o in obs:
+        groups.setdefault(o.config_key or o.point_id, []).append(o)
+    merged: list[Observation] = []
+    for members in groups.values():
+        ordered = sorted(members, key=lambda o: o.step_time_s)
+        pick = ordered[(len(ordered) - 1) // 2]
+        spread = ordered[-1].step_time_s / ordered[0].step_time_s - 1.0
+        merged.append(pick.model_copy(update={"repeats": len(ordered), "repeat_spread": spread}))
+    return merged
 
 
 def predicted_step_s(sm: StepModel, obs: Observation) -> float:
@@ -220,7 +316,7 @@ def _fit(
     overlap: Literal["max", "sum"],
     start: Efficiency,
     eta_max: float,
-) -> tuple[Efficiency, dict[str, bool]]:
+) -> tuple[Efficiency, dict[str, bool], list[str]]:
     steps = [o.step_time_s for o in obs]
     t0_scale = max(statistics.median(steps), 1e-9)
     x0 = np.array([start.t0_s, start.eta_bw, start.eta_f], dtype=float)
@@ -250,7 +346,21 @@ def _fit(
         name: bool(np.max(np.abs(jac[:, j])) * scales[j] >= SENSITIVITY_FLOOR)
         for j, name in enumerate(PARAMS)
     }
-    return efficiency(x), constrained
+    return efficiency(x), constrained, _tied(jac * np.array(scales), constrained)
+
+
+def _tied(jac: npt.NDArray[np.float64], constrained: dict[str, bool]) -> list[str]:
+    """Pairs of pinned constants whose (scaled) effects on the points are nearly parallel."""
+    tied: list[str] = []
+    for i, a in enumerate(PARAMS):
+        for j in range(i + 1, len(PARAMS)):
+            b = PARAMS[j]
+            if not (constrained[a] and constrained[b]):
+                continue
+            norm = float(np.linalg.norm(jac[:, i]) * np.linalg.norm(jac[:, j]))
+            if norm > 0 and abs(float(jac[:, i] @ jac[:, j])) / norm >= TIED_COSINE:
+                tied.append(f"{a}/{b}")
+    return tied
 
 
 def calibrate(
@@ -264,13 +374,18 @@ def calibrate(
     draft_model: ModelSpec | str | None = None,
     overlap: Literal["max", "sum", "auto"] = "auto",
     start: Efficiency | None = None,
+    merge: bool = True,
 ) -> CalibrationResult:
     """Least-squares fit of t0, η_bw, η_f to measured points of one hardware × model × precision.
 
     Hardware, model and precision default to the points' own (they must agree). ``overlap``
     ``auto`` fits both the roofline (max) and the additive (sum) form and keeps the better.
+    ``merge`` fits one observation per measured config (the median repeat, :func:`merge_repeats`)
+    instead of every repeat.
     """
     obs, skipped = observations(points)
+    if merge:
+        obs = merge_repeats(obs)
     if len(obs) < 2:
         raise UserError(
             f"calibration needs at least 2 usable points (an off point and a spec point), got "
@@ -302,17 +417,17 @@ def calibrate(
     )
     eta_max = 3.0 if hw.measured else 1.0
     forms: list[Literal["max", "sum"]] = ["max", "sum"] if overlap == "auto" else [overlap]
-    best: tuple[float, Efficiency, dict[str, bool]] | None = None
+    best: tuple[float, Efficiency, dict[str, bool], list[str]] | None = None
     for form in forms:
-        eff, constrained = _fit(obs, models, form, first, eta_max)
+        eff, constrained, tied = _fit(obs, models, form, first, eta_max)
         score = statistics.median(abs(e) for e in _fit_errors(obs, models, eff))
         if best is None or score < best[0] - 1e-12:
-            best = (score, eff, constrained)
+            best = (score, eff, constrained, tied)
     assert best is not None
-    _, eff, constrained = best
+    _, eff, constrained, tied = best
     errors = _fit_errors(obs, models, eff)
     fits = [_point_fit(o, e) for o, e in zip(obs, errors, strict=True)]
-    warnings = _fit_warnings(obs, constrained, eff, eta_max)
+    warnings = _fit_warnings(obs, constrained, tied, eff, eta_max)
     rng = CalibrationRange(
         concurrency=(min(o.concurrency for o in obs), max(o.concurrency for o in obs)),
         context_len=(min(o.context_len for o in obs), max(o.context_len for o in obs)),
@@ -333,6 +448,7 @@ def calibrate(
             median_rel_error=statistics.median(abs(e) for e in errors),
             max_rel_error=max(abs(e) for e in errors),
             constrained=constrained,
+            tied=tied,
         ),
         run_ids=sorted({o.run_id for o in obs}),
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -347,16 +463,24 @@ def _point_fit(o: Observation, error: float, in_range: bool = True) -> PointFit:
         concurrency=o.concurrency,
         context_len=o.context_len,
         draft_depth=o.draft_depth,
-        acceptance_length=o.acceptance_length,
+        acceptance_length=o.reported_acceptance_length,
+        tokens_per_step=o.acceptance_length,
+        verify_tokens=o.verify_tokens,
         measured_step_s=o.step_time_s,
         predicted_step_s=o.step_time_s * (1.0 + error),
         rel_error=error,
         in_calibrated_range=in_range,
+        repeats=o.repeats,
+        repeat_spread=o.repeat_spread,
     )
 
 
 def _fit_warnings(
-    obs: Sequence[Observation], constrained: dict[str, bool], eff: Efficiency, eta_max: float
+    obs: Sequence[Observation],
+    constrained: dict[str, bool],
+    tied: Sequence[str],
+    eff: Efficiency,
+    eta_max: float,
 ) -> list[str]:
     warnings: list[str] = []
     loose = [name for name, ok in constrained.items() if not ok]
@@ -364,6 +488,13 @@ def _fit_warnings(
         warnings.append(
             f"the points do not pin down {', '.join(loose)} (kept near the starting value): "
             "add points where that term matters (more concurrency for η_f, less for t0)"
+        )
+    for pair in tied:
+        a, b = pair.split("/")
+        warnings.append(
+            f"{a} and {b} trade off on these points: their joint effect is fitted, not each one "
+            "(the split between them stays near the starting values); points where the two "
+            "terms scale differently (other contexts or batch sizes) would tell them apart"
         )
     if not any(o.draft_depth == 0 for o in obs):
         warnings.append("no spec-off point: the plain decode step was not measured directly")
@@ -382,9 +513,15 @@ def validate(
     catalog: Catalog | None = None,
     model: ModelSpec | None = None,
     draft_model: ModelSpec | None = None,
+    merge: bool = True,
 ) -> ValidationResult:
-    """Predict measured points with a fitted profile and report the step-time (TPOT) errors."""
+    """Predict measured points with a fitted profile and report the step-time (TPOT) errors.
+
+    With ``merge`` each measured config counts once, at its median repeat (as in the fit).
+    """
     obs, skipped = observations(points)
+    if merge:
+        obs = merge_repeats(obs)
     if not obs:
         raise UserError(
             "no usable points to validate against" + (f": {skipped[0]}" if skipped else "")

@@ -256,6 +256,12 @@ def predict(
         memory_utilization=request.memory_utilization,
     )
     warnings.extend(dep.notes)
+    if dep.draft_kind == "free" and dep.spec_method != "synthetic":
+        warnings.append(
+            f"{dep.spec_method} drafts only when it finds a match: each step here drafts g tokens "
+            "and emits AL; an engine's AL (1 + accepted / drafts) skips the steps without a "
+            "draft and overstates tokens per step (--calibrate on a measured run shows both)"
+        )
     sm = dep.step_model
     cap = request.max_concurrency or DEFAULT_CONCURRENCY_CAP
     limit = min(dep.memory_limit_concurrency, cap)

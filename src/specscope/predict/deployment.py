@@ -7,6 +7,7 @@ state) of the concurrent sequences, which caps the concurrency a prediction may 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -137,6 +138,7 @@ def build_deployment(
     def capacity(n: int) -> float:
         return n * hardware.memory_gb * 1e9 * memory_utilization
 
+    auto = n_gpus is None
     if n_gpus is None:
         n = 1
         while capacity(n) < weights + per_seq and n < MAX_AUTO_GPUS:
@@ -146,9 +148,7 @@ def build_deployment(
             notes.append(f"--n-gpus not given: {n} GPUs is the smallest power of two that fits")
     if capacity(n_gpus) < weights + per_seq:
         raise UserError(
-            f"{model.key} at {prec} needs {weights / 1e9:.0f} GB of weights plus "
-            f"{per_seq / 1e9:.2f} GB per sequence, but {n_gpus} × {hardware.key} holds "
-            f"{capacity(n_gpus) / 1e9:.0f} GB usable; raise --n-gpus or lower the precision"
+            _does_not_fit(model, draft, prec, weights, per_seq, n_gpus, auto, hardware, capacity)
         )
     limit = math.floor((capacity(n_gpus) - weights) / per_seq) if per_seq > 0 else 1 << 20
 
@@ -177,4 +177,47 @@ def build_deployment(
         kv_gb_per_sequence=per_seq / 1e9,
         memory_limit_concurrency=max(limit, 1),
         notes=notes,
+    )
+
+
+def _does_not_fit(
+    model: ModelSpec,
+    draft: ModelSpec | None,
+    precision: str,
+    weights: float,
+    per_seq: float,
+    n_gpus: int,
+    auto: bool,
+    hardware: HardwareSpec,
+    capacity: Callable[[int], float],
+) -> str:
+    """One line: what does not fit, and the GPU count or precision that would.
+
+    Worked: DeepSeek-V4-Pro at BF16 (3254 GB) on 64 × RTX 3090 (24 GB × 0.9 each, 1382 GB):
+    the smallest power of two that holds it is 256; FP4 (≈ 814 GB) fits in 64.
+    """
+    need = weights + per_seq
+    n = 1
+    while capacity(n) < need:
+        n *= 2
+    tried = (
+        f"{n_gpus} × {hardware.key} (the most --n-gpus tries by itself)"
+        if auto
+        else (f"{n_gpus} × {hardware.key}")
+    )
+    fixes = [f"--n-gpus {n}"]
+    for lower in ("fp8", "fp4"):
+        b = BYTES_PER_PARAM[lower]
+        if b >= BYTES_PER_PARAM[precision]:
+            continue
+        lower_weights = model.params_total * model.weight_bytes_per_param(lower, b)
+        if draft is not None:
+            lower_weights += draft.params_total * draft.weight_bytes_per_param(lower, b)
+        if capacity(n_gpus) >= lower_weights + per_seq:
+            fixes.append(f"--precision {lower}")
+            break
+    return (
+        f"{model.key} at {precision} needs {weights / 1e9:.0f} GB of weights plus "
+        f"{per_seq / 1e9:.2f} GB per sequence, but {tried} holds {capacity(n_gpus) / 1e9:.0f} GB "
+        f"usable; pass {' or '.join(fixes)}"
     )

@@ -82,6 +82,8 @@ class FitReport(BaseModel):
     max_rel_error: float
     constrained: dict[str, bool] = Field(default_factory=dict)
     """Per constant: did the data pin it down (False → it stayed near its prior)."""
+    tied: list[str] = Field(default_factory=list)
+    """Pairs (``t0_s/eta_bw``) the data pin only jointly: their effects on the points coincide."""
 
 
 class CalibratedProfile(BaseModel):

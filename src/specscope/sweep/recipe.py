@@ -113,6 +113,9 @@ class LoadSection(_Strict):
     timeout_s: float = Field(default=120.0, gt=0)
     max_failed_fraction: float = Field(default=0.05, ge=0, le=1)
     temperature: float = 0.0
+    client_workers: int | None = Field(default=None, ge=1)
+    """Client processes sending the load; None decides from the expected token rate (one core
+    is plenty up to thousands of tok/s)."""
 
     @model_validator(mode="after")
     def _positive(self) -> LoadSection:

@@ -4,6 +4,11 @@ Nothing measured is lost: each point (and its per-request records) is committed 
 before the next point starts; a point whose server died, or that failed the failure gate, is
 stored as ``failed`` with the reason. ``resume=True`` continues the newest run of the same recipe,
 skipping points already stored as ``ok``.
+
+Where the points are measured is the executor's business: :class:`LocalExecutor` (the default)
+measures here, point after point; :class:`~specscope.sweep.ray_executor.RayExecutor` runs each
+server config as a Ray task. Both measure through :class:`PointMeasurer`, and the runner alone
+writes the store.
 """
 
 from __future__ import annotations
@@ -15,11 +20,11 @@ import shlex
 import signal
 import statistics
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -318,106 +323,76 @@ def _sigterm_interrupts() -> signal.Handlers | Callable[[int, FrameType | None],
     return previous if previous is not None else signal.SIG_DFL
 
 
-class SweepRunner:
-    def __init__(
-        self,
-        plan: Plan,
-        store: Store,
-        runs_dir: Path,
-        *,
-        resume: bool = False,
-        hooks: SweepHooks | None = None,
-    ) -> None:
-        self.plan = plan
-        self.recipe = plan.recipe
-        self.store = store
-        self.hooks = hooks or SweepHooks()
-        run_id = _resumable_run(store, plan) if resume else None
-        if resume and run_id is None:
-            raise UserError(
-                f"--resume: no earlier run of recipe '{self.recipe.name}' (same settings) in the "
-                "store; run it once without --resume"
-            )
-        self.run_id = run_id or _new_run_id(self.recipe, {r.run_id for r in store.runs()})
-        self.run_dir = runs_dir / self.run_id
-        self.servers = _Servers(self.recipe, self.run_dir, self.hooks)
-        self._outputs: dict[tuple[str, int, int], list[str | None]] = {}
+class MeasuredPoint(BaseModel):
+    """One finished point with its per-request records (warm-ups included), not yet stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    point: Point
+    records: list[RequestRecord]
+
+    @property
+    def key(self) -> str:
+        return str(self.point.provenance.extra.get("sweep_key"))
+
+
+def point_done(point: Point, n_gpus: int) -> PointDone:
+    """What the progress display hears about a stored point."""
+    key = str(point.provenance.extra.get("sweep_key"))
+    if point.n_requests is None:  # failed before anything was measured (start, crash)
+        return PointDone(
+            key=key,
+            status=point.status,
+            output_tok_s=None,
+            interactivity=None,
+            acceptance_length=None,
+            error=point.error,
+        )
+    return PointDone(
+        key=key,
+        status=point.status,
+        output_tok_s=(point.output_throughput_per_gpu or 0.0) * n_gpus,
+        interactivity=point.interactivity,
+        acceptance_length=point.acceptance.acceptance_length if point.acceptance else None,
+        error=point.error,
+    )
+
+
+OffSlot = tuple[str, int, int]
+"""(workload, concurrency, repeat): the spec-off point a spec point's outputs are compared with."""
+
+
+def off_slot(key: str) -> OffSlot:
+    """The lossless-check slot of a sweep key (``label|workload|c<n>|r<n>``)."""
+    workload, conc, repeat = key.split("|")[1:4]
+    return workload, int(conc.removeprefix("c")), int(repeat.removeprefix("r"))
+
+
+class PointMeasurer:
+    """Measures planned points against the server it launches; stores nothing.
+
+    Every executor measures through this class (the local runner in-process, the Ray executor
+    inside each cell task): it owns the server (relaunched only when the next point needs other
+    flags), builds the prompts (identical for every server config: they depend only on the
+    workload and the seed), sends the load, aggregates the point and compares spec-on outputs with
+    the spec-off outputs it was given (:meth:`remember_off`).
+    """
+
+    def __init__(self, recipe: Recipe, run_id: str, servers: _Servers, hooks: SweepHooks) -> None:
+        self.recipe = recipe
+        self.run_id = run_id
+        self.servers = servers
+        self.hooks = hooks
+        self.outputs: dict[OffSlot, list[str | None]] = {}
         """Off outputs by (workload, concurrency, repeat), for the lossless check."""
         self._finished: list[RequestRecord] = []
         """Timed requests of the running point that are over, kept if its server dies."""
 
-    # -- bookkeeping ----------------------------------------------------------------------
-    def _stored(self) -> dict[str, Point]:
-        """Stored points of this run by sweep key; an ok point wins over a failed one (a point
-        that failed to start has another id than its later measurement: isl was unknown)."""
-        stored: dict[str, Point] = {}
-        for p in self.store.points(PointFilter(run_id=self.run_id, status=None)):
-            key = str(p.provenance.extra.get("sweep_key"))
-            if key not in stored or (p.status == "ok" and stored[key].status != "ok"):
-                stored[key] = p
-        return stored
+    def remember_off(self, key: str, records: list[RequestRecord]) -> None:
+        """Keep the outputs of the spec-off point ``key`` for the spec points of its slot."""
+        self.outputs[off_slot(key)] = comparable_outputs(records)
 
-    def _register_run(self) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "recipe.json").write_text(
-            json.dumps(self.recipe.model_dump(mode="json"), indent=2)
-        )
-        self.store.add_run(
-            self.run_id,
-            kind="sweep",
-            command=f"specscope sweep ({self.recipe.name})",
-            engine=self.recipe.engine.kind,
-            notes={"recipe_hash": self.plan.recipe_hash, "recipe": self.recipe.name},
-        )
-
-    # -- the loop -------------------------------------------------------------------------
-    def run(self) -> SweepOutcome:
-        for config in {p.server.label: p.server for p in self.plan.points}.values():
-            # a spec config the engine cannot run is a recipe mistake: say so before measuring
-            self.servers.spec_config_text(config)
-        for pid in stop_stale_servers(self.run_dir.parent):
-            self.hooks.on_server(f"stopped server pid {pid}, left running by a killed sweep")
-        self._register_run()
-        stored = self._stored()
-        for key, point in stored.items():
-            if point.config.is_off and point.status == "ok":
-                self._remember_off(key, point)
-        measured = skipped = failed = 0
-        ids = []
-        previous_sigterm = _sigterm_interrupts()
-        try:
-            for planned in self.plan.points:
-                done = stored.get(planned.key)
-                if done is not None and done.status == "ok":
-                    self.hooks.on_point_skipped(planned)
-                    skipped += 1
-                    ids.append(done.point_id)
-                    continue
-                self.hooks.on_point_start(planned)
-                point = asyncio.run(self._measure(planned))
-                ids.append(point.point_id)
-                measured += 1
-                failed += point.status != "ok"
-        finally:
-            self.servers.stop()
-            if previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, previous_sigterm)
-        return SweepOutcome(
-            run_id=self.run_id,
-            run_dir=str(self.run_dir),
-            planned=len(self.plan.points),
-            measured=measured,
-            skipped=skipped,
-            failed=failed,
-            point_ids=ids,
-        )
-
-    def _remember_off(self, key: str, point: Point) -> None:
-        workload, conc, repeat = key.split("|")[1:4]
-        slot = (workload, int(conc.removeprefix("c")), int(repeat.removeprefix("r")))
-        self._outputs[slot] = comparable_outputs(self.store.requests(point.point_id))
-
-    def _config(self, planned: PlannedPoint, isl: int) -> PointConfig:
+    def config(self, planned: PlannedPoint, isl: int) -> PointConfig:
         identity, server = self.recipe.identity, planned.server
         load = self.recipe.load
         return PointConfig(
@@ -438,12 +413,13 @@ class SweepRunner:
             workload=planned.workload.name,
         )
 
-    async def _measure(self, planned: PlannedPoint) -> Point:
+    async def measure(self, planned: PlannedPoint) -> MeasuredPoint:
+        """Measure one point (launching its server if needed); a failure is a failed point."""
         load = self.recipe.load
         try:
             handle = self.servers.ensure(planned.server)
         except UserError as exc:
-            return self._store_failed(planned, 0, f"server did not start: {exc}", [])
+            return self.failed(planned, 0, f"server did not start: {exc}", [])
         timed, warmup = self._prompts(planned)
         isl = _input_length(timed, planned)
         api = load.api
@@ -452,7 +428,7 @@ class SweepRunner:
         except EngineDiedError as exc:
             self.servers.stop()
             reason = f"server died mid-point: {exc}"
-            return self._store_failed(planned, isl, reason, list(self._finished))
+            return self.failed(planned, isl, reason, list(self._finished))
         metrics = aggregate(
             result,
             n_gpus=self.recipe.identity.n_gpus,
@@ -466,9 +442,11 @@ class SweepRunner:
         lossless = self._lossless(planned, result)
         if lossless is not None:
             extra["lossless"] = lossless.model_dump(mode="json")
+        if metrics.client is not None:
+            extra["client"] = metrics.client
         point = Point(
             run_id=self.run_id,
-            config=self._config(planned, isl),
+            config=self.config(planned, isl),
             repeat=planned.repeat,
             provenance=Provenance(
                 source="specscope",
@@ -478,20 +456,27 @@ class SweepRunner:
             ),
             **metrics.model_dump(),
         )
-        self._persist(point, result.records)
-        if planned.server.settings.is_off and point.status == "ok":
-            self._remember_off(planned.key, point)
-        self.hooks.on_point_done(
-            PointDone(
-                key=planned.key,
-                status=point.status,
-                output_tok_s=(point.output_throughput_per_gpu or 0.0) * self.recipe.identity.n_gpus,
-                interactivity=point.interactivity,
-                acceptance_length=point.acceptance.acceptance_length if point.acceptance else None,
-                error=point.error,
-            )
+        return MeasuredPoint(point=point, records=list(result.records))
+
+    def failed(
+        self, planned: PlannedPoint, isl: int, reason: str, records: list[RequestRecord]
+    ) -> MeasuredPoint:
+        """A point that could not be measured, with the requests that did finish."""
+        point = Point(
+            run_id=self.run_id,
+            config=self.config(planned, isl),
+            repeat=planned.repeat,
+            status="failed",
+            error=reason,
+            throughput_per_gpu=0.0,
+            interactivity=0.0,
+            provenance=Provenance(
+                source="specscope",
+                date=datetime.now(UTC).isoformat(timespec="seconds"),
+                extra={"sweep_key": planned.key, "recipe": self.recipe.name},
+            ),
         )
-        return point
+        return MeasuredPoint(point=point, records=records)
 
     def _prompts(self, planned: PlannedPoint) -> tuple[list[Prompt], list[Prompt]]:
         """Timed and warm-up prompts, identical for every server config of the sweep.
@@ -561,6 +546,7 @@ class SweepRunner:
                         concurrency=min(planned.concurrency, len(warmup)),
                         num_requests=len(warmup),
                     ),
+                    workers=1,
                     **common,
                 )
                 warm_records = [r.model_copy(update={"warmup": True}) for r in warm.records]
@@ -578,6 +564,7 @@ class SweepRunner:
                     [_bench_prompt(p, api) for p in timed],
                     pattern,
                     on_request_done=count_tokens,
+                    workers=load.client_workers,
                     **common,
                 )
                 power = sampler.reading(*result.window_perf_s).w_per_gpu
@@ -613,11 +600,156 @@ class SweepRunner:
         if planned.server.settings.is_off or self.recipe.load.temperature != 0.0:
             return None
         slot = (planned.workload.name, planned.concurrency, planned.repeat)
-        reference = self._outputs.get(slot)
+        reference = self.outputs.get(slot)
         if reference is None:
             return None
         outputs = comparable_outputs(result.timed_records)
         return compare_outputs(reference, outputs, self.servers.tokenizer())
+
+
+def measure_points(
+    measurer: PointMeasurer, points: Iterable[PlannedPoint]
+) -> Generator[PlannedPoint | MeasuredPoint, None, None]:
+    """Measure ``points`` in order: yields each planned point just before it is measured, then
+    its :class:`MeasuredPoint`. The next point starts only when the consumer asks for it, so a
+    consumer that stores each point before asking loses nothing. The server is stopped when the
+    iteration ends, fails or is closed early.
+    """
+    try:
+        for planned in points:
+            yield planned
+            yield asyncio.run(measurer.measure(planned))
+    finally:
+        measurer.servers.stop()
+
+
+class SweepExecutor(Protocol):
+    """Where the points of a sweep are measured. The runner (on this machine) does the
+    bookkeeping and is the only writer of the store; an executor measures the points it is
+    given and hands each finished one to :meth:`SweepRunner.record` as soon as it is over."""
+
+    def execute(self, runner: SweepRunner, points: Iterable[PlannedPoint]) -> None: ...
+
+
+class LocalExecutor:
+    """Measure on this machine, one point after the other, in plan order (the default)."""
+
+    def execute(self, runner: SweepRunner, points: Iterable[PlannedPoint]) -> None:
+        with contextlib.closing(measure_points(runner.measurer, points)) as stream:
+            for item in stream:
+                if isinstance(item, MeasuredPoint):
+                    runner.record(item)
+                else:
+                    runner.hooks.on_point_start(item)
+
+
+class SweepRunner:
+    def __init__(
+        self,
+        plan: Plan,
+        store: Store,
+        runs_dir: Path,
+        *,
+        resume: bool = False,
+        hooks: SweepHooks | None = None,
+        executor: SweepExecutor | None = None,
+    ) -> None:
+        self.plan = plan
+        self.recipe = plan.recipe
+        self.store = store
+        self.hooks = hooks or SweepHooks()
+        self.executor: SweepExecutor = executor or LocalExecutor()
+        run_id = _resumable_run(store, plan) if resume else None
+        if resume and run_id is None:
+            raise UserError(
+                f"--resume: no earlier run of recipe '{self.recipe.name}' (same settings) in the "
+                "store; run it once without --resume"
+            )
+        self.run_id = run_id or _new_run_id(self.recipe, {r.run_id for r in store.runs()})
+        self.run_dir = runs_dir / self.run_id
+        self.servers = _Servers(self.recipe, self.run_dir, self.hooks)
+        self.measurer = PointMeasurer(self.recipe, self.run_id, self.servers, self.hooks)
+        self._ids: dict[str, str] = {}
+        """Point id of each planned point stored by this run (or found stored), by sweep key."""
+        self._measured = self._failed = 0
+
+    # -- bookkeeping ----------------------------------------------------------------------
+    def _stored(self) -> dict[str, Point]:
+        """Stored points of this run by sweep key; an ok point wins over a failed one (a point
+        that failed to start has another id than its later measurement: isl was unknown)."""
+        stored: dict[str, Point] = {}
+        for p in self.store.points(PointFilter(run_id=self.run_id, status=None)):
+            key = str(p.provenance.extra.get("sweep_key"))
+            if key not in stored or (p.status == "ok" and stored[key].status != "ok"):
+                stored[key] = p
+        return stored
+
+    def _register_run(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "recipe.json").write_text(
+            json.dumps(self.recipe.model_dump(mode="json"), indent=2)
+        )
+        self.store.add_run(
+            self.run_id,
+            kind="sweep",
+            command=f"specscope sweep ({self.recipe.name})",
+            engine=self.recipe.engine.kind,
+            notes={"recipe_hash": self.plan.recipe_hash, "recipe": self.recipe.name},
+        )
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self) -> SweepOutcome:
+        for config in {p.server.label: p.server for p in self.plan.points}.values():
+            # a spec config the engine cannot run is a recipe mistake: say so before measuring
+            self.servers.spec_config_text(config)
+        for pid in stop_stale_servers(self.run_dir.parent):
+            self.hooks.on_server(f"stopped server pid {pid}, left running by a killed sweep")
+        self._register_run()
+        stored = self._stored()
+        for key, point in stored.items():
+            if point.config.is_off and point.status == "ok":
+                self.measurer.remember_off(key, self.store.requests(point.point_id))
+        self._ids, self._measured, self._failed = {}, 0, 0
+        skipped: list[str] = []
+
+        def todo() -> Iterator[PlannedPoint]:
+            """The points not stored ok yet; the others are announced as skipped on the way."""
+            for planned in self.plan.points:
+                done = stored.get(planned.key)
+                if done is not None and done.status == "ok":
+                    self.hooks.on_point_skipped(planned)
+                    skipped.append(planned.key)
+                    self._ids[planned.key] = done.point_id
+                    continue
+                yield planned
+
+        previous_sigterm = _sigterm_interrupts()
+        try:
+            self.executor.execute(self, todo())
+        finally:
+            self.servers.stop()
+            if previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, previous_sigterm)
+        return SweepOutcome(
+            run_id=self.run_id,
+            run_dir=str(self.run_dir),
+            planned=len(self.plan.points),
+            measured=self._measured,
+            skipped=len(skipped),
+            failed=self._failed,
+            point_ids=[self._ids[p.key] for p in self.plan.points if p.key in self._ids],
+        )
+
+    def record(self, measured: MeasuredPoint) -> None:
+        """Store a finished point (from any executor) at once, then tell the hooks."""
+        point = measured.point
+        self._persist(point, measured.records)
+        if point.config.is_off and point.status == "ok":
+            self.measurer.remember_off(measured.key, measured.records)
+        self._ids[measured.key] = point.point_id
+        self._measured += 1
+        self._failed += point.status != "ok"
+        self.hooks.on_point_done(point_done(point, self.recipe.identity.n_gpus))
 
     def _persist(self, point: Point, records: list[RequestRecord]) -> None:
         """Commit the point and its records; drop an earlier row of the same sweep key that this
@@ -633,36 +765,6 @@ class SweepRunner:
         if records:
             self.store.add_requests(records, point_id=point.point_id)
         self.store.delete_points(superseded)
-
-    def _store_failed(
-        self, planned: PlannedPoint, isl: int, reason: str, records: list[RequestRecord]
-    ) -> Point:
-        point = Point(
-            run_id=self.run_id,
-            config=self._config(planned, isl),
-            repeat=planned.repeat,
-            status="failed",
-            error=reason,
-            throughput_per_gpu=0.0,
-            interactivity=0.0,
-            provenance=Provenance(
-                source="specscope",
-                date=datetime.now(UTC).isoformat(timespec="seconds"),
-                extra={"sweep_key": planned.key, "recipe": self.recipe.name},
-            ),
-        )
-        self._persist(point, records)
-        self.hooks.on_point_done(
-            PointDone(
-                key=planned.key,
-                status="failed",
-                output_tok_s=None,
-                interactivity=None,
-                acceptance_length=None,
-                error=reason,
-            )
-        )
-        return point
 
 
 def launch_commands(plan: Plan, runs_dir: Path) -> list[tuple[str, str]]:
@@ -682,7 +784,10 @@ def run_sweep(
     *,
     resume: bool = False,
     hooks: SweepHooks | None = None,
+    executor: SweepExecutor | None = None,
 ) -> SweepOutcome:
-    """Measure every point of ``plan`` into the store at ``db``."""
+    """Measure every point of ``plan`` into the store at ``db`` (on this machine by default;
+    ``executor`` may measure elsewhere, e.g. :class:`~specscope.sweep.ray_executor.RayExecutor`)."""
     with Store.open(db) as store:
-        return SweepRunner(plan, store, runs_dir, resume=resume, hooks=hooks).run()
+        runner = SweepRunner(plan, store, runs_dir, resume=resume, hooks=hooks, executor=executor)
+        return runner.run()

@@ -1,0 +1,302 @@
+"""Sending one prepared request and timing its stream; the closed- and open-loop schedulers.
+
+Shared by the single-process runner and the worker processes. A finished request is a
+``RawRecord``: a plain tuple, cheap to build and to send between processes, turned into a
+``RequestRecord`` only where the caller needs one (``to_record``).
+
+Transport: the lean HTTP/1.1 client of ``wire.py`` by default; an ``httpx.AsyncClient`` when the
+caller brings an httpx transport (tests, a benchmark that tees the raw responses). Both hand every
+network read to ``SseFeed`` with its arrival time, so both time chunks the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import httpx
+
+from specscope.client.protocols import (
+    ApiKind,
+    BenchPrompt,
+    SseFeed,
+    StreamError,
+    StreamParser,
+    build_body,
+)
+from specscope.client.wire import RemoteProtocolError, WireError, WirePool
+from specscope.errors import UserError
+from specscope.schema import RequestRecord
+
+logger = logging.getLogger(__name__)
+
+_ERROR_BODY_CHARS = 200
+
+
+class Prepared(NamedTuple):
+    """A request body serialised once, before the clock matters."""
+
+    content: bytes
+    input_tokens: int | None
+    output_tokens: int
+
+
+class RawRecord(NamedTuple):
+    """One finished request as a plain tuple (the fields of RequestRecord, TTFT/E2EL derived)."""
+
+    record_index: int
+    warmup: bool
+    send_s: float
+    """Seconds after the run's origin."""
+    end_s: float
+    """Seconds after the send."""
+    chunk_times_s: list[float]
+    chunk_tokens: list[int]
+    input_tokens: int | None
+    requested_output_tokens: int
+    output_tokens: int
+    error: str | None
+    draft_tokens: int | None
+    accepted_tokens: int | None
+    output_text: str | None
+
+
+def to_record(raw: RawRecord, point_id: str) -> RequestRecord:
+    """The RequestRecord of a raw one; TTFT and E2EL are its first and last chunk times."""
+    times = raw.chunk_times_s
+    return RequestRecord(
+        point_id=point_id,
+        index=raw.record_index,
+        warmup=raw.warmup,
+        send_s=raw.send_s,
+        ttft_s=times[0] if times else None,
+        e2el_s=times[-1] if times else None,
+        end_s=raw.end_s,
+        chunk_times_s=times,
+        chunk_tokens=raw.chunk_tokens,
+        input_tokens=raw.input_tokens,
+        requested_output_tokens=raw.requested_output_tokens,
+        output_tokens=raw.output_tokens,
+        error=raw.error,
+        draft_tokens=raw.draft_tokens,
+        accepted_tokens=raw.accepted_tokens,
+        output_text=raw.output_text,
+    )
+
+
+def prepare_requests(
+    prompts: Sequence[BenchPrompt],
+    *,
+    api: ApiKind,
+    model: str,
+    max_tokens: int | None,
+    ignore_eos: bool,
+    temperature: float,
+    extra_body: Mapping[str, Any] | None,
+) -> list[Prepared]:
+    """Serialise every prompt's request body; a prompt without an output length is an error."""
+    out: list[Prepared] = []
+    for i, p in enumerate(prompts):
+        n_out = p.output_tokens if p.output_tokens is not None else max_tokens
+        if n_out is None:
+            raise UserError(
+                f"prompt {i} has no output length and max_tokens is not set; "
+                "give each prompt output_tokens or pass max_tokens"
+            )
+        body = build_body(
+            api,
+            model=model,
+            prompt=p.prompt,
+            max_tokens=n_out,
+            ignore_eos=ignore_eos,
+            temperature=temperature,
+            extra_body=dict(extra_body) if extra_body else None,
+        )
+        out.append(Prepared(json.dumps(body).encode(), p.input_tokens, n_out))
+    return out
+
+
+def _short_body(raw: bytes, secret: str | None) -> str:
+    text = " ".join(raw.decode("utf-8", errors="replace").split())
+    if len(text) > _ERROR_BODY_CHARS:
+        text = text[:_ERROR_BODY_CHARS] + "…"
+    return _redact(text, secret)
+
+
+def _redact(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+_CLOSED_BEFORE_RESPONSE = (
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+    RemoteProtocolError,
+)
+"""Errors of a connection that died before the response began: on a reused keep-alive
+connection this is the server's close racing our send, and the request is sent once more."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    parser: StreamParser
+    error: str | None
+    sent: float
+    ended: float
+    retry: bool
+    """The connection closed before any response byte: worth one more try."""
+
+
+class Sender:
+    """Sends prepared requests on one connection pool and turns each into a RawRecord."""
+
+    def __init__(
+        self,
+        pool: WirePool | httpx.AsyncClient,
+        *,
+        url: str,
+        api: ApiKind,
+        headers: dict[str, str],
+        timeout_s: float,
+        origin_perf_s: float,
+        secret: str | None,
+        keep_text: bool = False,
+    ) -> None:
+        self._pool = pool
+        self._url = url
+        self._api: ApiKind = api
+        self._headers = headers
+        self._timeout_s = timeout_s
+        self._origin = origin_perf_s
+        self._secret = secret
+        self._keep_text = keep_text
+
+    async def send(self, req: Prepared, index: int, warmup: bool) -> RawRecord:
+        attempt = await self._attempt(req)
+        if attempt.retry:
+            # The kept-alive connection was closed by the server just as we reused it
+            # (llama.cpp closes after every stream): the request never reached it. Once more.
+            logger.debug("request %d: %s; sending it again", index, attempt.error)
+            attempt = await self._attempt(req)
+        parser, error, sent, ended = attempt.parser, attempt.error, attempt.sent, attempt.ended
+        summary = parser.summary()
+        if error is None and not summary.chunk_times_s:
+            error = "stream finished with no generated tokens"
+        return RawRecord(
+            index,
+            warmup,
+            sent - self._origin,
+            ended - sent,
+            summary.chunk_times_s,
+            summary.chunk_tokens,
+            summary.input_tokens if summary.input_tokens is not None else req.input_tokens,
+            req.output_tokens,
+            summary.output_tokens,
+            error,
+            summary.draft_tokens,
+            summary.accepted_tokens,
+            summary.text,
+        )
+
+    async def _attempt(self, req: Prepared) -> _Attempt:
+        parser = StreamParser(self._api, keep_text=self._keep_text)
+        error: str | None = None
+        got_response = False
+        retry = False
+        clock = time.perf_counter
+        sent = clock()
+        feed = SseFeed(parser, sent)
+        pool = self._pool
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                if isinstance(pool, WirePool):
+                    response = await pool.post(req.content, feed)
+                    got_response = True
+                    if response.status >= 400:
+                        body = _short_body(response.error_body, self._secret)
+                        error = f"HTTP {response.status}: {body}"
+                else:
+                    async with pool.stream(
+                        "POST", self._url, content=req.content, headers=self._headers
+                    ) as resp:
+                        got_response = True
+                        if resp.status_code >= 400:
+                            raw = await resp.aread()
+                            error = f"HTTP {resp.status_code}: {_short_body(raw, self._secret)}"
+                        else:
+                            async for data in resp.aiter_bytes():
+                                feed(data, clock())
+                if error is None:
+                    feed.finish(clock())
+                    if not parser.complete:
+                        error = self._unfinished(len(parser.times))
+        except (TimeoutError, httpx.TimeoutException):
+            error = f"timeout after {self._timeout_s:g} s"
+        except StreamError as exc:
+            error = _redact(str(exc), self._secret)
+        except (WireError, httpx.HTTPError, OSError) as exc:
+            got_response = got_response or (isinstance(exc, WireError) and exc.got_response)
+            retry = not got_response and isinstance(exc, _CLOSED_BEFORE_RESPONSE)
+            if got_response:
+                what = f"connection dropped after {len(parser.times)} token chunks"
+            elif retry:
+                what = "connection closed before any response"
+            else:
+                what = "connection failed"
+            error = _redact(f"{what}: {type(exc).__name__}: {exc}", self._secret)
+        except Exception as exc:  # never let one request end the run
+            error = _redact(f"{type(exc).__name__}: {exc}", self._secret)
+        return _Attempt(parser, error, sent, clock(), retry)
+
+    def _unfinished(self, n_chunks: int) -> str:
+        marker = (
+            "a final stop:true chunk"
+            if self._api == "llamacpp"
+            else "data: [DONE] or a finish_reason"
+        )
+        return f"stream ended without {marker} after {n_chunks} token chunks"
+
+
+async def run_closed(n: int, concurrency: int, run_one: Callable[[int], Awaitable[None]]) -> None:
+    """Run requests 0..n-1 in order keeping ``concurrency`` of them in flight."""
+    next_index = 0
+
+    async def worker() -> None:
+        nonlocal next_index
+        while next_index < n:
+            i = next_index
+            next_index += 1
+            await run_one(i)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, n))))
+
+
+async def run_open(
+    offsets_s: Sequence[float],
+    start_perf_s: float,
+    max_concurrency: int | None,
+    run_one: Callable[[int], Awaitable[None]],
+) -> None:
+    """Send request i at ``start_perf_s + offsets_s[i]`` (perf_counter), at most
+    ``max_concurrency`` in flight (a request due while the cap is full waits for a slot)."""
+    slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+
+    async def guarded(i: int) -> None:
+        if slots is None:
+            await run_one(i)
+            return
+        async with slots:
+            await run_one(i)
+
+    tasks: list[asyncio.Task[None]] = []
+    for i, offset in enumerate(offsets_s):
+        delay = start_perf_s + offset - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(guarded(i)))
+    await asyncio.gather(*tasks)
