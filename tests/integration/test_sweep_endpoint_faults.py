@@ -67,9 +67,10 @@ class FaultPlan:
             self.seen += 1
             nth = self.seen - 1  # request 0 of a point is its warm-up
             fault, count = self.faults.get(self.point, (None, 0))
+        # tokens 2 ms apart: each chunk gets its own network read, so TPOT is not 0
         if self.enabled and fault is not None and 1 <= nth <= count:
-            return Behaviour(fault=fault, fault_after_chunks=1)
-        return Behaviour()
+            return Behaviour(fault=fault, fault_after_chunks=1, chunk_interval_s=0.002)
+        return Behaviour(chunk_interval_s=0.002)
 
 
 class ThreadedFake:
