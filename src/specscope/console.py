@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from specscope.analysis.economics import Preset
-from specscope.analysis.results import Comparison, Ratio, SideAtTarget
+from specscope.analysis.results import AcceptanceByDepth, Comparison, Ratio, SideAtTarget
+from specscope.client.hostload import disturbance_summary, host_note, host_record
+from specscope.schema import Point
 from specscope.theory.explain import Explanation, SweepExplanation
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ def _print_measurement(console: Console, r: Explanation) -> None:
 
 def _print_sweep(console: Console, r: SweepExplanation) -> None:
     table = Table(title=f"g-sweep {r.source} (off: {r.off_tok_s:.1f} tok/s)", title_justify="left")
-    for name in ("g", "tok/s", "speedup", "AL", "a", "r", "c_eff", "repeats"):
+    for name in ("g", "tok/s", "speedup", "AL", "a", "r", "c_eff", "c*", "AL needed", "repeats"):
         table.add_column(name, justify="right")
     for row in r.rows:
         mark = " ★" if row.gamma == r.best_gamma else ""
@@ -77,9 +79,17 @@ def _print_sweep(console: Console, r: SweepExplanation) -> None:
             _num(row.alpha),
             _num(row.draft_acceptance_rate),
             _num(row.effective_cost_ratio, 2),
+            _num(row.break_even_cost_ratio, 2),
+            _num(row.needed_acceptance_length, 2),
             str(row.repeats),
         )
     console.print(table)
+    console.print(
+        "c_eff = (AL/S − 1)/g, the measured cost of a draft token in target steps; "
+        "c* = (AL − 1)/g, the cost at which this AL only breaks even; AL needed = 1 + g·c_eff, "
+        "what a drafter must reach at this cost to pay.",
+        style="dim",
+    )
     console.print(r.verdict)
     for line in r.observations:
         console.print(f"• {line}")
@@ -123,9 +133,12 @@ def _winner(ratio: Ratio, spec_label: str) -> str:
     return spec_label if ratio.winner == "spec" else "off"
 
 
-def print_comparison(console: Console, c: Comparison) -> None:
+def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True) -> None:
+    """The comparison table, narrative and caveats; with ``acceptance``, the spec method's
+    acceptance on every workload measured (the demo prints one table for all methods instead)."""
     title = (
-        f"{c.spec.label} vs {c.off.label} — {c.model} on {c.hardware} {c.precision}, {c.sequence}"
+        f"{c.spec.label} vs {c.off.label} — {c.model} on {c.hardware} {c.precision}, "
+        f"{c.slice_label}"
     )
     band = f"band {c.band[0]:.1f}–{c.band[1]:.1f} tok/s/user"
     econ = c.economics
@@ -169,6 +182,49 @@ def print_comparison(console: Console, c: Comparison) -> None:
         console.print()
     for caveat in c.caveats:
         console.print(f"caveat: {caveat}", style="dim")
+    if acceptance and c.acceptance_by_workload:
+        console.print()
+        console.print(
+            workload_acceptance_table(c.spec.spec_method, c.acceptance_by_workload, c.workload)
+        )
+        console.print(
+            "every sequence summed; steps = verify steps, AL = 1 + accepted / steps, "
+            "r = accepted / drafted",
+            style="dim",
+        )
+
+
+def workload_acceptance_table(
+    method: str, rows: Iterable[AcceptanceByDepth], compared: str
+) -> Table:
+    """One spec method's acceptance per engine, g and workload, side by side (under 100
+    columns), the ``compared`` workload's rows marked and bold."""
+    table = Table(title=f"acceptance of {method} per workload", title_justify="left")
+    table.add_column("engine")
+    table.add_column("g", justify="right")
+    table.add_column("workload")
+    for name in ("points", "steps", "drafted", "accepted", "r", "AL"):
+        table.add_column(name, justify="right")
+    for row in rows:
+        mine = row.workload == compared
+        name = row.workload or "unnamed"
+        table.add_row(
+            row.engine,
+            "–" if row.draft_depth is None else str(row.draft_depth),
+            f"{name} (compared)" if mine else name,
+            str(row.n_points),
+            _count(row.drafts),
+            _count(row.draft_tokens),
+            _count(row.accepted_tokens),
+            _num(row.draft_acceptance_rate),
+            _num(row.acceptance_length, 2),
+            style="bold" if mine else None,
+        )
+    return table
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
 
 
 def _ci(side: SideAtTarget) -> str:
@@ -191,32 +247,47 @@ def _conc(side: SideAtTarget) -> str:
 
 
 def print_demo(console: Console, result: DemoResult) -> None:
-    console.rule("n-gram speculation vs off, at matched interactivity")
-    for comparison in result.comparisons:
-        print_comparison(console, comparison)
-    if result.ngram_sweep is not None:
-        console.rule("n-gram: speedup and cost ratio per draft depth (concurrency 1)")
-        print_explanation(console, result.ngram_sweep)
-    if result.synthetic_sweep is not None:
-        console.rule("synthetic acceptance: this CPU's cost ratio c (concurrency 1)")
-        print_explanation(console, result.synthetic_sweep)
-        for row in result.synthetic_sweep.rows:
-            if row.effective_cost_ratio is None or row.acceptance_length is None:
-                continue
-            needed = 1 + row.gamma * row.effective_cost_ratio
-            console.print(
-                f"Measured on this CPU: c_eff = {row.effective_cost_ratio:.2f} at g = {row.gamma} "
-                f"(acceptance pinned to AL {row.acceptance_length:.2f}, speedup "
-                f"{row.speedup:.2f}×). At this cost a drafter must reach AL > 1 + g·c = "
-                f"{needed:.2f} at g = {row.gamma} before speculation pays here."
+    for item in result.comparisons:
+        c = item.comparison
+        console.rule(f"{c.spec.label} vs off on {item.workload}, at matched interactivity")
+        print_comparison(console, c, acceptance=False)
+    for sweep in result.sweeps:
+        console.rule(
+            f"{sweep.spec_method} on {sweep.workload}: speed and cost ratio per draft depth "
+            "(concurrency 1)"
+        )
+        print_explanation(console, sweep.explanation)
+    if result.acceptance:
+        console.rule("acceptance per workload (the same drafter on different text)")
+        table = Table()
+        for name in ("method", "g", "workload", "points", "drafted", "accepted", "r", "AL"):
+            table.add_column(name, justify="right")
+        for row in result.acceptance:
+            table.add_row(
+                row.spec_method,
+                "–" if row.draft_depth is None else str(row.draft_depth),
+                row.workload,
+                str(row.n_points),
+                "–" if row.draft_tokens is None else f"{row.draft_tokens:,}",
+                "–" if row.accepted_tokens is None else f"{row.accepted_tokens:,}",
+                _num(row.draft_acceptance_rate),
+                _num(row.acceptance_length, 2),
             )
+        console.print(table)
+    for note in result.notes:
+        console.print(f"note: {note}", style="yellow")
+    if result.host is not None:
+        console.rule("noise: other processes on this machine during the measured windows")
+        console.print(result.host)
+        for line in result.host_notes:
+            console.print(f"⚠ {line}", style="yellow")
     if result.lossless:
         console.rule("lossless check (temperature 0: spec-on text vs spec-off text)")
-        for item in result.lossless:
-            line = f"{item.config}: {item.identical}/{item.compared} identical"
-            if item.first_divergence_tokens:
+        for check in result.lossless:
+            line = f"{check.config}: {check.identical}/{check.compared} identical"
+            if check.first_divergence_tokens:
                 firsts = ", ".join(
-                    "?" if t is None else str(t) for t in item.first_divergence_tokens
+                    "?" if t is None else str(t) for t in check.first_divergence_tokens
                 )
                 line += f"; others first differ after token {firsts}"
             console.print(line)
@@ -229,7 +300,7 @@ def print_demo(console: Console, result: DemoResult) -> None:
         console.print(f"\nreport (open in a browser, works offline): {result.report}")
     console.print(
         f"run {result.run_id} is in {result.db}: try `specscope compare --db {result.db} "
-        "--spec ngram-mod --hardware cpu` or `specscope export --db ...`"
+        "--spec draft --hardware cpu --workload code` or `specscope export --db ...`"
     )
 
 
@@ -250,6 +321,7 @@ def print_bench(console: Console, result: BenchResult) -> None:
         "ITL p99 (ms)",
         "AL",
         "goodput req/s",
+        "other CPU (cores)",
     ):
         table.add_column(name, justify="right")
     for row in result.points:
@@ -266,12 +338,28 @@ def print_bench(console: Console, result: BenchResult) -> None:
             _num(None if p.itl.p99_s is None else p.itl.p99_s * 1000, 1),
             _num(al, 2),
             "–" if row.goodput is None else f"{row.goodput.requests_per_s:.2f}",
+            host_cell(p),
         )
     console.print(table)
     for row in result.points:
         if row.point.error:
             console.print(f"c={row.point.config.concurrency}: {row.point.error}", style="yellow")
+        note = host_note(row.point)
+        if note is not None:
+            console.print(f"c={row.point.config.concurrency}: {note}", style="yellow")
+    summary = disturbance_summary([row.point for row in result.points])
+    if summary is not None:
+        console.print(summary, style="dim")
     console.print(result.power_note, style="dim")
+
+
+def host_cell(point: Point) -> str:
+    """Other processes' + steal cores over the point's window with its marks (⚠ disturbed,
+    ↻ re-measured); ``–`` without a host record."""
+    record = host_record(point.provenance.extra)
+    if record is None:
+        return "–"
+    return f"{record.foreign_cores:.2f} {record.marks}".rstrip()
 
 
 # --------------------------------------------------------------------------------------------

@@ -286,6 +286,24 @@ def test_sweep_with_no_winning_depth(tmp_path: Path) -> None:
     assert "No measured depth beats spec off" in sweep.verdict
 
 
+def test_sweep_rows_say_break_even_and_the_al_a_drafter_needs(tmp_path: Path) -> None:
+    # this CPU's demo, Qwen2.5-Coder 1.5B + 0.5B draft on HumanEval: off 16.2 tok/s; g = 2 at
+    # 11.4 tok/s with AL 2.90; g = 4 faster than its AL allows (c_eff < 0: nothing is needed)
+    path = tmp_path / "draft.csv"
+    path.write_text(
+        "gamma,tok_s,acceptance,acceptance_kind\n0,16.2,,\n2,11.4,2.90,al\n4,40.0,2.0,al\n"
+    )
+    g2, g4 = explain_sweep(path).rows
+    s = 11.4 / 16.2  # 0.7037
+    assert g2.effective_cost_ratio == pytest.approx((2.90 / s - 1) / 2)  # 1.5605
+    assert g2.effective_cost_ratio == pytest.approx(1.5605, abs=1e-4)
+    assert g2.break_even_cost_ratio == pytest.approx(0.95)  # (2.90 − 1) / 2
+    assert g2.needed_acceptance_length == pytest.approx(1 + 2 * 1.5605, abs=1e-3)  # 4.121
+    assert g4.effective_cost_ratio is not None and g4.effective_cost_ratio < 0
+    assert g4.break_even_cost_ratio == pytest.approx(0.25)
+    assert g4.needed_acceptance_length is None
+
+
 @pytest.mark.parametrize(
     ("content", "fragments"),
     [

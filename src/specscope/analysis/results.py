@@ -99,6 +99,31 @@ class TargetComparison(BaseModel):
     narrative: str
 
 
+class AcceptanceByDepth(BaseModel):
+    """Acceptance of one engine at one draft depth g (per spec method and workload where those
+    are set), summed over the measured points (``report.acceptance``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engine: str
+    draft_depth: int | None
+    """g; None when the source does not say."""
+    spec_method: str = ""
+    """Set when rows of several methods sit in one table (``acceptance_by_workload``)."""
+    workload: str = ""
+    """The workload the counts were taken on; empty when rows pool every workload."""
+    n_points: int = Field(ge=1)
+    drafts: int | None = None
+    draft_tokens: int | None = None
+    accepted_tokens: int | None = None
+    acceptance_length: float | None = None
+    """AL = 1 + accepted / drafts (bonus token included), or the mean engine-reported AL."""
+    draft_acceptance_rate: float | None = None
+    """r = accepted / drafted tokens."""
+    per_position: list[float] = Field(default_factory=list)
+    """Unconditional p_k = steps with draft token k accepted / steps, k = 1..g."""
+
+
 class Comparison(BaseModel):
     """The whole answer of ``specscope compare``."""
 
@@ -110,6 +135,9 @@ class Comparison(BaseModel):
     sequence: str
     isl: int
     osl: int
+    workload: str = ""
+    """The workload both series were measured on (the recipe's name, e.g. ``code``); empty when
+    the points do not name one (InferenceX imports)."""
     spec: SeriesInfo
     off: SeriesInfo
     band: tuple[float, float]
@@ -118,3 +146,12 @@ class Comparison(BaseModel):
     economics: Economics
     targets: list[TargetComparison]
     caveats: list[str] = Field(default_factory=list)
+    acceptance_by_workload: list[AcceptanceByDepth] = Field(default_factory=list)
+    """The spec method's acceptance on every workload measured for the same model, hardware,
+    precision and engine(s), one row per engine × g × workload (every sequence summed); empty
+    when the method was measured on one workload only."""
+
+    @property
+    def slice_label(self) -> str:
+        """How titles name what was compared: ``1k/1k``, or ``164/64, workload code``."""
+        return f"{self.sequence}, workload {self.workload}" if self.workload else self.sequence

@@ -3,17 +3,18 @@
 A series is one curve: the points of one spec method on one engine, or of one spec method
 across engines when the user pools them. Off is spec method ``none``. Only points with status
 ``ok`` count. Several draft depths g of one method stay in one series: the frontier then takes
-the best g at each interactivity, and the series lists the depths it holds.
+the best g at each interactivity, and the series lists the depths it holds. A pair never mixes
+workloads or sequences: acceptance, and so the curve, depends on the text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from specscope.errors import UserError
-from specscope.schema import OFF, Point
+from specscope.schema import OFF, Point, PointConfig
 
 __all__ = ["Series", "method_label", "select_pair", "split_series"]
 
@@ -36,6 +37,12 @@ class Series:
         """The spec draft depths g the series holds (none for off or when unknown)."""
         depths = {p.config.draft_depth for p in self.points}
         return sorted(d for d in depths if d is not None and d > 0)
+
+    @cached_property
+    def workload(self) -> str:
+        """The workload the points were measured on (several joined by '+'); empty when they
+        name none."""
+        return "+".join(sorted({p.config.workload for p in self.points} - {""}))
 
     @cached_property
     def predicted(self) -> bool:
@@ -96,9 +103,10 @@ def select_pair(
     """The (spec, off) pairs to compare: one per engine that has both, or one pooled pair.
 
     Raises UserError when nothing matches, or when the points span several models, hardware or
-    precisions (naming the values and the filter flag). When only sequences differ, the one with
-    the most engine×concurrency variants measured on both sides is picked (ties: the larger total),
-    as InferenceX does, and a note says so.
+    precisions (naming the values and the filter flag). When workloads differ, the one with the
+    most engine×concurrency×sequence variants measured on both sides is picked (ties: the larger
+    total, then the name), and a note says so; then, among that workload's sequences, the one
+    with the most engine×concurrency variants on both sides, as InferenceX does, with a note.
     """
     method = spec_method.strip().lower()
     if method == OFF:
@@ -143,7 +151,9 @@ def select_pair(
             "measure or import a spec-off run"
         )
     _check_single_slice(slices)
-    relevant, notes = _pick_sequence(relevant, method)
+    relevant, notes = _pick(relevant, method, _WORKLOAD)
+    relevant, sequence_notes = _pick(relevant, method, _SEQUENCE)
+    notes += sequence_notes
     all_series = split_series(relevant, pool)
     spec_series = [s for s in all_series if s.spec_method == method]
     off_series = {s.engines: s for s in all_series if s.is_off}
@@ -192,41 +202,80 @@ def _check_single_slice(slices: dict[str, set[str]]) -> None:
         raise UserError("points span more than one slice; " + "; ".join(problems))
 
 
-def _pick_sequence(points: list[Point], method: str) -> tuple[list[Point], list[str]]:
-    spec_variants: dict[tuple[int, int], set[tuple[str, int | None]]] = {}
-    off_variants: dict[tuple[int, int], set[tuple[str, int | None]]] = {}
-    names: dict[tuple[int, int], str] = {}
+_Key = tuple[int | str, ...]
+_Variant = tuple[str, int | None, int, int]
+"""Engine, concurrency, ISL, OSL."""
+
+
+@dataclass(frozen=True)
+class _Slicing:
+    """One way the points of a pair may be split that a comparison must not pool."""
+
+    noun: str
+    """What a value is called: ``sequence``, ``workload``."""
+    flag: str
+    """The option that chooses another value."""
+    remedy: str
+    """What to do when the two sides share no value."""
+    key: Callable[[PointConfig], _Key]
+    name: Callable[[PointConfig], str]
+
+
+_SEQUENCE = _Slicing(
+    noun="sequence",
+    flag="--sequence",
+    remedy="measure both sides at one ISL/OSL",
+    key=lambda c: (c.isl, c.osl),
+    name=lambda c: c.sequence,
+)
+_WORKLOAD = _Slicing(
+    noun="workload",
+    flag="--workload",
+    remedy="measure both sides on one workload",
+    key=lambda c: (c.workload,),
+    name=lambda c: c.workload or "unnamed",
+)
+
+
+def _pick(points: list[Point], method: str, slicing: _Slicing) -> tuple[list[Point], list[str]]:
+    """The points of one value of ``slicing`` (the one with the most engine × concurrency ×
+    sequence variants measured on both sides; ties: the larger total, then the lower key), and
+    a note naming it when there was a choice."""
+    spec_variants: dict[_Key, set[_Variant]] = {}
+    off_variants: dict[_Key, set[_Variant]] = {}
+    names: dict[_Key, str] = {}
     for p in points:
         c = p.config
-        seq = (c.isl, c.osl)
-        if seq not in names:
-            names[seq] = c.sequence
-            spec_variants[seq] = set()
-            off_variants[seq] = set()
+        key = slicing.key(c)
+        if key not in names:
+            names[key] = slicing.name(c)
+            spec_variants[key] = set()
+            off_variants[key] = set()
         side = off_variants if c.spec_method == OFF else spec_variants
-        side[seq].add((c.engine, c.concurrency))
+        side[key].add((c.engine, c.concurrency, c.isl, c.osl))
     if len(names) == 1:
         return points, []
 
-    def score(seq: tuple[int, int]) -> tuple[int, int]:
-        both = len(spec_variants[seq] & off_variants[seq])
-        either = len(spec_variants[seq]) + len(off_variants[seq])
+    def score(key: _Key) -> tuple[int, int]:
+        both = len(spec_variants[key] & off_variants[key])
+        either = len(spec_variants[key]) + len(off_variants[key])
         return both, either
 
-    candidates = [seq for seq in names if spec_variants[seq] and off_variants[seq]]
+    ordered = sorted(names)
+    candidates = [key for key in ordered if spec_variants[key] and off_variants[key]]
     if not candidates:
-        spec_seqs = ", ".join(names[s] for s in sorted(names) if spec_variants[s])
-        off_seqs = ", ".join(names[s] for s in sorted(names) if off_variants[s])
+        spec_values = ", ".join(names[k] for k in ordered if spec_variants[k])
+        off_values = ", ".join(names[k] for k in ordered if off_variants[k])
         raise UserError(
-            f"{method} and off points share no sequence ({method}: {spec_seqs}; off: {off_seqs}); "
-            "measure both sides at one ISL/OSL"
+            f"{method} and off points share no {slicing.noun} ({method}: {spec_values}; off: "
+            f"{off_values}); {slicing.remedy}"
         )
-    best = min(candidates, key=lambda seq: (-score(seq)[0], -score(seq)[1], seq))
+    best = min(candidates, key=lambda key: (-score(key)[0], -score(key)[1]))
     both, either = score(best)
-    listed = ", ".join(names[s] for s in sorted(names))
+    listed = ", ".join(names[k] for k in ordered)
     note = (
-        f"points cover sequences {listed}; compared {names[best]}, which has the most "
+        f"points cover {slicing.noun}s {listed}; compared {names[best]}, which has the most "
         f"engine×concurrency variants measured on both {method} and off ({both}; {either} in "
-        "total); choose another with --sequence"
+        f"total); choose another with {slicing.flag}"
     )
-    return [p for p in points if (p.config.isl, p.config.osl) == best], [note]
+    return [p for p in points if slicing.key(p.config) == best], [note]

@@ -180,9 +180,11 @@ class Sender:
         attempt = await self._attempt(req)
         if attempt.retry:
             # The kept-alive connection was closed by the server just as we reused it
-            # (llama.cpp closes after every stream): the request never reached it. Once more.
+            # (llama.cpp closes after every stream): the request never reached it. Once more,
+            # on a new connection (every idle one may be closed alike: at concurrency 2 two
+            # stale connections made both tries fail).
             logger.debug("request %d: %s; sending it again", index, attempt.error)
-            attempt = await self._attempt(req)
+            attempt = await self._attempt(req, fresh=True)
         parser, error, sent, ended = attempt.parser, attempt.error, attempt.sent, attempt.ended
         summary = parser.summary()
         if error is None and not summary.chunk_times_s:
@@ -203,7 +205,7 @@ class Sender:
             summary.text,
         )
 
-    async def _attempt(self, req: Prepared) -> _Attempt:
+    async def _attempt(self, req: Prepared, fresh: bool = False) -> _Attempt:
         parser = StreamParser(self._api, keep_text=self._keep_text)
         error: str | None = None
         got_response = False
@@ -215,7 +217,7 @@ class Sender:
         try:
             async with asyncio.timeout(self._timeout_s):
                 if isinstance(pool, WirePool):
-                    response = await pool.post(req.content, feed)
+                    response = await pool.post(req.content, feed, fresh=fresh)
                     got_response = True
                     if response.status >= 400:
                         body = _short_body(response.error_body, self._secret)

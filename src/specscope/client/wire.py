@@ -344,13 +344,15 @@ class WirePool:
         self._open_conns.add(conn)
         return conn
 
-    async def post(self, body: bytes, sink: Sink) -> Response:
+    async def post(self, body: bytes, sink: Sink, *, fresh: bool = False) -> Response:
         """Send one POST and feed its body to ``sink`` read by read; returns when it ended.
 
-        Cancellation (a timeout) aborts the connection.
+        ``fresh`` opens a new connection instead of reusing an idle one (a retry after a reused
+        connection turned out closed: the other idle ones may be closed too, their FIN not read
+        yet). Cancellation (a timeout) aborts the connection.
         """
         conn: _Connection | None = None
-        while self._idle:
+        while self._idle and not fresh:
             candidate = self._idle.pop()
             if not candidate.closed:
                 conn = candidate

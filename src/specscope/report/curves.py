@@ -16,6 +16,7 @@ import numpy.typing as npt
 from specscope.analysis.frontier import pareto_frontier
 from specscope.analysis.interpolate import MonotoneCubic
 from specscope.analysis.stats import OperatingPoints, aggregate_repeats
+from specscope.client.hostload import host_record
 from specscope.schema import Point
 
 FloatArray = npt.NDArray[np.float64]
@@ -50,6 +51,19 @@ class SeriesCurve:
         xs = (curve.x[:-1, None] + np.diff(curve.x)[:, None] * steps[None, :]).ravel()
         xs = np.append(xs, curve.x[-1])
         return xs, curve(xs)
+
+
+def host_counts(curve: SeriesCurve) -> tuple[list[int], list[int]]:
+    """Per operating point: how many of its repeats had a disturbed window, and how many were
+    re-measured (``client/hostload.py``)."""
+    disturbed = [0] * len(curve.ops)
+    remeasured = [0] * len(curve.ops)
+    for point, group in zip(curve.points, curve.ops.group_of.tolist(), strict=True):
+        record = host_record(point.provenance.extra)
+        if record is not None:
+            disturbed[group] += record.disturbed
+            remeasured[group] += record.remeasured
+    return disturbed, remeasured
 
 
 def series_curve(points: Sequence[Point]) -> SeriesCurve:

@@ -96,20 +96,22 @@ def render_index(rows: Sequence[Mapping[str, str]], title: str = "specscope comp
     """The index page: one row per pair with its headline ratio and a link to its page.
 
     Each row has the keys ``model``, ``hardware``, ``precision``, ``sequence``, ``method``,
-    ``engine``, ``headline`` and ``file`` (relative link). Every value is escaped.
+    ``engine``, ``headline`` and ``file`` (relative link), and optionally ``workload`` (a
+    Workload column appears when any row names one). Every value is escaped.
     """
     esc = html.escape
+    keys = ["model", "hardware", "precision", "sequence", "method", "engine"]
+    columns = list(_INDEX_COLUMNS)
+    if any(row.get("workload") for row in rows):
+        keys.insert(4, "workload")
+        columns.insert(4, "Workload")
     body: list[str] = []
-    ordered = sorted(
-        rows,
-        key=lambda r: (r["model"], r["hardware"], r["precision"], r["sequence"], r["method"]),
-    )
+    ordered = sorted(rows, key=lambda r: [r.get(k, "") for k in keys[:5]])
     for row in ordered:
-        cells = [esc(row[key]) for key in ("model", "hardware", "precision", "sequence")]
-        cells += [esc(row["method"]), esc(row["engine"])]
+        cells = [esc(row.get(key, "")) for key in keys]
         link = f'<a href="{esc(row["file"], quote=True)}">{esc(row["headline"])}</a>'
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{link}</td></tr>")
-    head = "".join(f'<th scope="col">{c}</th>' for c in _INDEX_COLUMNS)
+    head = "".join(f'<th scope="col">{c}</th>' for c in columns)
     count = f"{len(rows)} comparison{'s' if len(rows) != 1 else ''}"
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

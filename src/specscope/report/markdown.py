@@ -17,6 +17,7 @@ from specscope.analysis.narrative import (
     fmt_usd,
 )
 from specscope.analysis.results import SideAtTarget, TargetComparison
+from specscope.client.hostload import disturbance_summary, host_record
 from specscope.report.models import AcceptanceByDepth, PairFiles, ReportPair
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
@@ -134,6 +135,63 @@ def acceptance_table(rows: Sequence[AcceptanceByDepth]) -> list[str]:
     return lines
 
 
+def _count(value: int | None) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
+def workload_acceptance_table(rows: Sequence[AcceptanceByDepth], current: str) -> list[str]:
+    """One spec method's acceptance per engine, g and workload side by side; the rows of the
+    ``current`` workload (the page's own) marked."""
+    header = ["Engine", "g", "Workload", "Points", "Verify steps", "Drafted", "Accepted"]
+    header += ["AL", "Rate r"]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for r in rows:
+        name = md(r.workload or "unnamed")
+        cells = [
+            md(r.engine),
+            "?" if r.draft_depth is None else str(r.draft_depth),
+            f"**{name}** (this page)" if r.workload == current else name,
+            str(r.n_points),
+            _count(r.drafts),
+            _count(r.draft_tokens),
+            _count(r.accepted_tokens),
+            "n/a" if r.acceptance_length is None else f"{r.acceptance_length:.2f}",
+            "n/a" if r.draft_acceptance_rate is None else f"{r.draft_acceptance_rate:.3f}",
+        ]
+        lines.append(_row(cells))
+    return lines
+
+
+def host_lines(pair: ReportPair) -> list[str]:
+    """How many of the pair's points other processes disturbed, then each disturbed or
+    re-measured point with its marks (⚠ disturbed, ↻ re-measured) and note; empty when no point
+    has a host record."""
+    summary = disturbance_summary([*pair.spec_points, *pair.off_points])
+    if summary is None:
+        return []
+    lines = [md(summary)]
+    sides = (
+        (pair.comparison.spec.label, pair.spec_points),
+        (pair.comparison.off.label, pair.off_points),
+    )
+    marked: list[str] = []
+    for label, points in sides:
+        for point in points:
+            record = host_record(point.provenance.extra)
+            note = None if record is None else record.note(point.interactivity)
+            if record is None or note is None:
+                continue
+            cfg = point.config
+            where = display_name(label) + ("" if cfg.is_off else f" g={cfg.draft_depth}")
+            if cfg.concurrency is not None:
+                where += f", concurrency {fmt_concurrency(cfg.concurrency)}"
+            where += f", repeat {point.repeat}"
+            marked.append(f"- {record.marks} {md(where)}: {md(note)}")
+    if marked:
+        lines += ["", *marked]
+    return lines
+
+
 def pair_section(
     pair: ReportPair, files: PairFiles, acceptance: Sequence[AcceptanceByDepth], level: int
 ) -> str:
@@ -141,7 +199,7 @@ def pair_section(
     cmp = pair.comparison
     hashes = "#" * level
     title = (
-        f"{md(cmp.model)} on {md(cmp.hardware)} {md(cmp.precision)}, {md(cmp.sequence)}: "
+        f"{md(cmp.model)} on {md(cmp.hardware)} {md(cmp.precision)}, {md(cmp.slice_label)}: "
         f"{md(display_name(cmp.spec.label))} vs {md(display_name(cmp.off.label))}"
     )
     econ = cmp.economics
@@ -160,11 +218,26 @@ def pair_section(
         parts.append(
             "Caveats:\n\n" + "\n".join(f"- {md(c[:1].upper() + c[1:])}" for c in cmp.caveats)
         )
-    if acceptance:
-        block = f"{hashes}# Acceptance\n\n" + "\n".join(acceptance_table(acceptance))
+    host = host_lines(pair)
+    if host:
+        parts.append("\n".join(host))
+    by_workload = cmp.acceptance_by_workload
+    if acceptance or by_workload:
+        blocks = [f"{hashes}# Acceptance"]
+        if acceptance:
+            blocks.append("\n".join(acceptance_table(acceptance)))
+        if by_workload:
+            blocks.append(
+                md(
+                    f"Acceptance of {display_name(cmp.spec.spec_method)} on every workload "
+                    "measured for this model, hardware, precision and engine (every sequence "
+                    "summed; AL = 1 + accepted / verify steps, r = accepted / drafted):"
+                )
+            )
+            blocks.append("\n".join(workload_acceptance_table(by_workload, cmp.workload)))
         if files.acceptance_png:
-            block += f"\n\n![Acceptance by draft depth]({_link(files.acceptance_png)})"
-        parts.append(block)
+            blocks.append(f"![Acceptance by draft depth]({_link(files.acceptance_png)})")
+        parts.append("\n\n".join(blocks))
     return "\n\n".join(parts)
 
 
@@ -185,7 +258,7 @@ def render_markdown(
     for pair, f in zip(pairs, files, strict=True):
         cmp = pair.comparison
         name = (
-            f"{md(cmp.model)} · {md(cmp.hardware)} {md(cmp.precision)} · {md(cmp.sequence)} · "
+            f"{md(cmp.model)} · {md(cmp.hardware)} {md(cmp.precision)} · {md(cmp.slice_label)} · "
             f"{md(display_name(cmp.spec.label))}"
         )
         lines.append(f"- [{name}]({_link(f.page)}): {md(f.headline)}")

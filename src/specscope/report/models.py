@@ -4,6 +4,8 @@ A :class:`ReportPair` is everything one comparison page needs: the measured poin
 the :class:`~specscope.analysis.results.Comparison` that ``compare`` computed for them, and (when
 the store has it) acceptance by draft depth. The writer turns a list of pairs into HTML pages,
 PNG charts and a Markdown summary and answers with a :class:`ReportOutput`.
+:class:`AcceptanceByDepth` lives with the comparison results (``compare`` carries acceptance per
+workload) and is re-exported here.
 """
 
 from __future__ import annotations
@@ -12,28 +14,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from specscope.analysis.results import Comparison
+from specscope.analysis.results import AcceptanceByDepth, Comparison
 from specscope.schema import Point
 
-
-class AcceptanceByDepth(BaseModel):
-    """Acceptance of one engine at one draft depth g, summed over the measured points."""
-
-    model_config = ConfigDict(frozen=True)
-
-    engine: str
-    draft_depth: int | None
-    """g; None when the source does not say."""
-    n_points: int = Field(ge=1)
-    drafts: int | None = None
-    draft_tokens: int | None = None
-    accepted_tokens: int | None = None
-    acceptance_length: float | None = None
-    """AL = 1 + accepted / drafts (bonus token included), or the mean engine-reported AL."""
-    draft_acceptance_rate: float | None = None
-    """r = accepted / drafted tokens."""
-    per_position: list[float] = Field(default_factory=list)
-    """Unconditional p_k = steps with draft token k accepted / steps, k = 1..g."""
+__all__ = ["AcceptanceByDepth", "ExplainRow", "PairFiles", "ReportOutput", "ReportPair"]
 
 
 class ExplainRow(BaseModel):

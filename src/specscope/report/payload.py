@@ -8,9 +8,13 @@ Layout (all keys short: a page may hold tens of thousands of operating points):
 
 - ``series[i]``: one curve (spec method × engines, or Off) with its operating points (repeats
   merged as ``analysis.stats.aggregate_repeats`` merges them) as parallel arrays, the distinct
-  configs the hover shows, and the frontier (indices into the arrays, by interactivity).
-- ``views[i]``: one comparison (a pair of series) with the embedded ``Comparison``, acceptance
-  by depth and the measured g-sweep.
+  configs the hover shows, and the frontier (indices into the arrays, by interactivity). ``hd``
+  and ``hr`` count each operating point's repeats whose window other processes disturbed and
+  that were re-measured (``client/hostload.py``); both are empty when no point has either.
+- ``views[i]``: one comparison (a pair of series) with the embedded ``Comparison`` (whose
+  ``acceptance_by_workload`` sets its method's acceptance on every workload side by side),
+  acceptance by depth, the measured g-sweep and ``host``, the line saying how many of its points
+  were disturbed (null when no point has a host record).
 - ``pages``: every pair of the report with its file, for the hardware and model controls.
 - ``presets``: price/power presets, reduced to the hardware this page shows.
 """
@@ -27,8 +31,9 @@ import numpy.typing as npt
 
 from specscope.analysis.economics import Preset, hardware_key
 from specscope.analysis.narrative import display_name
+from specscope.client.hostload import disturbance_summary
 from specscope.report.acceptance import acceptance_by_depth, explain_rows
-from specscope.report.curves import series_curve
+from specscope.report.curves import host_counts, series_curve
 from specscope.report.models import ReportPair
 from specscope.schema import Point
 
@@ -79,10 +84,10 @@ def _series_key(info: Mapping[str, JSONValue], n_points: int) -> tuple[object, .
     """What makes two sides of two pairs the same curve (an Off series shared by several pairs).
 
     The label names the method and the engines the curve holds (pooled or not), so together with
-    model, hardware, precision and sequence it identifies the series; the point count guards
-    against two differently filtered selections of it.
+    model, hardware, precision, sequence and workload it identifies the series; the point count
+    guards against two differently filtered selections of it.
     """
-    fields = ("model", "hardware", "precision", "isl", "osl", "label", "method", "off")
+    fields = ("model", "hardware", "precision", "isl", "osl", "workload", "label", "method", "off")
     return (*(str(info[f]) for f in fields), n_points)
 
 
@@ -156,6 +161,7 @@ def series_payload(points: Sequence[Point], info: Mapping[str, JSONValue]) -> di
         return out
 
     repeated = bool(np.any(ops.n_repeats > 1))
+    disturbed, remeasured = host_counts(curve)
     return {
         **info,
         "n_points": len(ok),
@@ -168,6 +174,8 @@ def series_payload(points: Sequence[Point], info: Mapping[str, JSONValue]) -> di
             "sd": column(ops.throughput_sd) if repeated else [],
             "cfg": cfg_of,
             "al": al_of,
+            "hd": disturbed if any(disturbed) else [],
+            "hr": remeasured if any(remeasured) else [],
         },
         "cfgs": configs,
         "front": list(front),
@@ -189,6 +197,7 @@ def _side_info(pair: ReportPair, side: str) -> dict[str, JSONValue]:
         "sequence": cmp.sequence,
         "isl": cmp.isl,
         "osl": cmp.osl,
+        "workload": cmp.workload,
     }
 
 
@@ -205,6 +214,7 @@ def pair_key(pair: ReportPair) -> dict[str, str]:
         "hardware": cmp.hardware,
         "precision": cmp.precision,
         "sequence": cmp.sequence,
+        "workload": cmp.workload,
         "method": cmp.spec.spec_method,
         "engine": view_engine(pair),
     }
@@ -270,6 +280,7 @@ def _view_row(pair: ReportPair) -> dict[str, JSONValue]:
             row.model_dump(mode="json") for row in explain_rows(pair.spec_points, pair.off_points)
         ],
         "headline": headline(pair),
+        "host": disturbance_summary([*pair.spec_points, *pair.off_points]),
     }
 
 

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from specscope.analysis.narrative import display_name, fmt_interactivity
-from specscope.report.curves import series_curve
+from specscope.report.curves import host_counts, series_curve
 from specscope.report.models import AcceptanceByDepth, ReportPair
 
 WIDTH_PX = 1600
@@ -47,7 +47,7 @@ def _save(fig: Figure, path: Path) -> Path:
 def chart_title(pair: ReportPair) -> str:
     cmp = pair.comparison
     return (
-        f"{cmp.model} · {cmp.hardware} {cmp.precision} · {cmp.sequence}: "
+        f"{cmp.model} · {cmp.hardware} {cmp.precision} · {cmp.slice_label}: "
         f"{display_name(cmp.spec.label)} vs {display_name(cmp.off.label)}"
     )
 
@@ -63,6 +63,7 @@ def write_hero_png(pair: ReportPair, path: Path) -> Path:
         (pair.spec_points, cmp.spec.label, SPEC_COLOUR, "D", "-"),
         (pair.off_points, cmp.off.label, OFF_COLOUR, "o", "--"),
     )
+    rings_labelled = False
     for points, label, colour, marker, dash in sides:
         curve = series_curve(points)
         name = plain(display_name(label))
@@ -77,6 +78,20 @@ def write_hero_png(pair: ReportPair, path: Path) -> Path:
             label=f"{name}, measured",
             zorder=2,
         )
+        ringed = [i for i, n in enumerate(host_counts(curve)[0]) if n]
+        if ringed:
+            ax.scatter(
+                curve.ops.interactivity[ringed],
+                curve.ops.throughput_per_gpu[ringed],
+                s=70,
+                marker="o",
+                facecolors="none",
+                edgecolors="0.15",
+                linewidths=1.0,
+                label="window disturbed by other processes" if not rings_labelled else None,
+                zorder=2,
+            )
+            rings_labelled = True
         xs, ys = curve.sample()
         if xs.size:
             ax.plot(xs, ys, dash, color=colour, linewidth=2.2, label=f"{name}, frontier", zorder=3)
@@ -116,22 +131,37 @@ def write_hero_png(pair: ReportPair, path: Path) -> Path:
     return _save(fig, path)
 
 
-def write_acceptance_png(rows: Sequence[AcceptanceByDepth], title: str, path: Path) -> Path:
-    """Left: acceptance length per draft depth; right: per-position acceptance for each g."""
+def write_acceptance_png(
+    rows: Sequence[AcceptanceByDepth],
+    title: str,
+    path: Path,
+    *,
+    by_workload: Sequence[AcceptanceByDepth] = (),
+    workload: str = "",
+) -> Path:
+    """Left: acceptance length per draft depth, one line per engine, or with ``by_workload``
+    rows one per engine × workload (``workload``, the page's own, drawn solid and the others
+    dashed); right: per-position acceptance for each g of ``rows``."""
     fig = _figure()
     left, right = fig.subplots(1, 2)
-    engines = sorted({row.engine for row in rows})
-    for e, engine in enumerate(engines):
+    drawn = by_workload or rows
+    for i, (engine, line_workload) in enumerate(sorted({(r.engine, r.workload) for r in drawn})):
         mine = [
             r
-            for r in rows
-            if r.engine == engine and r.draft_depth is not None and r.acceptance_length is not None
+            for r in drawn
+            if (r.engine, r.workload) == (engine, line_workload)
+            and r.draft_depth is not None
+            and r.acceptance_length is not None
         ]
+        label, style = engine, "-o"
+        if by_workload:
+            own = line_workload == workload
+            label = f"{engine} · {line_workload}" + (" (this page)" if own else "")
+            style = "-o" if own else "--o"
         g = [r.draft_depth for r in mine]
         al = [r.acceptance_length for r in mine]
-        colour = OTHER_COLOURS[e % len(OTHER_COLOURS)]
-        left.plot(g, al, "-o", color=colour, label=plain(engine))
-    top = max((r.draft_depth or 0) + 1 for r in rows) if rows else 2
+        left.plot(g, al, style, color=OTHER_COLOURS[i % len(OTHER_COLOURS)], label=plain(label))
+    top = max((r.draft_depth or 0) + 1 for r in drawn) if drawn else 2
     left.plot([0, top], [1, top + 1], ":", color="0.6", linewidth=0.8, label="all accepted (g + 1)")
     left.set_xlabel("Draft depth g")
     left.set_ylabel("Acceptance length AL (tokens/step)")

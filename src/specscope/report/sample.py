@@ -11,6 +11,14 @@ Numbers are round so results can be worked by hand (see the unit tests):
 
 With ``repeats`` > 1 each point is repeated with throughput × (1, 1.02, 0.98, ...) so the median
 stays the listed value and the spread gives confidence intervals.
+
+:func:`workload_points` is a second set: one draft model at g = 2 and Off on two workloads of
+the same sequence (200/64), with acceptance counters whose sums are round:
+
+- ``code`` (concurrency 1, 2, 4): 30 verify steps, 60 drafted, 56 accepted → AL = 1 + 56/30 =
+  2.8667, r = 56/60 = 0.9333.
+- ``chat`` (concurrency 1, 2): 40 verify steps, 80 drafted, 55 accepted → AL = 1 + 55/40 =
+  2.375, r = 55/80 = 0.6875.
 """
 
 from __future__ import annotations
@@ -99,6 +107,57 @@ def sample_points(
     return points
 
 
+WORKLOAD_ROWS: dict[str, tuple[tuple[int, float, float, float, float, int, int], ...]] = {
+    "code": (
+        (1, 20.0, 20.0, 24.0, 24.0, 10, 19),
+        (2, 15.0, 30.0, 18.0, 36.0, 10, 18),
+        (4, 10.0, 40.0, 12.0, 48.0, 10, 19),
+    ),
+    "chat": (
+        (1, 20.0, 20.0, 21.0, 21.0, 15, 20),
+        (2, 15.0, 30.0, 16.0, 32.0, 25, 35),
+    ),
+}
+"""Per workload: (concurrency, Off interactivity, Off throughput, draft interactivity, draft
+throughput, verify steps, accepted tokens); g = 2, so drafted tokens = 2 × steps."""
+
+
+def workload_points() -> list[Point]:
+    """Off and draft-model points (g = 2) of Qwen2.5-Coder 1.5B under llama.cpp on a CPU, on the
+    workloads of :data:`WORKLOAD_ROWS`, all at ISL 200 / OSL 64."""
+    points: list[Point] = []
+    for workload, rows in WORKLOAD_ROWS.items():
+        for concurrency, off_x, off_y, spec_x, spec_y, steps, accepted in rows:
+            counts = AcceptanceCounts(
+                drafts=steps, draft_tokens=2 * steps, accepted_tokens=accepted, source="sample"
+            )
+            sides = ((OFF, 0, off_x, off_y, None), ("draft", 2, spec_x, spec_y, counts))
+            for spec_method, g, interactivity, throughput, acceptance in sides:
+                config = PointConfig(
+                    hardware="cpu",
+                    model="qwen2.5-coder-1.5b",
+                    precision="q4_k_m",
+                    engine="llamacpp",
+                    spec_method=spec_method,
+                    draft_depth=g,
+                    isl=200,
+                    osl=64,
+                    concurrency=concurrency,
+                    workload=workload,
+                )
+                points.append(
+                    Point(
+                        run_id=f"sample-{workload}",
+                        config=config,
+                        throughput_per_gpu=throughput,
+                        interactivity=interactivity,
+                        tpot=LatencyStats(median_s=1.0 / interactivity),
+                        acceptance=acceptance,
+                    )
+                )
+    return points
+
+
 def sample_pair(
     points: Sequence[Point],
     targets: Sequence[float] | None = None,
@@ -109,7 +168,9 @@ def sample_pair(
     spec = next(s for s in series if not s.is_off)
     off = next(s for s in series if s.is_off)
     economics = resolve_economics(spec.points[0].config.hardware, preset)
-    comparison = compare(spec, off, economics, targets)
+    comparison = compare(spec, off, economics, targets).model_copy(
+        update={"workload": spec.workload}
+    )
     return ReportPair(
         comparison=comparison, spec_points=list(spec.points), off_points=list(off.points)
     )

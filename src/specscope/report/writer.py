@@ -1,15 +1,15 @@
 """Write a report folder: HTML pages, PNG charts, ``report.md`` and the index.
 
 One pair: ``index.html`` is its page, with ``hero.png``, ``acceptance.png`` and ``report.md``.
-Several pairs: one page per pair (named from model, hardware, precision, sequence, method and
-engine), ``<page>-hero.png`` / ``<page>-acceptance.png`` beside each, one ``report.md`` with a
-section per pair, and ``index.html`` listing them all.
+Several pairs: one page per pair (named from model, hardware, precision, sequence, workload,
+method and engine), ``<page>-hero.png`` / ``<page>-acceptance.png`` beside each, one
+``report.md`` with a section per pair, and ``index.html`` listing them all.
 
 Each page holds, besides its own pair, the other pairs of the same model and hardware (and any
-``context`` pairs of them) so its sequence, precision, method and engine controls switch in
-place; the model and hardware controls link to the other pages. When that family would push a
-page past :data:`PAGE_BUDGET_BYTES`, the page holds a narrower family (same precision, then same
-sequence, then the pair alone).
+``context`` pairs of them) so its sequence, workload, precision, method and engine controls
+switch in place; the model and hardware controls link to the other pages. When that family
+would push a page past :data:`PAGE_BUDGET_BYTES`, the page holds a narrower family (same
+precision, then same sequence, then the pair alone).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ _SLUG_UNSAFE = re.compile(r"[^a-z0-9.]+")
 
 def _slug(pair: ReportPair) -> str:
     key = pair_key(pair)
-    parts = [key[k] for k in ("model", "hardware", "precision", "sequence", "method", "engine")]
+    fields = ("model", "hardware", "precision", "sequence", "workload", "method", "engine")
+    parts = [key[k] for k in fields if key[k]]
     text = _SLUG_UNSAFE.sub("-", "-".join(parts).lower()).strip("-.")
     return text[:120] or "comparison"
 
@@ -60,7 +61,7 @@ def _unique_names(pairs: Sequence[ReportPair]) -> list[str]:
 def page_title(pair: ReportPair) -> str:
     cmp = pair.comparison
     return (
-        f"{cmp.model} on {cmp.hardware} {cmp.precision}, {cmp.sequence}: "
+        f"{cmp.model} on {cmp.hardware} {cmp.precision}, {cmp.slice_label}: "
         f"{display_name(cmp.spec.label)} vs {display_name(cmp.off.label)}"
     )
 
@@ -162,7 +163,11 @@ def write_report(
         acc_name: str | None = None
         if rows:
             acc = write_acceptance_png(
-                rows, f"Acceptance: {title}", out_dir / f"{prefix}acceptance.png"
+                rows,
+                f"Acceptance: {title}",
+                out_dir / f"{prefix}acceptance.png",
+                by_workload=pair.comparison.acceptance_by_workload,
+                workload=pair.comparison.workload,
             )
             pngs.append(acc)
             acc_name = acc.name

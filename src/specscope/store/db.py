@@ -359,8 +359,9 @@ TextKey = str | list[str] | None
 class PointFilter(BaseModel):
     """Which points to read. Every field is optional; set fields must all match.
 
-    Text keys (model, hardware, precision, engine, spec_method, source) match case-insensitively
-    and accept one value or a list of alternatives. ``spec_method="off"`` means ``none``.
+    Text keys (model, hardware, precision, engine, spec_method, source, workload) match
+    case-insensitively and accept one value or a list of alternatives. ``spec_method="off"``
+    means ``none``.
     ``sequence`` (``"1k/1k"``) is shorthand for ``isl``/``osl``. ``status`` defaults to ``ok``;
     set it to None for points of every status.
     """
@@ -373,6 +374,8 @@ class PointFilter(BaseModel):
     engine: TextKey = None
     spec_method: TextKey = None
     source: TextKey = None
+    workload: TextKey = None
+    """Workload name (prompt set), e.g. ``code`` or ``chat``."""
     sequence: str | None = None
     isl: int | None = None
     osl: int | None = None
@@ -1011,7 +1014,7 @@ def where_clause(filter: PointFilter | None) -> tuple[str, list[Any]]:
         conds.append(f"{lhs} IN ({marks})")
         params.extend(values)
 
-    for key in ("model", "hardware", "precision", "engine", "spec_method", "source"):
+    for key in ("model", "hardware", "precision", "engine", "spec_method", "source", "workload"):
         text(key, getattr(filter, key))
     text("run_id", filter.run_id, fold=False)
     if filter.status is not None:

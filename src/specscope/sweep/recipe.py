@@ -30,7 +30,13 @@ Example::
     [[workload]]
     name = "repetitive"
     source = "builtin:repetitive"  # builtin:<category> | synthetic | file:<path.jsonl>
-    osl = 128
+    osl = 128                      #   | humaneval | sharegpt (public sets from PyPI packages)
+
+    [[workload]]
+    name = "sharegpt"
+    source = "sharegpt"
+    osl_from = "reply"             # each request asks for its recorded reply's length (no osl)
+    max_total_tokens = 1024        # input + output per request: fit the server's context per slot
 
     [[spec]]
     name = "off"
@@ -49,9 +55,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from specscope.errors import UserError
+from specscope.workload.build import FILE, REPLY, Workload, source_problem
 
 
 class _Strict(BaseModel):
@@ -116,6 +123,12 @@ class LoadSection(_Strict):
     client_workers: int | None = Field(default=None, ge=1)
     """Client processes sending the load; None decides from the expected token rate (one core
     is plenty up to thousands of tok/s)."""
+    remeasure_disturbed: bool = False
+    """Measure a point once more (same server, same prompts) when other processes disturbed its
+    window (``client/hostload.py``); the stored point is the second measurement, and its
+    ``provenance.extra["host"]["first_attempt"]`` keeps the first one's host load and headline
+    results. Engines that cache prompts across requests (vLLM, SGLang with prefix caching)
+    see the second window's prompts again; llama.cpp is asked not to cache them."""
 
     @model_validator(mode="after")
     def _positive(self) -> LoadSection:
@@ -127,10 +140,62 @@ class LoadSection(_Strict):
 class WorkloadSection(_Strict):
     name: str
     source: str = "synthetic"
-    """``builtin:<category>``, ``synthetic`` (exact ``isl`` tokens) or ``file:<path.jsonl>``."""
+    """``builtin:<category>``, ``synthetic`` (exact ``isl`` tokens), ``file:<path.jsonl>``, or a
+    public set from a PyPI package: ``humaneval`` or ``sharegpt``."""
     isl: int | None = Field(default=None, ge=1)
     osl: int = Field(default=128, ge=1)
+    """Output tokens per request. With ``osl_from = "reply"`` it must be left out; the default
+    then only feeds the dry run's duration estimate."""
+    osl_from: Literal["fixed", "reply"] = "fixed"
+    """``reply`` (sharegpt only): each request asks for as many tokens as its recorded reply."""
+    max_input_tokens: int | None = Field(default=None, ge=1)
+    """Skip prompts longer than this (sharegpt: replaces vLLM's 1024)."""
+    max_total_tokens: int | None = Field(default=None, ge=1)
+    """Skip prompts whose input + output tokens exceed this (sharegpt: replaces vLLM's 2048)."""
     chat_template: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value in (FILE, f"{FILE}:"):
+            raise ValueError("give the prompt file's path: 'file:<path.jsonl>'")
+        if value.startswith(f"{FILE}:"):
+            return value
+        problem = source_problem(value, file_form=f"{FILE}:<path.jsonl>")
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _valid_workload(self) -> WorkloadSection:
+        if self.osl_from == REPLY and "osl" in self.model_fields_set:
+            raise ValueError(
+                "osl_from = 'reply' takes each request's output length from its reply; "
+                "remove osl (or set osl_from = 'fixed')"
+            )
+        try:
+            self.workload(seed=0)
+        except ValidationError as exc:
+            raise ValueError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+        return self
+
+    def workload(self, seed: int) -> Workload:
+        """The :class:`~specscope.workload.Workload` this section describes, for ``seed``."""
+        source, path = self.source, None
+        if source.startswith(f"{FILE}:"):
+            source, path = FILE, source.removeprefix(f"{FILE}:")
+        return Workload(
+            source=source,
+            name=self.name,
+            path=path,
+            isl=self.isl,
+            osl=None if self.osl_from == REPLY else self.osl,
+            osl_from=self.osl_from,
+            max_input_tokens=self.max_input_tokens,
+            max_total_tokens=self.max_total_tokens,
+            seed=seed,
+            chat_template=self.chat_template,
+        )
 
 
 class SpecSection(_Strict):

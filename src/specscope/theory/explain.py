@@ -36,6 +36,7 @@ from specscope.theory.leviathan import (
     best_gamma as best_gamma_for,
 )
 from specscope.theory.leviathan import (
+    break_even_acceptance_length,
     check_alpha,
     check_cost_ratio,
     check_gamma,
@@ -122,6 +123,11 @@ class SweepRow(BaseModel):
     draft_acceptance_rate: float | None
     effective_cost_ratio: float | None
     """c_eff = (AL / S - 1) / g; None without an acceptance."""
+    break_even_cost_ratio: float | None = None
+    """c* = (AL - 1) / g: the cost ratio at which the measured AL would only break even."""
+    needed_acceptance_length: float | None = None
+    """1 + g·c_eff: the AL a drafter needs at this depth to pay at the measured cost ratio
+    (None when c_eff is negative: the run was faster than its AL allows, noise or a bias)."""
 
 
 class SweepExplanation(BaseModel):
@@ -506,6 +512,7 @@ def explain_sweep(path: Path) -> SweepExplanation:
         s = tok_s / off_tok_s
         als = [x.acceptance_length for x in group if x.acceptance_length is not None]
         al = statistics.median(als) if als else None
+        c_eff = effective_cost_ratio(al, g, s) if al is not None else None
         rows.append(
             SweepRow(
                 gamma=g,
@@ -515,7 +522,13 @@ def explain_sweep(path: Path) -> SweepExplanation:
                 acceptance_length=al,
                 alpha=al_to_alpha(al, g) if al is not None else None,
                 draft_acceptance_rate=al_to_rate(al, g) if al is not None else None,
-                effective_cost_ratio=effective_cost_ratio(al, g, s) if al is not None else None,
+                effective_cost_ratio=c_eff,
+                break_even_cost_ratio=(al - 1.0) / g if al is not None else None,
+                needed_acceptance_length=(
+                    break_even_acceptance_length(g, c_eff)
+                    if c_eff is not None and c_eff >= 0
+                    else None
+                ),
             )
         )
 

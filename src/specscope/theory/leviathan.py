@@ -149,3 +149,9 @@ def effective_cost_ratio(al: float, g: int, s: float) -> float:
     al = check_acceptance_length(al, g)
     s = check_speedup(s)
     return (al / s - 1.0) / g
+
+
+def break_even_acceptance_length(g: int, c: float) -> float:
+    """The acceptance length a drafter needs at depth g for speculation to pay when one draft
+    token costs c of a target step: S = AL / (1 + g·c) > 1 ⇔ AL > 1 + g·c."""
+    return 1.0 + check_gamma(g) * check_cost_ratio(c)

