@@ -589,7 +589,11 @@ def demo_cmd(
     db: DbOption = Path("specscope-demo.duckdb"),
     runs_dir: RunsDirOption = Path("specscope-runs"),
     quick: Annotated[
-        bool, typer.Option(help="The shortened sweep CI runs (fewer points, shorter outputs).")
+        bool,
+        typer.Option(
+            help="The shortened sweep CI runs: off and the draft model at g = 2 only, 2 requests "
+            "of 32 tokens per point (about 2 minutes)."
+        ),
     ] = False,
     resume: Annotated[bool, typer.Option(help="Go on with an interrupted demo run.")] = False,
     report_dir: Annotated[
