@@ -58,7 +58,10 @@ def _print_measurement(console: Console, r: Explanation) -> None:
         table.add_row("given cost ratio c", _num(r.cost_ratio))
     table.add_row("break-even cost ratio c*", _num(r.break_even_cost_ratio))
     if r.best_gamma is not None:
-        table.add_row("best g under this c", f"{r.best_gamma} (S {_num(r.best_gamma_speedup, 2)})")
+        limit = " ⚠ S still rising at the search limit" if r.best_gamma_at_limit else ""
+        table.add_row(
+            "best g under this c", f"{r.best_gamma:,} (S {_num(r.best_gamma_speedup, 2)}){limit}"
+        )
     console.print(table)
     console.print(r.verdict)
     for note in r.notes:
@@ -67,11 +70,13 @@ def _print_measurement(console: Console, r: Explanation) -> None:
 
 def _print_sweep(console: Console, r: SweepExplanation) -> None:
     table = Table(title=f"g-sweep {r.source} (off: {r.off_tok_s:.1f} tok/s)", title_justify="left")
-    for name in ("g", "tok/s", "speedup", "AL", "a", "r", "c_eff", "c*", "AL needed", "repeats"):
-        table.add_column(name, justify="right")
+    assumed = any(row.alpha_assumed for row in r.rows)
+    names = ["g", "tok/s", "speedup", "AL", "a", "r", "c_eff", "c*", "AL needed", "repeats"]
+    for name in [*names, "AL from"] if assumed else names:
+        table.add_column(name, justify="left" if name == "AL from" else "right")
     for row in r.rows:
         mark = " ★" if row.gamma == r.best_gamma else ""
-        table.add_row(
+        cells = [
             f"{row.gamma}{mark}",
             f"{row.tok_s:.1f}",
             f"{row.speedup:.2f}×",
@@ -82,7 +87,12 @@ def _print_sweep(console: Console, r: SweepExplanation) -> None:
             _num(row.break_even_cost_ratio, 2),
             _num(row.needed_acceptance_length, 2),
             str(row.repeats),
-        )
+        ]
+        if assumed:
+            cells.append(
+                "assumed a" if row.alpha_assumed else "" if row.alpha is None else "measured"
+            )
+        table.add_row(*cells)
     console.print(table)
     console.print(
         "c_eff = (AL/S − 1)/g, the measured cost of a draft token in target steps; "

@@ -128,14 +128,17 @@ def test_bench_measures_each_concurrency_with_goodput(llama_server: str, tmp_pat
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     assert result["outcome"]["planned"] == result["outcome"]["measured"] == 2
-    assert result["outcome"]["failed"] == 0
-    assert "power" in result["power_note"]
     rows = result["points"]
+    # a point whose load ran is ok, or client_bound when other work on this shared CPU starved
+    # the load generator (the saturation gate's verdict, counted as not ok)
+    statuses = [r["point"]["status"] for r in rows]
+    assert result["outcome"]["failed"] == statuses.count("client_bound")
+    assert "power" in result["power_note"]
     assert sorted(r["point"]["config"]["concurrency"] for r in rows) == [1, 2]
     with Store.open(db) as store:
         for row in rows:
             point, good = row["point"], row["goodput"]
-            assert point["status"] == "ok", point["error"]
+            assert point["status"] in ("ok", "client_bound"), point["error"]
             assert point["config"]["engine"] == "llamacpp"
             assert point["config"]["spec_method"] == "none"
             assert point["config"]["osl"] == OSL

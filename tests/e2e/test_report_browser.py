@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.test_stats_t import T95_GOLDEN
 
 from specscope.analysis.compare import compare
 from specscope.analysis.economics import list_presets, resolve_economics
 from specscope.analysis.narrative import fmt_usd
 from specscope.analysis.results import TargetComparison
 from specscope.analysis.series import split_series
+from specscope.analysis.stats import t_critical_95
 from specscope.report.sample import sample_pair, sample_points
 from specscope.report.writer import write_report
 
@@ -440,3 +442,14 @@ def test_page_number_format_equals_python(session: Session, single: Path) -> Non
     )
     expected = [[f"{v:.{d}f}", f"{v:,.{d}f}", f"{v:g}"] for v, d in FORMAT_CASES]
     assert got == expected
+
+
+def test_page_t_quantile_equals_python_at_fractional_df(session: Session, single: Path) -> None:
+    # The page's tCritical95 is the same algorithm as Python's t_critical_95 (issue 10 item 1):
+    # at every golden ν (fractional Welch df included) the two agree to 1e-9.
+    session.open(single.as_uri())
+    dfs = [df for df, _ in T95_GOLDEN]
+    got = session.page.evaluate("dfs => dfs.map(df => specscope.tCritical95(df))", dfs)
+    for df, js in zip(dfs, got, strict=True):
+        assert js == pytest.approx(t_critical_95(df), rel=1e-9), df
+    assert round(got[dfs.index(1.925)], 2) == 4.47

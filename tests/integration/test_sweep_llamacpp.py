@@ -83,17 +83,21 @@ def test_server_killed_mid_point_is_a_failed_point_and_the_sweep_relaunches(
     assert sum(r.ok for r in kept) >= 1
 
     assert len(pids) == 1, "the hook killed the first server once"
-    assert (outcome.planned, outcome.measured, outcome.failed) == (2, 2, 1)
     killed, after = (by_key[p.key] for p in plan.points)
+    # the next point's load ran: ok, or flagged client-bound when other work on this shared CPU
+    # starved the load generator (a status the saturation gate sets, not the engine)
+    assert after.status in ("ok", "client_bound"), after.error
+    bound = after.status == "client_bound"
+    assert (outcome.planned, outcome.measured, outcome.failed) == (2, 2, 1 + bound)
     assert killed.status == "failed"
     assert killed.error is not None
     assert "server died" in killed.error, killed.error
     assert "exited with code -9" in killed.error, killed.error
     # a new server was started for the next point, which was measured normally
-    assert len(starts) == 2, starts
-    assert all(s.startswith("starting llamacpp (off:none)") for s in starts)
-    assert after.status == "ok", after.error
-    assert after.n_failed == 0
+    # (the same channel carries host-load notes when other work disturbs a window)
+    launches = [s for s in starts if s.startswith("starting ")]
+    assert launches == ["starting llamacpp (off:none)"] * 2, starts
+    assert after.n_failed == 0, after.error
     assert after.n_requests == 3
     assert after.interactivity > 0
     assert after.config.concurrency == 2

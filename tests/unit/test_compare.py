@@ -264,8 +264,8 @@ def test_preset_power_and_predicted_series_are_stated() -> None:
 def test_repeats_give_confidence_intervals() -> None:
     # At 50 tok/s/user each side has 3 repeats: spec 1140/1200/1260, off 420/450/480.
     # spec: mean 1200, sd 60 → ± 4.302653·60/√3 = 149.048; off: sd 30 → ± 74.524
-    # ratio CI: rel se 0.028868 and 0.038490; √(sum of squares) = 0.048113; Welch df 3.71 → 3,
-    # t = 3.182446; 2.6667·exp(∓0.153116) = 2.288 … 3.108
+    # ratio CI: rel se 0.028868 and 0.038490; √(sum of squares) = 0.048113; Welch df 3.709199,
+    # t(0.975, 3.709199) = 2.864435; 2.6667·exp(∓0.137815) = 2.323 … 3.061
     points = _points()
     for repeat, (s_y, o_y) in enumerate([(1140.0, 420.0), (1260.0, 480.0)], start=1):
         points.append(_point("mtp", 16, 50.0, s_y, repeat=repeat))
@@ -275,7 +275,7 @@ def test_repeats_give_confidence_intervals() -> None:
     assert at_50.spec.throughput_ci == pytest.approx((1050.952, 1349.048), abs=1e-3)
     assert at_50.off.throughput_ci == pytest.approx((375.476, 524.524), abs=1e-3)
     assert at_40.spec.throughput_ci is None  # the knot at 20 has no repeats
-    assert any("(95 % CI 2.29×–3.11× from repeats" in c for c in result.caveats)
+    assert any("(95 % CI 2.32×–3.06× from repeats" in c for c in result.caveats)
     assert result.spec.n_points == 6
 
 

@@ -141,8 +141,10 @@ def test_speedup_within_one_percent_is_a_tie() -> None:
 
 
 def test_table_covers_gamma_beyond_g_max() -> None:
-    e = explain_measurement(0.9, "alpha", 20, cost_ratio=0.01, g_max=16)
-    assert len(e.speedup_by_gamma) == 20
+    # 16 rows asked for, g = 20, and the best depth under c = 0.01 deeper still (24): the table
+    # runs to the deepest of the three.
+    e = explain_measurement(0.9, "alpha", 20, cost_ratio=0.01, table_depths=16)
+    assert len(e.speedup_by_gamma) == 24
 
 
 @pytest.mark.parametrize(

@@ -44,10 +44,10 @@ def _point(
     [
         (1, 12.706205),
         (2, 4.302653),
-        (2.75, 4.302653),  # Welch df rounds down: conservative
+        (2.75, 3.352545),  # fractional (Welch) df: the quantile at 2.75 itself
         (10, 2.228139),
         (30, 2.042272),
-        (40, 2.021075),  # series beyond the table
+        (40, 2.021075),
         (1000, 1.962339),
     ],
 )
@@ -70,10 +70,10 @@ def test_mean_ci_worked() -> None:
 def test_ratio_ci_worked() -> None:
     # a: mean 110, sd 10 → rel se 10/(110·√3) = 0.052486; b: mean 50, sd 2 → 0.023094
     # var = 0.0027548 + 0.0005333 = 0.0032882, √ = 0.057342
-    # Welch df = var² / (0.052486⁴/2 + 0.023094⁴/2) = 2.746 → 2, t = 4.302653
-    # ratio 2.2 · exp(∓4.302653 · 0.057342) = 2.2 · exp(∓0.246726) = (1.71898, 2.81562)
+    # Welch df = var² / (0.052486⁴/2 + 0.023094⁴/2) = 2.746423, t(0.975, 2.746423) = 3.355308
+    # ratio 2.2 · exp(∓3.355308 · 0.057342) = 2.2 · exp(∓0.192402) = (1.81495, 2.66675)
     lo, hi = ratio_ci_95([100.0, 110.0, 120.0], [48.0, 50.0, 52.0])  # type: ignore[misc]
-    assert (lo, hi) == pytest.approx((1.71898, 2.81562), abs=1e-5)
+    assert (lo, hi) == pytest.approx((1.81495, 2.66675), abs=1e-5)
     assert ratio_ci_95([1.0], [1.0, 2.0]) is None
 
 

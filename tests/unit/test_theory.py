@@ -106,16 +106,18 @@ BEST_GAMMA_TABLE = [
 
 @pytest.mark.parametrize(("a", "c", "g_star", "s_star"), BEST_GAMMA_TABLE)
 def test_best_gamma_reference_table(a: float, c: float, g_star: int, s_star: float) -> None:
-    g, s = best_gamma(a, c, g_max=20)
-    assert g == g_star
-    assert s == pytest.approx(s_star, abs=0.005)
+    best = best_gamma(a, c, g_max=20)
+    assert best.gamma == g_star
+    assert best.speedup == pytest.approx(s_star, abs=0.005)
+    assert best.at_limit == (g_star == 20)
 
 
 def test_best_gamma_beyond_twenty_with_default_scan() -> None:
     # a = 0.9, c = 0.01: E(0.9, 24)/(1.24) = 7.4856.
-    g, s = best_gamma(0.9, 0.01)
-    assert g == 24
-    assert s == pytest.approx(7.4856, abs=1e-4)
+    best = best_gamma(0.9, 0.01)
+    assert best.gamma == 24
+    assert best.speedup == pytest.approx(7.4856, abs=1e-4)
+    assert not best.at_limit
 
 
 @pytest.mark.parametrize(
@@ -127,7 +129,7 @@ def test_best_gamma_beyond_twenty_with_default_scan() -> None:
     ],
 )
 def test_best_gamma_edges_and_tie_rule(a: float, c: float, g_max: int, expected_g: int) -> None:
-    assert best_gamma(a, c, g_max)[0] == expected_g
+    assert best_gamma(a, c, g_max).gamma == expected_g
 
 
 @pytest.mark.parametrize(
@@ -205,6 +207,7 @@ def test_break_even_gives_speedup_one(a: float, g: int) -> None:
 
 @given(alphas, costs, st.integers(min_value=1, max_value=32))
 def test_best_gamma_beats_every_scanned_depth(a: float, c: float, g_max: int) -> None:
-    g, s = best_gamma(a, c, g_max)
+    best = best_gamma(a, c, g_max)
+    g, s = best.gamma, best.speedup
     assert 1 <= g <= g_max
     assert all(speedup(a, k, c) <= s * (1.0 + 1e-12) for k in range(1, g_max + 1))

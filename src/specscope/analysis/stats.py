@@ -7,8 +7,14 @@ the 2–5 repeats a sweep can afford, a bootstrap would only return the sample r
 need not sit at the centre of that interval.
 
 A ratio of two sides (spec/off) is given a CI on the log scale: log(a/b) ± t·√(ra² + rb²), where
-ra, rb are relative standard errors (sd/(mean·√n), the delta method) and the degrees of freedom
-come from Welch–Satterthwaite, rounded down (a slightly wider, conservative interval).
+ra, rb are relative standard errors (sd/(mean·√n), the delta method) and t is the 0.975 quantile
+of Student's t at the Welch–Satterthwaite degrees of freedom (ra² + rb²)² / (ra⁴/dfa + rb⁴/dfb),
+taken as the fractional number it is (with two repeats a side, df lies between 1 and 2).
+
+The t quantile is computed here, not looked up, so that the report page (which must work offline,
+without libraries) can run the same algorithm in JavaScript (``report.js``, ``tCritical95``) and
+agree to 1e-9: the tail P(T > t) = ½·I_x(ν/2, ½), x = ν/(ν + t²), from the continued fraction of
+the regularized incomplete beta function, inverted by Newton's method.
 """
 
 from __future__ import annotations
@@ -34,54 +40,127 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-# Two-sided 95 % Student-t critical values t(0.975, df) for df = 1..30.
-_T95 = (
-    12.706204736,
-    4.302652730,
-    3.182446305,
-    2.776445105,
-    2.570581836,
-    2.446911851,
-    2.364624252,
-    2.306004135,
-    2.262157163,
-    2.228138852,
-    2.200985160,
-    2.178812830,
-    2.160368656,
-    2.144786688,
-    2.131449546,
-    2.119905299,
-    2.109815578,
-    2.100922040,
-    2.093024054,
-    2.085963447,
-    2.079613845,
-    2.073873068,
-    2.068657610,
-    2.063898562,
-    2.059538553,
-    2.055529439,
-    2.051830516,
-    2.048407142,
-    2.045229642,
-    2.042272456,
-)
 _Z975 = 1.959963984540054
+"""The standard normal 0.975 quantile: t(0.975, ∞), and below every t(0.975, ν)."""
+
+_P_TAIL = 0.025
+"""The upper-tail probability of a two-sided 95 % interval."""
+
+_STIRLING_FROM = 16.0
+"""ln Γ ratios use the Stirling series from this argument on (recurrence below it)."""
+
+_CF_TINY = 1e-300
+_CF_EPS = 1e-16
+_CF_MAX_TERMS = 300
+_NEWTON_RTOL = 1e-12
+_NEWTON_MAX_STEPS = 60
 
 
 def t_critical_95(df: float) -> float:
-    """t(0.975, df); non-integer df rounds down; beyond 30 a Cornish–Fisher series (< 1e-5 off)."""
-    if not df >= 1:
+    """The two-sided 95 % Student-t critical value t(0.975, ν) at any real ν = df ≥ 1.
+
+    Solves P(T > t) = 0.025 by Newton's method, t ← t + (P(T > t) − 0.025) / f(t), f the t
+    density, from t = z(0.975) = 1.95996: the t tail is heavier than the normal one, so the root
+    lies to the right of z, and P(T > t) is convex and falling for t > 0, so each Newton step
+    stays left of the root and the iteration rises to it monotonically (at most 9 steps for
+    ν in [1, 1e12]; agrees with ``scipy.stats.t.ppf`` to 2e-14 relative). ν = ∞ gives z.
+    """
+    nu = float(df)
+    if not nu >= 1.0:
         raise ValueError(f"degrees of freedom must be ≥ 1, got {df}")
-    whole = math.floor(df)
-    if whole <= len(_T95):
-        return _T95[whole - 1]
-    z = _Z975
-    g1 = (z**3 + z) / 4.0
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96.0
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384.0
-    return z + g1 / whole + g2 / whole**2 + g3 / whole**3
+    if math.isinf(nu):
+        return _Z975
+    t = _Z975
+    for _ in range(_NEWTON_MAX_STEPS):
+        tail, density = _t_tail_and_density(t, nu)
+        step = (tail - _P_TAIL) / density
+        t += step
+        if abs(step) <= _NEWTON_RTOL * t:
+            break
+    return t
+
+
+def _t_tail_and_density(t: float, nu: float) -> tuple[float, float]:
+    """P(T > t) and the density f(t) of Student's t with ν degrees of freedom, for t > 0.
+
+    With a = ν/2, x = ν/(ν + t²), y = t²/(ν + t²) = 1 − x and B = B(ν/2, ½):
+    P(T > t) = ½·I_x(a, ½) and f(t) = (1 + t²/ν)^(−(ν+1)/2) / (√ν·B). The regularized incomplete
+    beta is I_x(a, b) = x^a·y^b / (a·B)·K(a, b, x) (K the continued fraction), or by symmetry
+    1 − x^a·y^b / (b·B)·K(b, a, y). The first form is used while y > 1/20; for small y (large ν)
+    x sits so close to 1 that its rounding alone would cost digits, and the second form, in y,
+    keeps them (near the 0.025 tail its subtraction costs at most one digit).
+    """
+    a = 0.5 * nu
+    s = nu + t * t
+    x = nu / s
+    y = t * t / s
+    log_beta = 0.5 * math.log(math.pi) - _log_gamma_half_ratio(a)
+    log_x = math.log1p(-y) if y < 0.5 else math.log(x)
+    front = math.exp(a * log_x + 0.5 * math.log(y) - log_beta)
+    if y > 0.05:
+        tail = 0.5 * front * _beta_continued_fraction(a, 0.5, x) / a
+    else:
+        tail = 0.5 - 0.5 * front * _beta_continued_fraction(0.5, a, y) / 0.5
+    log_density = -0.5 * (nu + 1.0) * math.log1p(t * t / nu) - 0.5 * math.log(nu) - log_beta
+    return tail, math.exp(log_density)
+
+
+def _log_gamma_half_ratio(z: float) -> float:
+    """ln Γ(z + ½) − ln Γ(z) for z > 0, without forming either ln Γ (they cancel for large z).
+
+    From Stirling's series ln Γ(w) = (w − ½)·ln w − w + ½·ln 2π + R(w), with
+    R(w) = 1/(12w) − 1/(360w³) + 1/(1260w⁵) − 1/(1680w⁷) + 1/(1188w⁹) (next term < 1e-16 for
+    w ≥ 16): ln Γ(z + ½) − ln Γ(z) = z·ln(1 + 1/(2z)) + ½·ln z − ½ + R(z + ½) − R(z). Below 16 the
+    recurrence Γ(z + 3/2)/Γ(z + 1) = (1 + 1/(2z))·Γ(z + ½)/Γ(z) shifts z up first.
+    """
+    shift = 0.0
+    while z < _STIRLING_FROM:
+        shift -= math.log1p(0.5 / z)
+        z += 1.0
+    return (
+        shift
+        + z * math.log1p(0.5 / z)
+        + 0.5 * math.log(z)
+        - 0.5
+        + _stirling_remainder(z + 0.5)
+        - _stirling_remainder(z)
+    )
+
+
+def _stirling_remainder(w: float) -> float:
+    """R(w) = ln Γ(w) − (w − ½)·ln w + w − ½·ln 2π, by its series for w ≥ 16 (see above)."""
+    w2 = w * w
+    return (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * w2)) / w2) / w2) / w2) / w
+
+
+def _beta_continued_fraction(a: float, b: float, x: float) -> float:
+    """K(a, b, x) with I_x(a, b) = x^a·(1 − x)^b / (a·B(a, b))·K, by the modified Lentz method.
+
+    K = 1/(1 + d₁/(1 + d₂/(1 + …))), d₂ₘ₊₁ = −(a + m)(a + b + m)·x / ((a + 2m)(a + 2m + 1)),
+    d₂ₘ = m(b − m)·x / ((a + 2m − 1)(a + 2m)). Converges fast for x < (a + 1)/(a + b + 2) and
+    still within ~20 terms just past it, where the t quantile needs it.
+    """
+    c = 1.0
+    d = 1.0 / _lentz_guard(1.0 - (a + b) * x / (a + 1.0))
+    result = d
+    for m in range(1, _CF_MAX_TERMS + 1):
+        m2 = 2.0 * m
+        for coefficient in (
+            m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)),
+        ):
+            d = 1.0 / _lentz_guard(1.0 + coefficient * d)
+            c = _lentz_guard(1.0 + coefficient / c)
+            factor = c * d
+            result *= factor
+        if abs(factor - 1.0) < _CF_EPS:
+            break
+    return result
+
+
+def _lentz_guard(value: float) -> float:
+    """Lentz's guard: a zero denominator becomes a tiny one."""
+    return value if abs(value) >= _CF_TINY else _CF_TINY
 
 
 def mean_ci_95(samples: Sequence[float]) -> tuple[float, float] | None:

@@ -86,7 +86,8 @@ class SweepOutcome(BaseModel):
 
 
 class SweepHooks:
-    """Callbacks for progress displays; all optional."""
+    """Callbacks for progress displays; all optional. ``on_server`` gets one-line notes: server
+    starts and stops, and a point's host-load note (a disturbed window, a re-measure)."""
 
     def __init__(
         self,

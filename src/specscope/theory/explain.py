@@ -3,10 +3,12 @@
 Two entry points for the CLI:
 
 - :func:`explain_measurement`: one acceptance figure at one draft depth, with a measured speedup
-  or an assumed cost ratio → implied cost ratio, break-even, best depth and a verdict.
+  or an assumed cost ratio → implied cost ratio, break-even, best depth (searched until S has
+  passed its maximum, flagged when it still rises at the search limit) and a verdict.
 - :func:`explain_sweep`: a CSV of decode tok/s per draft depth (gamma 0 = spec off) → speedup,
   effective cost ratio c_eff and implied acceptance per depth, the best measured depth, and what
-  the trend of c_eff says.
+  the trend of c_eff says. With an acceptance at one depth only, the other depths get AL from
+  that depth's a under the i.i.d. model, marked as assumed.
 
 Bad arguments to :func:`explain_measurement` raise ValueError; a bad CSV raises
 :class:`specscope.errors.UserError` with one line naming the file, the row or column, and the fix.
@@ -29,13 +31,13 @@ from specscope.theory.acceptance import (
     AcceptanceKind,
     al_to_alpha,
     al_to_rate,
+    alpha_to_al,
     check_kind,
     to_al,
 )
 from specscope.theory.leviathan import (
-    best_gamma as best_gamma_for,
-)
-from specscope.theory.leviathan import (
+    GAMMA_SEARCH_LIMIT,
+    BestGamma,
     break_even_acceptance_length,
     check_alpha,
     check_cost_ratio,
@@ -45,11 +47,17 @@ from specscope.theory.leviathan import (
     expected_tokens,
 )
 from specscope.theory.leviathan import (
+    best_gamma as best_gamma_for,
+)
+from specscope.theory.leviathan import (
     speedup as predicted_speedup,
 )
 
 TIE_RELATIVE = 0.01
 """Speedups or cost ratios within 1 % of each other are reported as a tie (SPEC.md section 2)."""
+
+TABLE_DEPTHS_MAX = 64
+"""The per-depth table of :func:`explain_measurement` never holds more rows than this."""
 
 
 class AcceptanceInput(BaseModel):
@@ -98,9 +106,16 @@ class Explanation(BaseModel):
     break_even_cost_ratio: float
     """c* = (E - 1) / g: speculation pays at this depth while c < c*."""
     best_gamma: int | None
+    """The depth that maximises the predicted S at ``cost_ratio`` with a held fixed, searched
+    until S has passed its maximum (up to g = 1,000,000)."""
     best_gamma_speedup: float | None
+    best_gamma_at_limit: bool = False
+    """True when S still rises at the search limit g = 1,000,000: with a = 1 (and c < 1) or
+    c = 0 every extra depth gains, so no depth is the best; ``best_gamma`` is then the smallest
+    depth within 1e-12 of the best S up to the limit."""
     speedup_by_gamma: list[GammaSpeedup] = Field(default_factory=list)
-    """Predicted S for g = 1..g_max at ``cost_ratio`` with a held fixed."""
+    """Predicted S at ``cost_ratio`` with a held fixed, for g = 1..max(16, gamma, best g), at most
+    64 rows."""
     verdict: str
     notes: list[str] = Field(default_factory=list)
 
@@ -123,6 +138,9 @@ class SweepRow(BaseModel):
     draft_acceptance_rate: float | None
     effective_cost_ratio: float | None
     """c_eff = (AL / S - 1) / g; None without an acceptance."""
+    alpha_assumed: bool = False
+    """True when this depth had no acceptance of its own ("assumed a"): the sweep gave one at a
+    single depth, and AL here is E(a, g) from that depth's a under the i.i.d. model."""
     break_even_cost_ratio: float | None = None
     """c* = (AL - 1) / g: the cost ratio at which the measured AL would only break even."""
     needed_acceptance_length: float | None = None
@@ -216,22 +234,42 @@ def _cost_sentence(c: float, source: str, c_star: float) -> str:
     )
 
 
-def _depth_sentence(g: int, s_at_g: float, best: int, best_s: float, g_scan: int) -> str:
-    if best_s < 1.0 - TIE_RELATIVE:
+def _depth_sentence(g: int, s_at_g: float, best: BestGamma, alpha: float, c: float) -> str:
+    if best.at_limit:
+        return _limit_sentence(best, alpha, c)
+    if best.speedup < 1.0 - TIE_RELATIVE:
         return (
-            f"No draft depth from 1 to {g_scan} pays at this cost ratio (the best, g = {best}, "
-            f"gives {best_s:.2f}×): leave speculation off, or make the draft cheaper."
+            f"No draft depth pays at this cost ratio (S peaks at g = {best.gamma}, "
+            f"{best.speedup:.2f}×): leave speculation off, or make the draft cheaper."
         )
-    if best == g:
+    if best.gamma == g:
         return f"g = {g} is already the best depth at this cost ratio."
-    if abs(best_s - s_at_g) < TIE_RELATIVE * s_at_g:
+    if abs(best.speedup - s_at_g) < TIE_RELATIVE * s_at_g:
         return (
-            f"g = {best} is predicted only marginally better ({best_s:.2f}× against "
+            f"g = {best.gamma} is predicted only marginally better ({best.speedup:.2f}× against "
             f"{s_at_g:.2f}×, within 1 %), so g = {g} is as good."
         )
     return (
-        f"Use g = {best}: predicted {best_s:.2f}× against {s_at_g:.2f}× at g = {g} "
+        f"Use g = {best.gamma}: predicted {best.speedup:.2f}× against {s_at_g:.2f}× at g = {g} "
         "(assuming the per-token acceptance holds at that depth)."
+    )
+
+
+def _limit_sentence(best: BestGamma, alpha: float, c: float) -> str:
+    if alpha == 1.0:
+        reason = "every draft token is accepted (a = 1) and a draft pass costs under a verify pass"
+    elif c == 0.0:
+        reason = "a draft pass is free (c = 0)"
+    else:
+        reason = f"a = {alpha:.6f} and c = {c:.3g} put the model's best depth deeper still"
+    within = (
+        f"; g = {best.gamma:,} already comes within 1e-12 of that"
+        if best.gamma < GAMMA_SEARCH_LIMIT
+        else ""
+    )
+    return (
+        f"S still rises at g = {GAMMA_SEARCH_LIMIT:,}, the deepest depth searched, because "
+        f"{reason}: the model names no best depth (S = {best.speedup:.2f}× there{within})."
     )
 
 
@@ -241,19 +279,21 @@ def explain_measurement(
     gamma: int,
     speedup: float | None = None,
     cost_ratio: float | None = None,
-    g_max: int = 16,
+    table_depths: int = 16,
 ) -> Explanation:
     """Read one measurement back through the Leviathan model.
 
     ``acceptance`` is interpreted by ``kind``: ``alpha`` (E = E(a, g)), ``rate`` (E = 1 + g·r, so
     c* = r exactly) or ``al`` (E = AL). With ``speedup`` the implied cost ratio is solved for;
     with ``cost_ratio`` the speedup is predicted. When both are given the measured speedup is
-    reported and the per-depth table uses the given cost ratio. The best depth is scanned over
-    g = 1..max(g_max, gamma) with the i.i.d. a held fixed.
+    reported and the per-depth table uses the given cost ratio. The best depth holds the i.i.d.
+    a fixed and is searched until S has passed its maximum (see
+    :func:`specscope.theory.leviathan.best_gamma`); the table runs g = 1..max(table_depths,
+    gamma, best g), at most ``TABLE_DEPTHS_MAX`` rows.
     """
     kind = check_kind(kind)
     g = check_gamma(gamma)
-    g_scan = max(check_gamma(g_max), g)
+    table_depths = check_gamma(table_depths)
     value = float(acceptance)
     al = to_al(value, kind, g)
     alpha = check_alpha(value) if kind == "alpha" else al_to_alpha(al, g)
@@ -294,13 +334,14 @@ def explain_measurement(
         )
 
     table: list[GammaSpeedup] = []
-    best: tuple[int, float] | None = None
+    best: BestGamma | None = None
     if c_used is not None:
+        best = best_gamma_for(alpha, c_used)
+        rows = min(max(table_depths, g, best.gamma), TABLE_DEPTHS_MAX)
         table = [
             GammaSpeedup(gamma=k, speedup=predicted_speedup(alpha, k, c_used))
-            for k in range(1, g_scan + 1)
+            for k in range(1, rows + 1)
         ]
-        best = best_gamma_for(alpha, c_used, g_scan)
         notes.append(
             f"Speedups at other depths hold a = {alpha:.4f} fixed; chained draft heads usually "
             "accept less at deeper positions, so the deeper entries are optimistic."
@@ -328,7 +369,7 @@ def explain_measurement(
         verdict_parts.append(_cost_sentence(c_used, c_source, c_star))
         if best is not None:
             s_at_g = e / (1.0 + g * c_used)
-            verdict_parts.append(_depth_sentence(g, s_at_g, best[0], best[1], g_scan))
+            verdict_parts.append(_depth_sentence(g, s_at_g, best, alpha, c_used))
 
     return Explanation(
         acceptance_input=AcceptanceInput(value=value, kind=kind),
@@ -343,8 +384,9 @@ def explain_measurement(
         cost_ratio_source=c_source,
         implied_cost_ratio=implied,
         break_even_cost_ratio=c_star,
-        best_gamma=best[0] if best is not None else None,
-        best_gamma_speedup=best[1] if best is not None else None,
+        best_gamma=best.gamma if best is not None else None,
+        best_gamma_speedup=best.speedup if best is not None else None,
+        best_gamma_at_limit=best is not None and best.at_limit,
         speedup_by_gamma=table,
         verdict=" ".join(verdict_parts),
         notes=notes,
@@ -377,6 +419,8 @@ class _SweepSample:
     gamma: int
     tok_s: float
     acceptance_length: float | None
+    kind: AcceptanceKind | None = None
+    """How the row's acceptance was given (None without one)."""
 
 
 def _cell(row: dict[str | None, str | list[str] | None], column: str | None) -> str:
@@ -465,13 +509,14 @@ def _parse_row(
     if gamma == 0 or not acceptance_text:
         return _SweepSample(gamma=gamma, tok_s=tok_s, acceptance_length=None)
     acceptance = _number(path, line, "acceptance", acceptance_text)
+    kind = check_kind(kind_text)
     try:
-        al = to_al(acceptance, check_kind(kind_text), gamma)
+        al = to_al(acceptance, kind, gamma)
     except ValueError as exc:
         raise UserError(
             f"{path}: row {line}, column 'acceptance': {exc}; check the value and acceptance_kind"
         ) from None
-    return _SweepSample(gamma=gamma, tok_s=tok_s, acceptance_length=al)
+    return _SweepSample(gamma=gamma, tok_s=tok_s, acceptance_length=al, kind=kind)
 
 
 def _strictly_falling(values: list[float]) -> bool:
@@ -487,7 +532,10 @@ def explain_sweep(path: Path) -> SweepExplanation:
 
     Columns: ``gamma`` (0 = spec off), ``tok_s`` (decode tokens/s), optional ``acceptance`` and
     ``acceptance_kind`` (alpha | rate | al, default al). Several rows for one gamma are repeats;
-    their median is used.
+    their median is used. When exactly one depth g₀ carries an acceptance, its AL gives the
+    i.i.d. a (E(a, g₀) = AL), and every other depth gets AL = E(a, g) = (1 − a^(g+1))/(1 − a)
+    from it, marked ``alpha_assumed``; with acceptances at several depths, a depth without one
+    stays blank (their a differ, and none is the one to assume).
     """
     samples = _read_sweep(path)
     by_gamma: dict[int, list[_SweepSample]] = {}
@@ -505,13 +553,24 @@ def explain_sweep(path: Path) -> SweepExplanation:
         )
 
     off_tok_s = statistics.median(s.tok_s for s in by_gamma[0])
+    measured_al: dict[int, float] = {}
+    for g in spec_gammas:
+        als = [x.acceptance_length for x in by_gamma[g] if x.acceptance_length is not None]
+        if als:
+            measured_al[g] = statistics.median(als)
+    assumed_alpha: float | None = None
+    if len(measured_al) == 1:
+        [(source, source_al)] = measured_al.items()
+        assumed_alpha = al_to_alpha(source_al, source)
     rows: list[SweepRow] = []
     for g in spec_gammas:
         group = by_gamma[g]
         tok_s = statistics.median(s.tok_s for s in group)
         s = tok_s / off_tok_s
-        als = [x.acceptance_length for x in group if x.acceptance_length is not None]
-        al = statistics.median(als) if als else None
+        al = measured_al.get(g)
+        assumed = False
+        if al is None and assumed_alpha is not None:
+            al, assumed = alpha_to_al(assumed_alpha, g), True
         c_eff = effective_cost_ratio(al, g, s) if al is not None else None
         rows.append(
             SweepRow(
@@ -523,6 +582,7 @@ def explain_sweep(path: Path) -> SweepExplanation:
                 alpha=al_to_alpha(al, g) if al is not None else None,
                 draft_acceptance_rate=al_to_rate(al, g) if al is not None else None,
                 effective_cost_ratio=c_eff,
+                alpha_assumed=assumed,
                 break_even_cost_ratio=(al - 1.0) / g if al is not None else None,
                 needed_acceptance_length=(
                     break_even_acceptance_length(g, c_eff)
@@ -533,7 +593,8 @@ def explain_sweep(path: Path) -> SweepExplanation:
         )
 
     best_row = max(rows, key=lambda r: (r.tok_s, -r.gamma))
-    observations, notes = _sweep_commentary(rows, len(by_gamma[0]))
+    kinds = {x.kind for x in samples if x.kind is not None}
+    observations, notes = _sweep_commentary(rows, len(by_gamma[0]), "rate" in kinds)
     c_effs = [r.effective_cost_ratio for r in rows if r.effective_cost_ratio is not None]
     falls = _strictly_falling(c_effs) if len(c_effs) >= 2 else None
 
@@ -577,7 +638,9 @@ def _sweep_verdict(rows: list[SweepRow], best: SweepRow, off_tok_s: float) -> st
     return " ".join(parts)
 
 
-def _sweep_commentary(rows: list[SweepRow], off_repeats: int) -> tuple[list[str], list[str]]:
+def _sweep_commentary(
+    rows: list[SweepRow], off_repeats: int, rate_given: bool
+) -> tuple[list[str], list[str]]:
     observations: list[str] = []
     notes: list[str] = []
     repeated = [f"g = {r.gamma} ×{r.repeats}" for r in rows if r.repeats > 1]
@@ -587,14 +650,32 @@ def _sweep_commentary(rows: list[SweepRow], off_repeats: int) -> tuple[list[str]
         notes.append(f"Repeats were reduced to their median tok/s: {', '.join(repeated)}.")
 
     with_c = [r for r in rows if r.effective_cost_ratio is not None]
+    assumed = [r.gamma for r in rows if r.alpha_assumed]
     if not with_c:
         notes.append(
             "No acceptance given, so c_eff and the implied a are not computed; add an "
             "'acceptance' column (AL per depth, or set acceptance_kind to rate or alpha)."
         )
+    elif assumed:
+        source = next(r for r in rows if not r.alpha_assumed and r.alpha is not None)
+        notes.append(
+            f"Only g = {source.gamma} has an acceptance (AL {source.acceptance_length:.3f}, so "
+            f"a = {source.alpha:.4f} under the i.i.d. model); at g = {_gamma_list(assumed)} "
+            "(assumed a) AL = (1 − a^(g+1))/(1 − a) is computed from that a, and c_eff with it. "
+            "Draft tokens are usually accepted less often deeper in the draft, so the assumed "
+            f"AL and c_eff are likely too high deeper than g = {source.gamma} and too low "
+            "shallower."
+        )
     elif len(with_c) < len(rows):
         missing = [r.gamma for r in rows if r.effective_cost_ratio is None]
         notes.append(f"No acceptance for g = {_gamma_list(missing)}: c_eff left blank there.")
+    if rate_given:
+        notes.append(
+            "An acceptance given as a draft acceptance rate r became AL = 1 + g·r, which assumes "
+            "g tokens drafted at every step. llama.cpp's drafts can stop early (the draft model "
+            "stops below --draft-p-min confidence), drafting fewer than g, so that AL is an "
+            "upper bound, and so are the a and c_eff computed from it."
+        )
 
     c_effs = [r.effective_cost_ratio for r in with_c if r.effective_cost_ratio is not None]
     if len(c_effs) >= 2:
@@ -607,10 +688,16 @@ def _sweep_commentary(rows: list[SweepRow], off_repeats: int) -> tuple[list[str]
                 "cheaper than the shallow-depth figure suggests."
             )
         elif _strictly_rising(c_effs):
+            caveat = (
+                f" — unless acceptance falls with depth: the AL at g = {_gamma_list(assumed)} is "
+                "assumed from one a, and a falling acceptance would also make c_eff rise"
+                if assumed
+                else ""
+            )
             observations.append(
                 f"c_eff rises {span}: every extra draft token adds cost, so verification is "
                 "not free here (per-token work such as MoE routing or attention does not "
-                "amortise over the verify batch)."
+                f"amortise over the verify batch){caveat}."
             )
     if any(c < 0.0 for c in c_effs):
         notes.append(

@@ -13,9 +13,11 @@ bad argument and the range it must lie in.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-GAMMA_MAX_DEFAULT = 64
-"""Largest draft depth :func:`best_gamma` scans unless told otherwise."""
+GAMMA_SEARCH_LIMIT = 1_000_000
+"""Deepest draft depth :func:`best_gamma` considers unless told otherwise: a hard bound, far past
+any real drafter, that the bisection covers in about 40 evaluations of S for any input."""
 
 _TIE_RELATIVE_TOLERANCE = 1e-12
 """Speedups this close (relatively) count as equal when picking the best g."""
@@ -121,22 +123,71 @@ def break_even_cost_ratio(a: float, g: int) -> float:
     return (expected_tokens(a, g) - 1.0) / g
 
 
-def best_gamma(a: float, c: float, g_max: int = GAMMA_MAX_DEFAULT) -> tuple[int, float]:
+@dataclass(frozen=True)
+class BestGamma:
+    """The draft depth that maximises S(a, g, c), as :func:`best_gamma` found it."""
+
+    gamma: int
+    speedup: float
+    """S at ``gamma``."""
+    at_limit: bool
+    """S still rises at the search limit g_max: the best depth lies deeper than g_max or does
+    not exist (a = 1 with c < 1, or c = 0 with a > 0, where S grows with every depth). ``gamma``
+    is then the best up to g_max (by the tie rule, possibly shallower than g_max)."""
+
+
+def best_gamma(a: float, c: float, g_max: int = GAMMA_SEARCH_LIMIT) -> BestGamma:
     """The integer draft depth 1 <= g <= g_max that maximises S(a, g, c), and that S.
 
-    There is no closed form, so every g is evaluated. Tie rule: among depths whose speedup is
-    within a relative 1e-12 of the maximum, the smallest g wins (less drafting for the same
-    gain). With a = 1 and c = 0 the speedup grows without bound, so g_max is returned.
+    S is unimodal in g, so the maximum is found by bisection, with no list of depths (time and
+    memory stay tiny up to any g_max). With E(g + 1) = E(g) + a^(g+1):
+
+        S(g + 1) > S(g)  ⇔  a^(g+1)·(1 + g·c) > c·E(g)  ⇔  h(g) > 0  (for a > 0),
+        h(g) = 1 + g·c − c·(a^-1 + a^-2 + … + a^-(g+1)),
+        h(g + 1) − h(g) = c·(1 − a^-(g+2)) < 0  for 0 < a < 1, c > 0.
+
+    h falls strictly, so S rises while h > 0 and falls from the first g where h <= 0 on: one
+    peak. a = 0 gives S = 1/(1 + g·c), never rising; a = 1 gives S(g + 1) > S(g) ⇔ c < 1 at
+    every g, and c = 0 gives S = E(a, g), rising at every g for a > 0: then S still rises at
+    g_max and the result says so (``at_limit``). The sign is tested in logs,
+    (g + 1)·ln a + ln(1 + g·c) > ln c + ln E(g), so no power of a underflows.
+
+    Tie rule: among depths whose speedup is within a relative 1e-12 of the maximum, the smallest
+    g wins (less drafting for the same gain); S rises up to the peak, so that too is a bisection.
     """
     a = check_alpha(a)
     c = check_cost_ratio(c)
     g_max = check_gamma(g_max)
-    speedups = [speedup(a, g, c) for g in range(1, g_max + 1)]
-    top = max(speedups)
-    for g, s in enumerate(speedups, start=1):
-        if s >= top * (1.0 - _TIE_RELATIVE_TOLERANCE):
-            return g, s
-    raise AssertionError("unreachable: the maximum is always within tolerance of itself")
+    peak = 1
+    if g_max > 1 and _speedup_rises(a, c, 1):
+        low, high = 1, g_max  # S rises at low; the peak (capped at g_max) lies in (low, high]
+        while high - low > 1:
+            middle = (low + high) // 2
+            if _speedup_rises(a, c, middle):
+                low = middle
+            else:
+                high = middle
+        peak = high
+    top = speedup(a, peak, c)
+    floor = top * (1.0 - _TIE_RELATIVE_TOLERANCE)
+    low, high = 0, peak  # S(low) < floor <= S(high), with S(0) read as below every S
+    while high - low > 1:
+        middle = (low + high) // 2
+        if speedup(a, middle, c) >= floor:
+            high = middle
+        else:
+            low = middle
+    at_limit = peak == g_max and _speedup_rises(a, c, g_max)
+    return BestGamma(gamma=high, speedup=speedup(a, high, c), at_limit=at_limit)
+
+
+def _speedup_rises(a: float, c: float, g: int) -> bool:
+    """S(a, g + 1, c) > S(a, g, c), decided in logs (see :func:`best_gamma`)."""
+    if a == 0.0:
+        return False
+    if c == 0.0:
+        return True
+    return (g + 1) * math.log(a) + math.log1p(g * c) > math.log(c) + math.log(expected_tokens(a, g))
 
 
 def effective_cost_ratio(al: float, g: int, s: float) -> float:

@@ -418,23 +418,72 @@
     return [k, k + 1, (xt - xs[k]) / (xs[k + 1] - xs[k])];
   }
 
-  const T95 = [
-    12.706204736, 4.302652730, 3.182446305, 2.776445105, 2.570581836, 2.446911851, 2.364624252,
-    2.306004135, 2.262157163, 2.228138852, 2.200985160, 2.178812830, 2.160368656, 2.144786688,
-    2.131449546, 2.119905299, 2.109815578, 2.100922040, 2.093024054, 2.085963447, 2.079613845,
-    2.073873068, 2.068657610, 2.063898562, 2.059538553, 2.055529439, 2.051830516, 2.048407142,
-    2.045229642, 2.042272456,
-  ];
+  // t(0.975, ν) at any real ν ≥ 1: the same algorithm as specscope.analysis.stats.t_critical_95
+  // (see its docstrings for the formulas), so that page and Python agree to 1e-9.
   const Z975 = 1.959963984540054;
 
   function tCritical95(df) {
-    const whole = Math.floor(df);
-    if (whole <= T95.length) return T95[whole - 1];
-    const z = Z975;
-    const g1 = (z ** 3 + z) / 4.0;
-    const g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96.0;
-    const g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384.0;
-    return z + g1 / whole + g2 / whole ** 2 + g3 / whole ** 3;
+    if (df === Infinity) return Z975;
+    let t = Z975;
+    for (let i = 0; i < 60; i += 1) {
+      const [tail, density] = tTailAndDensity(t, df);
+      const step = (tail - 0.025) / density;
+      t += step;
+      if (Math.abs(step) <= 1e-12 * t) break;
+    }
+    return t;
+  }
+
+  function tTailAndDensity(t, nu) {
+    const a = 0.5 * nu;
+    const s = nu + t * t;
+    const x = nu / s;
+    const y = t * t / s;
+    const logBeta = 0.5 * Math.log(Math.PI) - logGammaHalfRatio(a);
+    const logX = y < 0.5 ? Math.log1p(-y) : Math.log(x);
+    const front = Math.exp(a * logX + 0.5 * Math.log(y) - logBeta);
+    const tail = y > 0.05
+      ? 0.5 * front * betaContinuedFraction(a, 0.5, x) / a
+      : 0.5 - 0.5 * front * betaContinuedFraction(0.5, a, y) / 0.5;
+    const logDensity = -0.5 * (nu + 1.0) * Math.log1p(t * t / nu) - 0.5 * Math.log(nu) - logBeta;
+    return [tail, Math.exp(logDensity)];
+  }
+
+  function logGammaHalfRatio(z) {
+    let shift = 0.0;
+    while (z < 16.0) {
+      shift -= Math.log1p(0.5 / z);
+      z += 1.0;
+    }
+    return shift + z * Math.log1p(0.5 / z) + 0.5 * Math.log(z) - 0.5 +
+      stirlingRemainder(z + 0.5) - stirlingRemainder(z);
+  }
+
+  function stirlingRemainder(w) {
+    const w2 = w * w;
+    return (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * w2)) / w2) / w2) / w2) / w;
+  }
+
+  function betaContinuedFraction(a, b, x) {
+    const guard = (v) => (Math.abs(v) >= 1e-300 ? v : 1e-300);
+    let c = 1.0;
+    let d = 1.0 / guard(1.0 - (a + b) * x / (a + 1.0));
+    let result = d;
+    for (let m = 1; m <= 300; m += 1) {
+      const m2 = 2.0 * m;
+      let factor = 1.0;
+      for (const coefficient of [
+        m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
+        -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)),
+      ]) {
+        d = 1.0 / guard(1.0 + coefficient * d);
+        c = guard(1.0 + coefficient / c);
+        factor = c * d;
+        result *= factor;
+      }
+      if (Math.abs(factor - 1.0) < 1e-16) break;
+    }
+    return result;
   }
 
   function logRatioCi95(a, relA, dfA, b, relB, dfB) {
@@ -1762,6 +1811,7 @@
     paretoFrontier: paretoFrontier, monotoneCubic: monotoneCubic, curveAt: curveAt,
     fixed: fixed, general: general, fmtUsd: fmtUsd, fmtInteractivity: fmtInteractivity,
     fmtPercent: fmtPercent, fmtFactor: fmtFactor, halfUp: halfUp, fmtConcurrency: fmtConcurrency, leviathan: leviathan, views: VIEWS,
+    tCritical95: tCritical95,
     dynamicCaveats: dynamicCaveats, staticCaveats: staticCaveats,
   };
 
