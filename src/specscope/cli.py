@@ -340,7 +340,10 @@ def compare_cmd(
 
     Each side's Pareto frontier (throughput/GPU vs interactivity) is interpolated with a monotone
     cubic (Steffen slopes) at the targets; cost and tok/s/MW come from the interpolated throughput.
-    Targets outside the band where both series were measured are clamped and flagged. Workloads
+    Default targets come only from the band where both series were measured; with no overlap
+    nothing is compared and both ranges are printed. A target faster than a side's fastest point
+    is refused for that side ("cannot reach", no winner); a side that runs faster than asked is
+    held at its slowest measured point and the sentence says so. Workloads
     are never pooled: without --workload the one measured most on both sides is compared (a note
     says which), and the spec method's acceptance on every workload is listed beside it.
     """

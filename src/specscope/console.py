@@ -137,10 +137,22 @@ def _side_cell(side: SideAtTarget, digits: int, prefix: str = "") -> str:
     return f"{prefix}{side.throughput_per_gpu:.{digits}f}"
 
 
-def _winner(ratio: Ratio, spec_label: str) -> str:
+def _winner(ratio: Ratio | None, spec_label: str) -> str:
+    if ratio is None:
+        return "not compared"
     if ratio.winner == "tie":
         return "tie"
     return spec_label if ratio.winner == "spec" else "off"
+
+
+def _cell(side: SideAtTarget, text: str) -> str:
+    return text if side.reaches else "cannot reach"
+
+
+def _verdict(ratio: Ratio | None, spec_label: str) -> str:
+    if ratio is None:
+        return "not compared (a side cannot reach it)"
+    return f"{_winner(ratio, spec_label)}: {ratio.wording}"
 
 
 def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True) -> None:
@@ -153,6 +165,12 @@ def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True
     band = f"band {c.band[0]:.1f}–{c.band[1]:.1f} tok/s/user"
     econ = c.economics
     console.print(f"[bold]{title}[/]")
+    if c.refusal is not None:
+        console.print(c.refusal, markup=False)
+        console.print()
+        for caveat in c.caveats:
+            console.print(f"caveat: {caveat}", style="dim", markup=False)
+        return
     console.print(
         f"{band}; economics: {econ.preset} (${econ.usd_per_gpu_hour:g}/GPU-h, "
         f"{econ.kw_per_gpu:g} kW/GPU, {econ.power_source} power; {econ.source}, {econ.date})"
@@ -160,7 +178,7 @@ def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True
     table = Table(title_justify="left")
     table.add_column("at interactivity (tok/s/user)")
     for t in c.targets:
-        flag = " (clamped)" if t.clamped else ""
+        flag = " (not compared)" if t.refusal else " (clamped)" if t.clamped else ""
         table.add_column(f"{t.interactivity:.1f}{flag}", justify="right")
     spec_name = c.spec.spec_method
 
@@ -169,23 +187,23 @@ def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True
 
     row(
         f"throughput {spec_name} (tok/s/GPU)",
-        [f"{t.spec.throughput_per_gpu:.1f}{_ci(t.spec)}" for t in c.targets],
+        [_cell(t.spec, f"{t.spec.throughput_per_gpu:.1f}{_ci(t.spec)}") for t in c.targets],
     )
     row(
         "throughput off (tok/s/GPU)",
-        [f"{t.off.throughput_per_gpu:.1f}{_ci(t.off)}" for t in c.targets],
+        [_cell(t.off, f"{t.off.throughput_per_gpu:.1f}{_ci(t.off)}") for t in c.targets],
     )
-    row(f"cost {spec_name} ($/M tok)", [f"${t.spec.usd_per_mtok:.3f}" for t in c.targets])
-    row("cost off ($/M tok)", [f"${t.off.usd_per_mtok:.3f}" for t in c.targets])
-    row(f"tok/s/MW {spec_name}", [f"{t.spec.tok_s_per_mw:,.0f}" for t in c.targets])
-    row("tok/s/MW off", [f"{t.off.tok_s_per_mw:,.0f}" for t in c.targets])
-    row(f"concurrency {spec_name}", [_conc(t.spec) for t in c.targets])
-    row("concurrency off", [_conc(t.off) for t in c.targets])
-    row("cheaper", [f"{_winner(t.cost, spec_name)}: {t.cost.wording}" for t in c.targets])
     row(
-        "more tok/s/GPU",
-        [f"{_winner(t.throughput, spec_name)}: {t.throughput.wording}" for t in c.targets],
+        f"cost {spec_name} ($/M tok)",
+        [_cell(t.spec, f"${t.spec.usd_per_mtok:.3f}") for t in c.targets],
     )
+    row("cost off ($/M tok)", [_cell(t.off, f"${t.off.usd_per_mtok:.3f}") for t in c.targets])
+    row(f"tok/s/MW {spec_name}", [_cell(t.spec, f"{t.spec.tok_s_per_mw:,.0f}") for t in c.targets])
+    row("tok/s/MW off", [_cell(t.off, f"{t.off.tok_s_per_mw:,.0f}") for t in c.targets])
+    row(f"concurrency {spec_name}", [_cell(t.spec, _conc(t.spec)) for t in c.targets])
+    row("concurrency off", [_cell(t.off, _conc(t.off)) for t in c.targets])
+    row("cheaper", [_verdict(t.cost, spec_name) for t in c.targets])
+    row("more tok/s/GPU", [_verdict(t.throughput, spec_name) for t in c.targets])
     console.print(table)
     for t in c.targets:
         console.print(t.narrative)

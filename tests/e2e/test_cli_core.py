@@ -271,33 +271,39 @@ def test_compare_json_gives_the_hand_derived_numbers(
     assert f"({factor:.2f}× cheaper)" in t["cost"]["wording"]
 
 
-def test_compare_targets_outside_the_band_are_clamped_to_its_edges(
+def test_compare_targets_outside_the_band_are_clamped_or_refused(
     fixture_db: Path, work: Path
 ) -> None:
     c = ok_json(specscope("compare", "--db", fixture_db, "--json", "--targets", "50,130", cwd=work))
     low, high = c["targets"]
     # 50 → held at the band's low edge 60: MTP 6500 − 25·60 = 5000 (conc 64 − 24 = 40),
     # Off 3200 − 20·60 = 2000 (conc 56 − 24 = 32); $/M 650/5000 = 0.13 and 650/2000 = 0.325.
-    # 130 → held at 120: MTP 6500 − 3000 = 3500 (conc 16), Off 3200 − 2400 = 800 (conc 8);
-    # $/M 650/3500 = 0.185714 and 650/800 = 0.8125.
-    for t, requested, edge, s_tput, o_tput, s_conc, o_conc in (
-        (low, 50.0, 60.0, 5000.0, 2000.0, 40.0, 32.0),
-        (high, 130.0, 120.0, 3500.0, 800.0, 16.0, 8.0),
-    ):
-        assert t["requested"] == requested
-        assert t["interactivity"] == edge
-        assert t["clamped"] is True
-        assert t["spec"]["throughput_per_gpu"] == pytest.approx(s_tput, abs=1e-6)
-        assert t["off"]["throughput_per_gpu"] == pytest.approx(o_tput, abs=1e-6)
-        assert t["spec"]["usd_per_mtok"] == pytest.approx(650 / s_tput, abs=5e-7)
-        assert t["off"]["usd_per_mtok"] == pytest.approx(650 / o_tput, abs=5e-7)
-        # the band edges are measured points: concurrency measured, not interpolated
-        assert t["spec"]["concurrency"] == s_conc
-        assert t["off"]["concurrency"] == o_conc
-        assert t["spec"]["concurrency_interpolated"] is False
+    assert low["requested"] == 50.0
+    assert low["interactivity"] == 60.0
+    assert low["clamped"] is True
+    assert low["refusal"] is None
+    assert low["spec"]["throughput_per_gpu"] == pytest.approx(5000.0, abs=1e-6)
+    assert low["off"]["throughput_per_gpu"] == pytest.approx(2000.0, abs=1e-6)
+    assert low["spec"]["usd_per_mtok"] == pytest.approx(650 / 5000.0, abs=5e-7)
+    assert low["off"]["usd_per_mtok"] == pytest.approx(650 / 2000.0, abs=5e-7)
+    # the band edge is a measured point: concurrency measured, not interpolated
+    assert (low["spec"]["concurrency"], low["off"]["concurrency"]) == (40.0, 32.0)
+    assert low["spec"]["concurrency_interpolated"] is False
+    # 130 is above Off's fastest point (120): not compared (issue 10, item 4). MTP reaches it
+    # (6500 − 25·130 = 3250); Off's figures are its fastest point's (800 at 120), for reference.
+    assert (high["requested"], high["interactivity"]) == (130.0, 130.0)
+    assert high["spec"]["reaches"] is True and high["off"]["reaches"] is False
+    assert high["spec"]["throughput_per_gpu"] == pytest.approx(3250.0, abs=1e-6)
+    assert high["off"]["interactivity"] == 120.0
+    assert high["off"]["throughput_per_gpu"] == pytest.approx(800.0, abs=1e-6)
+    assert high["cost"] is None and high["throughput"] is None and high["power"] is None
+    assert high["refusal"] == (
+        "Off (sglang) cannot reach 130 tok/s/user (its best is 120), so nothing is compared at "
+        "this target."
+    )
     caveats = " ".join(c["caveats"])
     assert "Target 50 tok/s/user lies outside the band 60–120 and was clamped to 60." in caveats
-    assert "Target 130 tok/s/user lies outside the band 60–120 and was clamped to 120." in caveats
+    assert "Target 130 tok/s/user" not in caveats
 
 
 def test_compare_human_output_has_the_table_and_one_paragraph_per_target(

@@ -20,10 +20,11 @@ from tests.unit.test_stats_t import T95_GOLDEN
 
 from specscope.analysis.compare import compare
 from specscope.analysis.economics import list_presets, resolve_economics
-from specscope.analysis.narrative import fmt_usd
+from specscope.analysis.narrative import describe_comparison, fmt_usd
 from specscope.analysis.results import TargetComparison
 from specscope.analysis.series import split_series
 from specscope.analysis.stats import t_critical_95
+from specscope.report.models import ReportPair
 from specscope.report.sample import sample_pair, sample_points
 from specscope.report.writer import write_report
 
@@ -114,7 +115,7 @@ class Session:
             "els => els.map(e => [e.dataset.metric + '/' + (e.dataset.side || ''),"
             " e.dataset.value, (e.querySelector('.num') || e).textContent])",
         )
-        return {key: (float(value), text) for key, value, text in rows}
+        return {key: (float(value or "nan"), text) for key, value, text in rows}
 
     def set_target(self, index: int, value: str) -> None:
         self.page.fill(f"#target-{index}", value)
@@ -197,7 +198,8 @@ EDITED_TARGETS = [
     "85",
     "60.5",
     "119.75",
-    # Outside the 50–120 band: clamped to its edges and flagged.
+    # Below the 50–120 band: moved up to its edge and flagged. Above it (500): neither side
+    # reaches it (MTP's best is 200, Off's 120), so nothing is compared (issue 10, item 4).
     "500",
     "10",
 ]
@@ -211,6 +213,15 @@ def test_edited_targets_give_the_numbers_and_words_of_compare(
         session.set_target(0, target)
         expected, _, _ = _python_at(float(target))
         cells = session.cells(0)
+        narrative = session.page.inner_text("#narrative p[data-target='0']")
+        assert narrative == expected.narrative
+        if expected.refusal is not None:
+            assert expected.cost is None
+            assert expected.refusal in cells["cost-ratio/"][1]
+            assert session.page.locator("td.win[data-target='0']").count() == 0
+            classes = session.page.get_attribute("#target-0", "class") or ""
+            assert "out" in classes.split(), target
+            continue
         for side, at in (("spec", expected.spec), ("off", expected.off)):
             assert cells[f"throughput/{side}"][0] == pytest.approx(at.throughput_per_gpu, rel=1e-12)
             assert cells[f"throughput/{side}"][1] == f"{at.throughput_per_gpu:,.1f}"
@@ -220,13 +231,87 @@ def test_edited_targets_give_the_numbers_and_words_of_compare(
             assert cells[f"power/{side}"][1] == f"{at.tok_s_per_mw:,.0f}"
             assert at.concurrency is not None
             assert cells[f"concurrency/{side}"][0] == pytest.approx(at.concurrency, rel=1e-12)
+        assert expected.cost is not None
         assert cells["cost-ratio/"][0] == pytest.approx(expected.cost.factor, rel=1e-12)
         assert expected.cost.wording in cells["cost-ratio/"][1]
-        narrative = session.page.inner_text("#narrative p[data-target='0']")
-        assert narrative == expected.narrative
         outside = expected.requested != expected.interactivity
         classes = session.page.get_attribute("#target-0", "class") or ""
         assert ("out" in classes.split()) == outside, target
+    assert session.errors == []
+
+
+def test_an_unreachable_target_is_refused_on_the_page(session: Session, single: Path) -> None:
+    # Off's fastest point is 120 tok/s/user: at 150 it cannot keep up, MTP can (between its
+    # knots at 150 exactly: 1000 tok/s/GPU). No winner, no ratio, the refusal in words.
+    session.open(single.as_uri())
+    session.set_target(0, "150")
+    expected, _, _ = _python_at(150.0)
+    assert expected.cost is None and expected.throughput is None and expected.power is None
+    assert expected.refusal == (
+        "Off (vllm) cannot reach 150 tok/s/user (its best is 120), so nothing is compared at "
+        "this target."
+    )
+    cells = session.cells(0)
+    assert cells["throughput/spec"][0] == pytest.approx(expected.spec.throughput_per_gpu)
+    assert cells["throughput/off"][1] == "cannot reach"
+    assert cells["cost/off"][1] == "cannot reach"
+    for metric in ("throughput", "cost", "power"):
+        assert cells[f"{metric}-ratio/"][1] == "not compared: " + expected.refusal
+    assert session.page.locator("td.win[data-target='0']").count() == 0
+    narrative = session.page.inner_text("#narrative p[data-target='0']")
+    assert narrative == (
+        "Target 150 tok/s/user (vllm). Off cannot reach 150 tok/s/user (its best is 120), so "
+        "nothing is compared at this target."
+    )
+    assert narrative == expected.narrative
+    for word in ("costs", "cheaper", "more tok/s"):
+        assert word not in narrative
+    assert "cannot reach it (its best is 120)" in (session.page.inner_text("#cmp-table thead"))
+    assert session.errors == []
+
+
+@pytest.fixture(scope="module")
+def apart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pair whose ranges never meet: Off at a quarter of its interactivity (7.5–30 tok/s/user)
+    against MTP at 50–200."""
+    out = tmp_path_factory.mktemp("apart")
+    write_report([_apart_pair()], out, list_presets())
+    return out / "index.html"
+
+
+def _apart_pair() -> ReportPair:
+    points = [
+        p if not p.config.is_off else p.model_copy(update={"interactivity": p.interactivity / 4})
+        for p in sample_points()
+    ]
+    return sample_pair(points)
+
+
+def test_ranges_that_never_meet_show_the_refusal_and_no_winner(
+    session: Session, apart: Path
+) -> None:
+    session.open(apart.as_uri())
+    refusal = (
+        "MTP (vllm) reaches 50–200 tok/s/user, Off (vllm) 7.50–30: they never run at the same "
+        "interactivity, so there is nothing to compare at matched interactivity."
+    )
+    page = session.page
+    assert page.inner_text("#cmp-refusal") == refusal
+    assert refusal in page.inner_text("#narrative")
+    assert page.locator("td.win").count() == 0
+    assert page.locator("td.ratio").count() == 0
+    assert page.locator("input.target").count() == 0
+    assert page.evaluate("window.specscopeState.results.length") == 0
+    assert page.evaluate(
+        "specscope.describeOpening(specscope.views[0].cmp, specscope.views[0].cmp.economics)"
+    ) == " ".join(describe_comparison(_apart_pair().comparison))
+    # A target the user adds (the middle of 7.5–200, 104) is judged as compare judges it.
+    page.click("#add-target")
+    assert page.inner_text("#narrative p[data-target='0']") == (
+        "Target 104 tok/s/user (vllm). Off cannot reach 104 tok/s/user (its best is 30), so "
+        "nothing is compared at this target."
+    )
+    assert page.locator("td.win").count() == 0
     assert session.errors == []
 
 
@@ -241,6 +326,23 @@ def test_worked_target_85(session: Session, single: Path) -> None:
     narrative = session.page.inner_text("#narrative p[data-target='0']")
     for number in ("3,811", "1,318", "$0.095", "$0.274", "2.89×"):
         assert number in narrative
+
+
+@pytest.mark.parametrize("target", [10.0, 45.0, 120.0, 120.5, 150.0, 200.0, 201.0, 500.0])
+def test_page_refuses_exactly_where_python_refuses(
+    session: Session, single: Path, target: float
+) -> None:
+    # Below the band (10), inside it, at Off's fastest point (120), just above it, at MTP's
+    # fastest (200) and above both: the page's compareAt says what compare says.
+    session.open(single.as_uri())
+    js = session.page.evaluate(
+        """(x) => { const v = specscope.views[0];
+        const j = specscope.compareAt(v, x, v.cmp.economics);
+        return [j.narrative, j.refusal, j.cost === null, j.spec.reaches, j.off.reaches]; }""",
+        target,
+    )
+    py, _, _ = _python_at(target)
+    assert js == [py.narrative, py.refusal, py.cost is None, py.spec.reaches, py.off.reaches]
 
 
 def test_page_arithmetic_and_words_equal_python_at_the_default_targets(

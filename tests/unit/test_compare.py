@@ -214,9 +214,14 @@ def test_targets_outside_the_band_are_clamped_and_flagged() -> None:
     assert (low.requested, low.interactivity, low.clamped) == (10.0, 20.0, True)
     assert low.spec.throughput_per_gpu == 2000.0 and not low.spec.clamped
     assert not low.off.clamped
-    # 75 → band edge 60: off's own highest point (150)
-    assert (high.interactivity, high.off.throughput_per_gpu) == (60.0, 150.0)
-    assert "was asked" in high.narrative
+    assert "was asked" in low.narrative
+    # 75 is above off's fastest point (60): not compared, no ratio, no winner (issue 10, item 4)
+    assert (high.interactivity, high.off.interactivity, high.off.reaches) == (75.0, 60.0, False)
+    assert high.spec.reaches and high.cost is None and high.throughput is None
+    assert high.refusal == (
+        "Off (vllm) cannot reach 75 tok/s/user (its best is 60), so nothing is compared at "
+        "this target."
+    )
 
 
 def test_side_clamps_to_its_own_frontier() -> None:
@@ -232,13 +237,17 @@ def test_side_clamps_to_its_own_frontier() -> None:
     assert "frontier ends at 20 tok/s/user (its lowest)" in t.narrative
 
 
-def test_ranges_that_miss_use_the_union_and_say_so() -> None:
+def test_ranges_that_miss_make_no_targets_and_say_so() -> None:
     spec = [_point("mtp", c, x + 100.0, y) for c, x, y in SPEC]  # 120–200
     off = [_point("none", c, x, y) for c, x, y in OFF]  # 15–60
     result = _compare(spec + off)
     assert result.band == (15.0, 200.0) and not result.band_overlaps
     assert any("do not overlap" in c for c in result.caveats)
-    assert all(t.clamped for t in result.targets)
+    assert result.targets == []
+    assert result.refusal == (
+        "MTP (vllm) reaches 120–200 tok/s/user, Off (vllm) 15–60: they never run at the same "
+        "interactivity, so there is nothing to compare at matched interactivity."
+    )
 
 
 def test_pooled_engines_and_draft_depths_are_called_out() -> None:

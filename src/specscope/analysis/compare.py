@@ -3,8 +3,12 @@
 Each side: repeats merged into operating points, the Pareto frontier of throughput against
 interactivity, and a Steffen monotone cubic along it. At each target both curves give throughput
 (and concurrency); $/M tokens and tok/s/MW are computed from that interpolated throughput, never
-splined on their own. Targets are clamped to the band (the overlap of both sides' interactivity
-ranges over all their points) and each side clamps to its own frontier; every clamp is flagged.
+splined on their own. Default targets lie in the band (the overlap of both sides' interactivity
+ranges over all their points); when the ranges do not overlap there are none, and the comparison
+says so instead (``Comparison.refusal``). A target below the band moves up to its low edge; a side
+whose frontier starts above the target is held at its slowest point (and the narrative says so in
+the sentence giving its figures). A target above a side's fastest measured interactivity is not
+compared: no ratio, no winner, a refusal sentence (``TargetComparison.refusal``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from specscope.analysis.narrative import (
     display_name,
     fmt_factor,
     fmt_interactivity,
+    no_overlap_sentence,
     ratio_wording,
+    unreachable_sentence,
 )
 from specscope.analysis.results import (
     Comparison,
@@ -204,6 +210,7 @@ def _at(
         clamped_below=hit.clamped_below,
         clamped_above=hit.clamped_above,
         throughput_ci=ci,
+        reaches=not hit.clamped_above,
     )
     return result, unc
 
@@ -231,36 +238,32 @@ def compare(
     _check_same_slice(spec, off)
     s_side, o_side = _prepare(spec), _prepare(off)
     band, overlaps = interactivity_band(s_side.interactivity_range, o_side.interactivity_range)
-    asked = list(targets) if targets is not None else default_targets(*band)
-    if not asked:
-        raise UserError("no target interactivity given; pass at least one or leave the default")
+    caveats = _series_caveats(s_side, o_side, economics, band, overlaps, targets is not None)
+    spec_label, off_label = s_side.series.label, o_side.series.label
+    refusal: str | None = None
+    if targets is None and not overlaps:
+        asked: list[float] = []
+        refusal = no_overlap_sentence(
+            spec_label, s_side.interactivity_range, off_label, o_side.interactivity_range
+        )
+    else:
+        asked = list(targets) if targets is not None else default_targets(*band)
+        if not asked:
+            raise UserError("no target interactivity given; pass at least one or leave the default")
     for value in asked:
         if not math.isfinite(value):
             raise UserError(f"target interactivity must be a finite number, got {value}")
-    caveats = _series_caveats(s_side, o_side, economics, band, overlaps)
-    spec_label, off_label = s_side.series.label, o_side.series.label
     results: list[TargetComparison] = []
     for requested in asked:
-        at = min(max(float(requested), band[0]), band[1])
+        # Below the band the target moves up to its low edge (both sides reach it there); above
+        # it a side cannot reach the target, and nothing is compared (never extrapolated).
+        at = max(float(requested), band[0])
         s_at, s_unc = _at(s_side, at, economics)
         o_at, o_unc = _at(o_side, at, economics)
-        target = TargetComparison(
-            interactivity=at,
-            requested=float(requested),
-            clamped=at != requested or s_at.clamped or o_at.clamped,
-            spec=s_at,
-            off=o_at,
-            cost=make_ratio("cost", s_at.usd_per_mtok, o_at.usd_per_mtok),
-            throughput=make_ratio("throughput", s_at.throughput_per_gpu, o_at.throughput_per_gpu),
-            power=make_ratio("power", s_at.tok_s_per_mw, o_at.tok_s_per_mw),
-            narrative="",
-        )
-        target = target.model_copy(
-            update={"narrative": describe_target(target, spec_label, off_label)}
-        )
+        target = _target(at, float(requested), s_at, o_at, spec_label, off_label)
         results.append(target)
         caveats += _target_caveats(target, spec_label, off_label, band)
-        if s_unc is not None and o_unc is not None:
+        if target.refusal is None and s_unc is not None and o_unc is not None:
             caveats.append(_ratio_ci_caveat(target, s_unc, o_unc, spec_label, off_label))
     caveats += _concurrency_caveats(results, s_side, o_side)
     first = spec.points[0].config
@@ -277,8 +280,36 @@ def compare(
         band_overlaps=overlaps,
         economics=economics,
         targets=results,
+        refusal=refusal,
         caveats=[c[:1].upper() + c[1:] for c in dict.fromkeys(caveats)],
     )
+
+
+def _target(
+    at: float,
+    requested: float,
+    s_at: SideAtTarget,
+    o_at: SideAtTarget,
+    spec_label: str,
+    off_label: str,
+) -> TargetComparison:
+    """One target's comparison; no ratio (and a refusal) when a side cannot reach it."""
+    refused = not (s_at.reaches and o_at.reaches)
+    target = TargetComparison(
+        interactivity=at,
+        requested=requested,
+        clamped=at != requested or s_at.clamped or o_at.clamped,
+        spec=s_at,
+        off=o_at,
+        cost=None if refused else make_ratio("cost", s_at.usd_per_mtok, o_at.usd_per_mtok),
+        throughput=None
+        if refused
+        else make_ratio("throughput", s_at.throughput_per_gpu, o_at.throughput_per_gpu),
+        power=None if refused else make_ratio("power", s_at.tok_s_per_mw, o_at.tok_s_per_mw),
+        narrative="",
+        refusal=unreachable_sentence(at, s_at, o_at, spec_label, off_label) if refused else None,
+    )
+    return target.model_copy(update={"narrative": describe_target(target, spec_label, off_label)})
 
 
 def _engines(side: _Side) -> str:
@@ -288,7 +319,12 @@ def _engines(side: _Side) -> str:
 
 
 def _series_caveats(
-    s: _Side, o: _Side, economics: Economics, band: tuple[float, float], overlaps: bool
+    s: _Side,
+    o: _Side,
+    economics: Economics,
+    band: tuple[float, float],
+    overlaps: bool,
+    given: bool,
 ) -> list[str]:
     out: list[str] = [*s.series.notes, *o.series.notes]
     out.append(f"{_engines(s)}; {_engines(o)}.")
@@ -318,8 +354,13 @@ def _series_caveats(
             f"{fmt_interactivity(s.interactivity_range[0])}–"
             f"{fmt_interactivity(s.interactivity_range[1])}, {display_name(o.series.label)} "
             f"{fmt_interactivity(o.interactivity_range[0])}–"
-            f"{fmt_interactivity(o.interactivity_range[1])} tok/s/user); targets span their "
-            "union and every one is clamped on at least one side."
+            f"{fmt_interactivity(o.interactivity_range[1])} tok/s/user); "
+            + (
+                "at each given target a side that runs faster than asked is held at its slowest "
+                "frontier point, and a side that cannot reach it leaves the target uncompared."
+                if given
+                else "no default targets were made."
+            )
         )
     for side in (s, o):
         if side.series.predicted:
@@ -385,7 +426,7 @@ def _target_caveats(
             f"{fmt_interactivity(t.interactivity)}."
         )
     for label, side in ((spec_label, t.spec), (off_label, t.off)):
-        if side.clamped:
+        if side.clamped and side.reaches:  # one that cannot reach is said in the narrative
             edge = "above" if side.clamped_above else "below"
             out.append(
                 f"at {fmt_interactivity(t.interactivity)} tok/s/user {display_name(label)} is "

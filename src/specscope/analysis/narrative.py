@@ -25,7 +25,10 @@ __all__ = [
     "fmt_percent",
     "fmt_tok_s",
     "fmt_usd",
+    "held_sentence",
+    "no_overlap_sentence",
     "ratio_wording",
+    "unreachable_sentence",
 ]
 
 RatioKind = Literal["cost", "throughput", "power"]
@@ -138,7 +141,48 @@ def _side_name(winner: Literal["spec", "off", "tie"], spec_name: str, off_name: 
     return spec_name if winner == "spec" else off_name
 
 
+def _range(lo_hi: tuple[float, float]) -> str:
+    return f"{fmt_interactivity(lo_hi[0])}–{fmt_interactivity(lo_hi[1])}"
+
+
+def no_overlap_sentence(
+    spec_label: str,
+    spec_range: tuple[float, float],
+    off_label: str,
+    off_range: tuple[float, float],
+) -> str:
+    """Why a comparison without a shared interactivity makes no targets."""
+    return (
+        f"{display_name(spec_label)} reaches {_range(spec_range)} tok/s/user, "
+        f"{display_name(off_label)} {_range(off_range)}: they never run at the same "
+        "interactivity, so there is nothing to compare at matched interactivity."
+    )
+
+
+def unreachable_sentence(
+    at: float, spec: SideAtTarget, off: SideAtTarget, spec_name: str, off_name: str
+) -> str:
+    """Which side(s) cannot reach ``at`` and their best; names are labels or prose names."""
+    parts = [
+        f"{display_name(name)} cannot reach {fmt_interactivity(at)} tok/s/user (its best is "
+        f"{fmt_interactivity(side.interactivity)})"
+        for name, side in ((spec_name, spec), (off_name, off))
+        if not side.reaches
+    ]
+    return "; ".join(parts) + ", so nothing is compared at this target."
+
+
+def held_sentence(name: str, side: SideAtTarget) -> str:
+    """A side that runs faster than asked, held at its slowest frontier point, with its figures."""
+    return (
+        f"{name} is held at its slowest measured point, {fmt_interactivity(side.interactivity)} "
+        f"tok/s/user, where it delivers {fmt_tok_s(side.throughput_per_gpu)} tok/s/GPU at "
+        f"{fmt_usd(side.usd_per_mtok)} per million tokens."
+    )
+
+
 def _cost_sentence(t: TargetComparison, spec_name: str, off_name: str) -> str:
+    assert t.cost is not None
     spec_usd, off_usd = fmt_usd(t.spec.usd_per_mtok), fmt_usd(t.off.usd_per_mtok)
     if t.cost.winner == "tie":
         return (
@@ -158,6 +202,7 @@ def _throughput_sentence(t: TargetComparison, spec_name: str, off_name: str) -> 
         f"One GPU serves {fmt_tok_s(t.spec.throughput_per_gpu)} tok/s with {spec_name} and "
         f"{fmt_tok_s(t.off.throughput_per_gpu)} tok/s with {off_name}"
     )
+    assert t.throughput is not None
     if t.throughput.winner == "tie":
         return f"{both}, level to within 1 %."
     winner = _side_name(t.throughput.winner, spec_name, off_name)
@@ -212,10 +257,20 @@ def _names(spec_label: str, off_label: str) -> tuple[str, str, str]:
 
 
 def describe_target(t: TargetComparison, spec_label: str, off_label: str) -> str:
-    """One paragraph for one target: cost winner, throughput, load needed, clamp warning."""
+    """One paragraph for one target: cost winner, throughput, load needed, clamp warning; or,
+    when a side cannot reach the target, which side and its best, and no winner."""
     spec_name, off_name, engines = _names(spec_label, off_label)
+    head = f"Target {fmt_interactivity(t.interactivity)} tok/s/user{engines}."
+    if t.cost is None or t.throughput is None or not (t.spec.reaches and t.off.reaches):
+        return f"{head} {unreachable_sentence(t.interactivity, t.spec, t.off, spec_name, off_name)}"
+    held = [
+        held_sentence(name, side)
+        for name, side in ((spec_name, t.spec), (off_name, t.off))
+        if side.clamped_below
+    ]
     sentences = [
-        f"Target {fmt_interactivity(t.interactivity)} tok/s/user{engines}.",
+        head,
+        *held,
         _cost_sentence(t, spec_name, off_name),
         _throughput_sentence(t, spec_name, off_name),
         _concurrency_sentence(t, spec_name, off_name),
@@ -227,6 +282,11 @@ def describe_target(t: TargetComparison, spec_label: str, off_label: str) -> str
 def describe_comparison(c: Comparison) -> list[str]:
     """An opening paragraph naming what is compared, then each target's paragraph."""
     spec_name, off_name = display_name(c.spec.label), display_name(c.off.label)
+    if c.refusal is not None:
+        return [
+            f"{spec_name} against {off_name} for {c.model} on {c.hardware} ({c.precision}, "
+            f"{c.sequence}). {c.refusal}"
+        ]
     lo, hi = c.band
     band = f"{fmt_interactivity(lo)}–{fmt_interactivity(hi)} tok/s/user"
     cover = (

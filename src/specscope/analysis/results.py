@@ -63,6 +63,9 @@ class SideAtTarget(BaseModel):
     clamped_above: bool = False
     throughput_ci: tuple[float, float] | None = None
     """95 % confidence interval from repeated runs, where repeats exist."""
+    reaches: bool = True
+    """False when the target lies above this side's fastest measured interactivity: its figures
+    are then its fastest point's, shown for reference, and nothing is compared at the target."""
 
 
 class Ratio(BaseModel):
@@ -87,16 +90,20 @@ class TargetComparison(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     interactivity: float
-    """The target as asked (after clamping to the band when it fell outside)."""
+    """The target as asked (moved up to the band's low edge when it fell below the band; a
+    target above the band stays as asked and is refused, see ``refusal``)."""
     requested: float
     clamped: bool
-    """True when the requested target was outside the band (or outside either series' range)."""
+    """True when the requested target was below the band or outside either series' frontier."""
     spec: SideAtTarget
     off: SideAtTarget
-    cost: Ratio
-    throughput: Ratio
-    power: Ratio
+    cost: Ratio | None
+    """None (with ``refusal`` saying why) when a side cannot reach the target."""
+    throughput: Ratio | None
+    power: Ratio | None
     narrative: str
+    refusal: str | None = None
+    """Why nothing is compared at this target (a side cannot reach it), or None."""
 
 
 class AcceptanceByDepth(BaseModel):
@@ -142,9 +149,12 @@ class Comparison(BaseModel):
     off: SeriesInfo
     band: tuple[float, float]
     band_overlaps: bool = True
-    """False when the two series' interactivity ranges do not overlap (band is then the union)."""
+    """False when the two series' interactivity ranges do not overlap (band is then the union,
+    and without given targets there are none: see ``refusal``)."""
     economics: Economics
     targets: list[TargetComparison]
+    refusal: str | None = None
+    """Why there are no targets (the two series never run at the same interactivity), or None."""
     caveats: list[str] = Field(default_factory=list)
     acceptance_by_workload: list[AcceptanceByDepth] = Field(default_factory=list)
     """The spec method's acceptance on every workload measured for the same model, hardware,

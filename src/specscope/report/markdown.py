@@ -16,7 +16,7 @@ from specscope.analysis.narrative import (
     fmt_interactivity,
     fmt_usd,
 )
-from specscope.analysis.results import SideAtTarget, TargetComparison
+from specscope.analysis.results import Ratio, SideAtTarget, TargetComparison
 from specscope.client.hostload import disturbance_summary, host_record
 from specscope.report.models import AcceptanceByDepth, PairFiles, ReportPair
 
@@ -79,6 +79,16 @@ def _concurrency(side: SideAtTarget) -> str:
     return ("~" if side.concurrency_interpolated else "") + fmt_concurrency(side.concurrency)
 
 
+def _winner(ratio: Ratio | None) -> str:
+    return "none" if ratio is None else ratio.winner
+
+
+def _ratio_text(ratio: Ratio | None, t: TargetComparison, pair: ReportPair) -> str:
+    if ratio is None:
+        return f"not compared: {t.refusal or 'a side cannot reach this target'}"
+    return f"{_who(ratio.winner, pair)} {ratio.wording}"
+
+
 def comparison_table(pair: ReportPair) -> list[str]:
     """The table at the targets: each metric for both sides (winner in bold) and the ratio."""
     cmp = pair.comparison
@@ -95,22 +105,22 @@ def comparison_table(pair: ReportPair) -> list[str]:
         pair,
         "Throughput (tok/s/GPU)",
         _throughput,
-        lambda t: t.throughput.winner,
-        lambda t: f"{_who(t.throughput.winner, pair)} {t.throughput.wording}",
+        lambda t: _winner(t.throughput),
+        lambda t: _ratio_text(t.throughput, t, pair),
     )
     lines += _metric_rows(
         pair,
         "Cost ($/M tokens)",
         lambda s: fmt_usd(s.usd_per_mtok),
-        lambda t: t.cost.winner,
-        lambda t: f"{_who(t.cost.winner, pair)} {t.cost.wording}",
+        lambda t: _winner(t.cost),
+        lambda t: _ratio_text(t.cost, t, pair),
     )
     lines += _metric_rows(
         pair,
         "tok/s/MW",
         lambda s: f"{s.tok_s_per_mw:,.0f}",
-        lambda t: t.power.winner,
-        lambda t: f"{_who(t.power.winner, pair)} {t.power.wording}",
+        lambda t: _winner(t.power),
+        lambda t: _ratio_text(t.power, t, pair),
     )
     for side, label in (("spec", cmp.spec.label), ("off", cmp.off.label)):
         cells = [f"Concurrency, {md(display_name(label))}"]
@@ -211,7 +221,7 @@ def pair_section(
             f"${econ.usd_per_gpu_hour:g}/GPU-hour and {econ.kw_per_gpu:g} kW/GPU from "
             f"{econ.preset} ({econ.date}; {econ.source})."
         ),
-        "\n".join(comparison_table(pair)),
+        *(["\n".join(comparison_table(pair))] if cmp.targets else []),
         "\n\n".join(md(paragraph) for paragraph in describe_comparison(cmp)),
     ]
     if cmp.caveats:

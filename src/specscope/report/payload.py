@@ -224,11 +224,13 @@ def headline(pair: ReportPair) -> str:
     """One line for the index: the cost ratio at the middle target."""
     targets = pair.comparison.targets
     if not targets:
-        return "no target inside both series' ranges"
+        return pair.comparison.refusal or "no target inside both series' ranges"
     middle = targets[len(targets) // 2]
     spec_name = display_name(pair.comparison.spec.label)
     off_name = display_name(pair.comparison.off.label)
     ratio = middle.cost
+    if ratio is None:
+        return f"not compared at {middle.interactivity:.0f} tok/s/user: {middle.refusal}"
     if ratio.winner == "tie":
         who = f"{spec_name} and {off_name}"
     else:

@@ -109,8 +109,13 @@ def write_hero_png(pair: ReportPair, path: Path) -> Path:
                 zorder=4,
                 label="at the targets" if i == 0 and colour == SPEC_COLOUR else None,
             )
+        ratio = target.throughput
         ax.annotate(
-            f"{target.throughput.factor:.2f}×" if target.throughput.winner != "tie" else "tie",
+            "not compared"
+            if ratio is None
+            else f"{ratio.factor:.2f}×"
+            if ratio.winner != "tie"
+            else "tie",
             (
                 target.interactivity,
                 max(target.spec.throughput_per_gpu, target.off.throughput_per_gpu),

@@ -278,10 +278,52 @@
     return [specName, offName, ''];
   }
 
+  function interactivityRange(range) {
+    return fmtInteractivity(range[0]) + '–' + fmtInteractivity(range[1]);
+  }
+
+  function noOverlapSentence(specLabel, specRange, offLabel, offRange) {
+    // Why a comparison without a shared interactivity makes no targets (narrative.no_overlap_sentence).
+    return displayName(specLabel) + ' reaches ' + interactivityRange(specRange) + ' tok/s/user, ' +
+      displayName(offLabel) + ' ' + interactivityRange(offRange) + ': they never run at the same ' +
+      'interactivity, so there is nothing to compare at matched interactivity.';
+  }
+
+  function unreachableSentence(at, spec, off, specName, offName) {
+    // Which side(s) cannot reach the target, and their best (narrative.unreachable_sentence).
+    const parts = [];
+    for (const [name, side] of [[specName, spec], [offName, off]]) {
+      if (!side.reaches) {
+        parts.push(displayName(name) + ' cannot reach ' + fmtInteractivity(at) + ' tok/s/user (its best is ' +
+          fmtInteractivity(side.interactivity) + ')');
+      }
+    }
+    return parts.join('; ') + ', so nothing is compared at this target.';
+  }
+
+  function heldSentence(name, side) {
+    return name + ' is held at its slowest measured point, ' + fmtInteractivity(side.interactivity) +
+      ' tok/s/user, where it delivers ' + fmtTokS(side.throughput_per_gpu) + ' tok/s/GPU at ' +
+      fmtUsd(side.usd_per_mtok) + ' per million tokens.';
+  }
+
+  function reaches(side) {
+    return side.reaches !== false;
+  }
+
   function describeTarget(t, specLabel, offLabel) {
     const [specName, offName, engines] = prosePair(specLabel, offLabel);
+    const head = 'Target ' + fmtInteractivity(t.interactivity) + ' tok/s/user' + engines + '.';
+    if (!t.cost || !t.throughput || !reaches(t.spec) || !reaches(t.off)) {
+      return head + ' ' + unreachableSentence(t.interactivity, t.spec, t.off, specName, offName);
+    }
+    const held = [];
+    for (const [name, side] of [[specName, t.spec], [offName, t.off]]) {
+      if (side.clamped_below) held.push(heldSentence(name, side));
+    }
     return [
-      'Target ' + fmtInteractivity(t.interactivity) + ' tok/s/user' + engines + '.',
+      head,
+      ...held,
       costSentence(t, specName, offName),
       throughputSentence(t, specName, offName),
       concurrencySentence(t, specName, offName),
@@ -289,9 +331,16 @@
     ].filter((s) => s).join(' ');
   }
 
-  function describeOpening(cmp, econ) {
+  function describeOpening(cmp, econ, targets) {
     const specName = displayName(cmp.spec.label);
     const offName = displayName(cmp.off.label);
+    // A comparison that made no targets says why (Python's describe_comparison); one whose user
+    // added targets on the page opens as any other.
+    const shown = targets === undefined ? cmp.targets : targets;
+    if (cmp.refusal && !shown.length) {
+      return specName + ' against ' + offName + ' for ' + cmp.model + ' on ' + cmp.hardware + ' (' +
+        cmp.precision + ', ' + cmp.sequence + '). ' + cmp.refusal;
+    }
     const band = fmtInteractivity(cmp.band[0]) + '–' + fmtInteractivity(cmp.band[1]) + ' tok/s/user';
     const cover = cmp.band_overlaps
       ? 'over the ' + band + ' range both curves cover'
@@ -598,6 +647,7 @@
       clamped_below: hit.clampedBelow,
       clamped_above: hit.clampedAbove,
       throughput_ci: ci,
+      reaches: !hit.clampedAbove,
     }, unc];
   }
 
@@ -605,22 +655,26 @@
     // One TargetComparison, as specscope.analysis.compare.compare builds it.
     const cmp = view.cmp;
     const band = cmp.band;
-    const at = Math.min(Math.max(requested, band[0]), band[1]);
+    // Below the band the target moves up to its low edge; above it a side cannot reach the
+    // target and nothing is compared (no ratio, no winner), as in Python.
+    const at = Math.max(requested, band[0]);
     const [s, sUnc] = sideAt(view.sides.spec, at, econ);
     const [o, oUnc] = sideAt(view.sides.off, at, econ);
+    const refused = !(s.reaches && o.reaches);
     const t = {
       interactivity: at,
       requested: requested,
       clamped: at !== requested || s.clamped || o.clamped,
       spec: s,
       off: o,
-      cost: makeRatio('cost', s.usd_per_mtok, o.usd_per_mtok),
-      throughput: makeRatio('throughput', s.throughput_per_gpu, o.throughput_per_gpu),
-      power: makeRatio('power', s.tok_s_per_mw, o.tok_s_per_mw),
+      cost: refused ? null : makeRatio('cost', s.usd_per_mtok, o.usd_per_mtok),
+      throughput: refused ? null : makeRatio('throughput', s.throughput_per_gpu, o.throughput_per_gpu),
+      power: refused ? null : makeRatio('power', s.tok_s_per_mw, o.tok_s_per_mw),
       narrative: '',
+      refusal: refused ? unreachableSentence(at, s, o, cmp.spec.label, cmp.off.label) : null,
     };
     t.narrative = describeTarget(t, cmp.spec.label, cmp.off.label);
-    t.uncertainty = sUnc !== null && oUnc !== null ? [sUnc, oUnc] : null;
+    t.uncertainty = !refused && sUnc !== null && oUnc !== null ? [sUnc, oUnc] : null;
     return t;
   }
 
@@ -633,7 +687,7 @@
         fmtInteractivity(t.interactivity) + '.');
     }
     for (const [label, side] of [[cmp.spec.label, t.spec], [cmp.off.label, t.off]]) {
-      if (side.clamped) {
+      if (side.clamped && reaches(side)) {  // one that cannot reach is said in the narrative
         const edge = side.clamped_above ? 'above' : 'below';
         out.push('at ' + fmtInteractivity(t.interactivity) + ' tok/s/user ' + displayName(label) +
           ' is ' + edge + ' its frontier and was held at its edge, ' +
@@ -703,6 +757,7 @@
 
   function uncertaintiesFor(view, t) {
     // The (spec, off) uncertainties of a Python-computed target, for its ratio caveat.
+    if (t.refusal) return null;
     const s = uncertainty(view.sides.spec, t.spec.interactivity);
     const o = uncertainty(view.sides.off, t.off.interactivity);
     return s !== null && o !== null ? [s, o] : null;
@@ -1228,7 +1283,8 @@
         tcolor.push(color);
         ttext.push('<b>' + escapeForPlotly(displayName(label)) + '</b> at target ' + fmtInteractivity(t.interactivity) +
           ' tok/s/user<br>' + fmtMetric(metricValue(s.throughput_per_gpu, state.econ)) +
-          (s.clamped ? '<br>held at the frontier edge' : ''));
+          (!reaches(s) ? '<br>cannot reach this target: its fastest point, not compared'
+            : s.clamped ? '<br>held at the frontier edge' : ''));
       }
     }
     traces.push({
@@ -1288,6 +1344,16 @@
     const caption = el('caption', displayName(cmp.spec.label) + ' against ' + displayName(cmp.off.label) +
       ' at matched interactivity');
     table.appendChild(caption);
+    if (!res.length) {
+      const body = el('tbody');
+      const tr = el('tr');
+      const td = el('td', cmp.refusal || 'No target: add one to compare.', 'refusal');
+      td.id = 'cmp-refusal';
+      tr.appendChild(td);
+      body.appendChild(tr);
+      table.appendChild(body);
+      return;
+    }
     const thead = el('thead');
     const head = el('tr');
     head.appendChild(el('th', 'Target interactivity (tok/s/user)'));
@@ -1302,7 +1368,7 @@
       input.value = String(state.targets[i]);
       input.id = 'target-' + i;
       input.setAttribute('aria-label', 'Target ' + (i + 1) + ' interactivity in tok/s/user');
-      const outside = t.requested !== t.interactivity;
+      const outside = t.requested !== t.interactivity || Boolean(t.refusal);
       if (outside) {
         input.classList.add('out');
         input.setAttribute('aria-invalid', 'true');
@@ -1319,12 +1385,15 @@
         if (again) again.focus();
       });
       th.appendChild(input);
-      if (outside) {
+      if (t.requested !== t.interactivity) {
         th.appendChild(el('span', 'outside the band ' + fmtInteractivity(cmp.band[0]) + '–' +
           fmtInteractivity(cmp.band[1]) + '; compared at ' + fmtInteractivity(t.interactivity), 'flag'));
       }
       for (const [side, label] of [['spec', cmp.spec.label], ['off', cmp.off.label]]) {
-        if (t[side].clamped) {
+        if (!reaches(t[side])) {
+          th.appendChild(el('span', displayName(label) + ' cannot reach it (its best is ' +
+            fmtInteractivity(t[side].interactivity) + ')', 'flag'));
+        } else if (t[side].clamped) {
           th.appendChild(el('span', displayName(label) + ' held at its frontier edge (' +
             fmtInteractivity(t[side].interactivity) + ')', 'flag'));
         }
@@ -1352,16 +1421,17 @@
         th.appendChild(document.createTextNode(displayName(label)));
         tr.appendChild(th);
         res.forEach((t, i) => {
-          const value = t[side][row.field];
-          const wins = t[row.ratio].winner === side;
+          const ok = reaches(t[side]);
+          const value = ok ? t[side][row.field] : null;
+          const wins = t[row.ratio] !== null && t[row.ratio].winner === side;
           const td = numberCell(value, null, { metric: row.key, side: side, target: String(i) });
-          td.appendChild(el('span', row.fmt(value), 'num'));
+          td.appendChild(el('span', ok ? row.fmt(value) : 'cannot reach', 'num'));
           if (wins) {
             td.appendChild(el('span', ' ✓', 'mark'));
             td.classList.add('win');
             td.title = 'better';
           }
-          if (row.key === 'throughput' && t[side].throughput_ci) {
+          if (ok && row.key === 'throughput' && t[side].throughput_ci) {
             const ci = t[side].throughput_ci;
             td.appendChild(el('span', '95 % CI ' + fixed(ci[0], 1, true) + '–' + fixed(ci[1], 1, true), 'ci'));
           }
@@ -1375,6 +1445,12 @@
       ratioRow.appendChild(rth);
       res.forEach((t, i) => {
         const r = t[row.ratio];
+        if (r === null) {
+          const td = numberCell(null, 'not compared: ' + t.refusal, { metric: row.key + '-ratio', target: String(i) });
+          td.classList.add('ratio', 'refused');
+          ratioRow.appendChild(td);
+          return;
+        }
         const who = r.winner === 'tie' ? displayName(cmp.spec.label) + ' vs ' + displayName(cmp.off.label)
           : displayName(r.winner === 'spec' ? cmp.spec.label : cmp.off.label);
         const td = numberCell(r.factor, who + ' ' + r.wording, { metric: row.key + '-ratio', target: String(i) });
@@ -1398,8 +1474,8 @@
       th.appendChild(document.createTextNode(displayName(label)));
       tr.appendChild(th);
       res.forEach((t, i) => {
-        const c = t[side].concurrency;
-        const text = c === null ? 'n/a' : (t[side].concurrency_interpolated ? '~' : '') + fmtConcurrency(c);
+        const c = reaches(t[side]) ? t[side].concurrency : null;
+        const text = !reaches(t[side]) ? 'cannot reach' : c === null ? 'n/a' : (t[side].concurrency_interpolated ? '~' : '') + fmtConcurrency(c);
         tr.appendChild(numberCell(c, text, { metric: 'concurrency', side: side, target: String(i) }));
       });
       tbody.appendChild(tr);
@@ -1411,7 +1487,9 @@
     const view = currentView();
     const box = $('narrative');
     clear(box);
-    box.appendChild(el('p', describeOpening(view.cmp, state.econ)));
+    const opening = el('p', describeOpening(view.cmp, state.econ, res));
+    if (view.cmp.refusal && !res.length) opening.className = 'refusal';
+    box.appendChild(opening);
     res.forEach((t, i) => {
       const p = el('p', t.narrative);
       p.dataset.target = String(i);
