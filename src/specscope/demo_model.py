@@ -96,11 +96,6 @@ QWEN_CODER_0_5B = ChunkedGguf(
 )
 MODELS: dict[str, ChunkedGguf] = {m.name: m for m in (GEMMA_270M, QWEN_CODER_1_5B, QWEN_CODER_0_5B)}
 
-# the small model the engine tests run (``model = "demo"``)
-GGUF_NAME = GEMMA_270M.file_name
-MODEL_KEY = GEMMA_270M.key
-PRECISION = GEMMA_270M.precision
-
 
 def lookup(reference: str) -> ChunkedGguf | None:
     """The model a recipe's ``demo`` / ``demo:<name>`` means; None for any other string (a path
