@@ -223,14 +223,15 @@ def pair_key(pair: ReportPair) -> dict[str, str]:
 def headline(pair: ReportPair) -> str:
     """One line for the index: the cost ratio at the middle target."""
     targets = pair.comparison.targets
-    if not targets:
-        return pair.comparison.refusal or "no target inside both series' ranges"
+    if not targets:  # (the page and the index add their own full stop)
+        return (pair.comparison.refusal or "no target inside both series' ranges").rstrip(".")
     middle = targets[len(targets) // 2]
     spec_name = display_name(pair.comparison.spec.label)
     off_name = display_name(pair.comparison.off.label)
     ratio = middle.cost
     if ratio is None:
-        return f"not compared at {middle.interactivity:.0f} tok/s/user: {middle.refusal}"
+        refusal = (middle.refusal or "").rstrip(".")
+        return f"not compared at {middle.interactivity:.0f} tok/s/user: {refusal}"
     if ratio.winner == "tie":
         who = f"{spec_name} and {off_name}"
     else:
