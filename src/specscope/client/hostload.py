@@ -47,9 +47,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from specscope.procfs import PROC, stat_fields
 from specscope.schema import Point
-
-PROC = Path("/proc")
 
 MIN_DISTURBED_CORES = 0.25
 """Other processes + steal (cores) from which a window is disturbed, on any host. On a 2-core
@@ -122,10 +121,8 @@ class ProcTicks:
 def parse_pid_stat(text: str) -> ProcTicks:
     """One ``/proc/PID/stat`` line. The command name (2nd field) may hold spaces and
     parentheses, so the fields after it are found from the last ``)``."""
-    head, _, tail = text.rpartition(")")
-    pid = int(head.split("(", 1)[0])
-    rest = tail.split()
-    # rest[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14..17
+    pid = int(text.split("(", 1)[0])
+    rest = stat_fields(text)
     utime, stime, cutime, cstime = (int(v) for v in rest[11:15])
     return ProcTicks(pid=pid, ppid=int(rest[1]), ticks=utime + stime + cutime + cstime)
 

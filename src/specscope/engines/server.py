@@ -28,6 +28,7 @@ import httpx
 from specscope.engines.base import AcceptanceSource, EngineRecipe, ServerSettings, SpecSettings
 from specscope.engines.errors import EngineDiedError, EngineStartError
 from specscope.errors import UserError
+from specscope.procfs import PROC, stat_fields
 
 _TAIL_BYTES = 64 * 1024
 
@@ -69,23 +70,21 @@ def _last_line(tail: str) -> str:
 
 def _group_members(pgid: int) -> list[int]:
     """Live (non-zombie) processes of a process group, from /proc; [] when none."""
-    proc = Path("/proc")
-    if not proc.is_dir():  # not Linux: ask the kernel whether the group still exists
+    if not PROC.is_dir():  # not Linux: ask the kernel whether the group still exists
         try:
             os.killpg(pgid, 0)
         except (ProcessLookupError, PermissionError):
             return []
         return [pgid]
     members = []
-    for entry in proc.iterdir():
+    for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        # Fields after the parenthesised command: state ppid pgrp ...
-        fields = stat[stat.rfind(")") + 2 :].split()
+        fields = stat_fields(stat)
         if len(fields) >= 3 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
             members.append(int(entry.name))
     return members

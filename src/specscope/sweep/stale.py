@@ -17,8 +17,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from specscope.procfs import PROC, stat_fields
+
 PID_FILE = "server-pid.json"
-_PROC = Path("/proc")
 
 
 class ServerPid(BaseModel):
@@ -33,10 +34,10 @@ class ServerPid(BaseModel):
 def process_start(pid: int) -> int | None:
     """Start time of a live process (clock ticks after boot, Linux); None if gone or unknown."""
     try:
-        stat = (_PROC / str(pid) / "stat").read_text()
+        stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rfind(")") + 2 :].split()
+    fields = stat_fields(stat)
     if len(fields) < 20 or fields[0] in ("Z", "X"):
         return None
     return int(fields[19])
