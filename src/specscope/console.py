@@ -223,10 +223,10 @@ def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True
 
 
 def workload_acceptance_table(
-    method: str, rows: Iterable[AcceptanceByDepth], compared: str
+    method: str, rows: Iterable[AcceptanceByDepth], compared: str | None
 ) -> Table:
     """One spec method's acceptance per engine, g and workload, side by side (under 100
-    columns), the ``compared`` workload's rows marked and bold."""
+    columns), the ``compared`` workload's rows marked and bold (None: no row is marked)."""
     table = Table(title=f"acceptance of {method} per workload", title_justify="left")
     table.add_column("engine")
     table.add_column("g", justify="right")
@@ -234,7 +234,7 @@ def workload_acceptance_table(
     for name in ("points", "steps", "drafted", "accepted", "r", "AL"):
         table.add_column(name, justify="right")
     for row in rows:
-        mine = row.workload == compared
+        mine = compared is not None and row.workload == compared
         name = row.workload or "unnamed"
         table.add_row(
             row.engine,
@@ -287,21 +287,9 @@ def print_demo(console: Console, result: DemoResult) -> None:
         print_explanation(console, sweep.explanation)
     if result.acceptance:
         console.rule("acceptance per workload (the same drafter on different text)")
-        table = Table()
-        for name in ("method", "g", "workload", "points", "drafted", "accepted", "r", "AL"):
-            table.add_column(name, justify="right")
-        for row in result.acceptance:
-            table.add_row(
-                row.spec_method,
-                "–" if row.draft_depth is None else str(row.draft_depth),
-                row.workload,
-                str(row.n_points),
-                "–" if row.draft_tokens is None else f"{row.draft_tokens:,}",
-                "–" if row.accepted_tokens is None else f"{row.accepted_tokens:,}",
-                _num(row.draft_acceptance_rate),
-                _num(row.acceptance_length, 2),
-            )
-        console.print(table)
+        for method in dict.fromkeys(row.spec_method for row in result.acceptance):
+            rows = [row for row in result.acceptance if row.spec_method == method]
+            console.print(workload_acceptance_table(method, rows, compared=None))
     for note in result.notes:
         console.print(f"note: {note}", style="yellow")
     if result.host is not None:
