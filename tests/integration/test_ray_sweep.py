@@ -44,7 +44,8 @@ WAIT_S = 120.0
 PERIODIC = Path(__file__).resolve().parents[1] / "data" / "prompts" / "periodic.jsonl"
 """Prompts that repeat a cycle of words and stop mid-cycle: any model continues the cycle, so
 ngram-mod (which looks up the last n-match tokens among the prompt's n-grams, and adds generated
-tokens only every 32) drafts by construction. A free-text prompt drafts only if the greedy text
+tokens only every 32: llama.cpp b11434 common/speculative.cpp,
+common_speculative_impl_ngram_mod::begin and ::draft_one) drafts by construction. A free-text prompt drafts only if the greedy text
 happens to copy 8 prompt tokens within the first 24, which depends on the CPU's kernels."""
 
 
