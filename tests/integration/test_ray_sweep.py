@@ -45,8 +45,9 @@ PERIODIC = Path(__file__).resolve().parents[1] / "data" / "prompts" / "periodic.
 """Prompts that repeat a cycle of words and stop mid-cycle: any model continues the cycle, so
 ngram-mod (which looks up the last n-match tokens among the prompt's n-grams, and adds generated
 tokens only every 32: llama.cpp b11434 common/speculative.cpp,
-common_speculative_impl_ngram_mod::begin and ::draft_one) drafts by construction. A free-text prompt drafts only if the greedy text
-happens to copy 8 prompt tokens within the first 24, which depends on the CPU's kernels."""
+common_speculative_impl_ngram_mod::begin and ::draft_one) drafts by construction. A free-text
+prompt drafts only if the greedy text happens to copy 8 prompt tokens within the first 24, which
+depends on the CPU's kernels."""
 
 
 def _missing(what: str) -> None:
