@@ -10,6 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from specscope.analysis.economics import Preset
+from specscope.analysis.narrative import (
+    fmt_concurrency,
+    fmt_factor,
+    fmt_interactivity,
+    fmt_tie_factor,
+    fmt_usd,
+)
 from specscope.analysis.results import AcceptanceByDepth, Comparison, Ratio, SideAtTarget
 from specscope.client.hostload import disturbance_summary, host_note, host_record
 from specscope.schema import Point
@@ -20,6 +27,16 @@ if TYPE_CHECKING:
     from specscope.demo import DemoResult
     from specscope.predict.calibrate import CalibrationResult
     from specscope.predict.curves import Prediction
+
+
+TABLE_WIDTH = 100
+"""Tables are laid out in at most this many columns (rich wraps their cells to fit), so the
+demo's and compare's tables read in a 100-column terminal and in logs."""
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print a table no wider than ``TABLE_WIDTH`` (or the terminal, when narrower)."""
+    console.print(table, width=min(console.width, TABLE_WIDTH))
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -62,7 +79,7 @@ def _print_measurement(console: Console, r: Explanation) -> None:
         table.add_row(
             "best g under this c", f"{r.best_gamma:,} (S {_num(r.best_gamma_speedup, 2)}){limit}"
         )
-    console.print(table)
+    print_table(console, table)
     console.print(r.verdict)
     for note in r.notes:
         console.print(f"note: {note}", style="dim")
@@ -93,7 +110,7 @@ def _print_sweep(console: Console, r: SweepExplanation) -> None:
                 "assumed a" if row.alpha_assumed else "" if row.alpha is None else "measured"
             )
         table.add_row(*cells)
-    console.print(table)
+    print_table(console, table)
     console.print(
         "c_eff = (AL/S − 1)/g, the measured cost of a draft token in target steps; "
         "c* = (AL − 1)/g, the cost at which this AL only breaks even; AL needed = 1 + g·c_eff, "
@@ -133,13 +150,7 @@ def presets_table(presets: Iterable[Preset]) -> list[Table]:
 # compare
 
 
-def _side_cell(side: SideAtTarget, digits: int, prefix: str = "") -> str:
-    return f"{prefix}{side.throughput_per_gpu:.{digits}f}"
-
-
-def _winner(ratio: Ratio | None, spec_label: str) -> str:
-    if ratio is None:
-        return "not compared"
+def _winner(ratio: Ratio, spec_label: str) -> str:
     if ratio.winner == "tie":
         return "tie"
     return spec_label if ratio.winner == "spec" else "off"
@@ -150,19 +161,28 @@ def _cell(side: SideAtTarget, text: str) -> str:
 
 
 def _verdict(ratio: Ratio | None, spec_label: str) -> str:
+    """Who wins one ratio, compactly: ``mtp 2.29× [1.29–4.64×]`` or ``tie 1.004×``."""
     if ratio is None:
-        return "not compared (a side cannot reach it)"
-    return f"{_winner(ratio, spec_label)}: {ratio.wording}"
+        return "not compared"
+    shown = fmt_tie_factor(ratio.factor) if ratio.winner == "tie" else fmt_factor(ratio.factor)
+    text = f"{_winner(ratio, spec_label)} {shown}"
+    if ratio.factor_ci is not None:
+        lo, hi = ratio.factor_ci
+        text += f" [{fmt_factor(lo)[:-1]}–{fmt_factor(hi)}]"
+    return text
 
 
 def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True) -> None:
     """The comparison table, narrative and caveats; with ``acceptance``, the spec method's
-    acceptance on every workload measured (the demo prints one table for all methods instead)."""
+    acceptance on every workload measured (the demo prints one table for all methods instead).
+
+    The table stays narrow (the demo prints into 100 columns): figures in its cells, the
+    winners as ``who factor [95 % CI]``; the sentences below it say the same in words."""
     title = (
         f"{c.spec.label} vs {c.off.label} — {c.model} on {c.hardware} {c.precision}, "
         f"{c.slice_label}"
     )
-    band = f"band {c.band[0]:.1f}–{c.band[1]:.1f} tok/s/user"
+    band = f"band {fmt_interactivity(c.band[0])}–{fmt_interactivity(c.band[1])} tok/s/user"
     econ = c.economics
     console.print(f"[bold]{title}[/]")
     if c.refusal is not None:
@@ -176,44 +196,41 @@ def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True
         f"{econ.kw_per_gpu:g} kW/GPU, {econ.power_source} power; {econ.source}, {econ.date})"
     )
     table = Table(title_justify="left")
-    table.add_column("at interactivity (tok/s/user)")
+    table.add_column("tok/s/user")
     for t in c.targets:
         flag = " (not compared)" if t.refusal else " (clamped)" if t.clamped else ""
-        table.add_column(f"{t.interactivity:.1f}{flag}", justify="right")
+        table.add_column(f"{fmt_interactivity(t.interactivity)}{flag}", justify="right")
     spec_name = c.spec.spec_method
 
     def row(name: str, values: list[str]) -> None:
         table.add_row(name, *values)
 
     row(
-        f"throughput {spec_name} (tok/s/GPU)",
-        [_cell(t.spec, f"{t.spec.throughput_per_gpu:.1f}{_ci(t.spec)}") for t in c.targets],
+        f"{spec_name} tok/s/GPU",
+        [_cell(t.spec, f"{t.spec.throughput_per_gpu:,.1f}{_ci(t.spec)}") for t in c.targets],
     )
     row(
-        "throughput off (tok/s/GPU)",
-        [_cell(t.off, f"{t.off.throughput_per_gpu:.1f}{_ci(t.off)}") for t in c.targets],
+        "off tok/s/GPU",
+        [_cell(t.off, f"{t.off.throughput_per_gpu:,.1f}{_ci(t.off)}") for t in c.targets],
     )
-    row(
-        f"cost {spec_name} ($/M tok)",
-        [_cell(t.spec, f"${t.spec.usd_per_mtok:.3f}") for t in c.targets],
-    )
-    row("cost off ($/M tok)", [_cell(t.off, f"${t.off.usd_per_mtok:.3f}") for t in c.targets])
-    row(f"tok/s/MW {spec_name}", [_cell(t.spec, f"{t.spec.tok_s_per_mw:,.0f}") for t in c.targets])
-    row("tok/s/MW off", [_cell(t.off, f"{t.off.tok_s_per_mw:,.0f}") for t in c.targets])
-    row(f"concurrency {spec_name}", [_cell(t.spec, _conc(t.spec)) for t in c.targets])
-    row("concurrency off", [_cell(t.off, _conc(t.off)) for t in c.targets])
-    row("cheaper", [_verdict(t.cost, spec_name) for t in c.targets])
-    row("more tok/s/GPU", [_verdict(t.throughput, spec_name) for t in c.targets])
-    console.print(table)
+    row(f"{spec_name} $/M tok", [_cell(t.spec, fmt_usd(t.spec.usd_per_mtok)) for t in c.targets])
+    row("off $/M tok", [_cell(t.off, fmt_usd(t.off.usd_per_mtok)) for t in c.targets])
+    row(f"{spec_name} tok/s/MW", [_cell(t.spec, f"{t.spec.tok_s_per_mw:,.0f}") for t in c.targets])
+    row("off tok/s/MW", [_cell(t.off, f"{t.off.tok_s_per_mw:,.0f}") for t in c.targets])
+    row(f"{spec_name} concurrency", [_cell(t.spec, _conc(t.spec)) for t in c.targets])
+    row("off concurrency", [_cell(t.off, _conc(t.off)) for t in c.targets])
+    row("cheaper [95 % CI]", [_verdict(t.cost, spec_name) for t in c.targets])
+    print_table(console, table)
     for t in c.targets:
-        console.print(t.narrative)
+        console.print(t.narrative, markup=False)
         console.print()
     for caveat in c.caveats:
-        console.print(f"caveat: {caveat}", style="dim")
+        console.print(f"caveat: {caveat}", style="dim", markup=False)
     if acceptance and c.acceptance_by_workload:
         console.print()
-        console.print(
-            workload_acceptance_table(c.spec.spec_method, c.acceptance_by_workload, c.workload)
+        print_table(
+            console,
+            workload_acceptance_table(c.spec.spec_method, c.acceptance_by_workload, c.workload),
         )
         console.print(
             "every sequence summed; steps = verify steps, AL = 1 + accepted / steps, "
@@ -259,15 +276,14 @@ def _ci(side: SideAtTarget) -> str:
     if side.throughput_ci is None:
         return ""
     lo, hi = side.throughput_ci
-    return f" [{lo:.0f}–{hi:.0f}]"
+    return f" [{lo:,.0f}–{hi:,.0f}]"
 
 
 def _conc(side: SideAtTarget) -> str:
     if side.concurrency is None:
         return "–"
-    return (
-        f"~{side.concurrency:.0f}" if side.concurrency_interpolated else f"{side.concurrency:.0f}"
-    )
+    text = fmt_concurrency(side.concurrency)
+    return f"~{text}" if side.concurrency_interpolated else text
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +305,7 @@ def print_demo(console: Console, result: DemoResult) -> None:
         console.rule("acceptance per workload (the same drafter on different text)")
         for method in dict.fromkeys(row.spec_method for row in result.acceptance):
             rows = [row for row in result.acceptance if row.spec_method == method]
-            console.print(workload_acceptance_table(method, rows, compared=None))
+            print_table(console, workload_acceptance_table(method, rows, compared=None))
     for note in result.notes:
         console.print(f"note: {note}", style="yellow")
     if result.host is not None:
@@ -313,7 +329,8 @@ def print_demo(console: Console, result: DemoResult) -> None:
             style="dim",
         )
     if result.report:
-        console.print(f"\nreport (open in a browser, works offline): {result.report}")
+        console.print()
+        console.print(f"report (open in a browser, works offline): {result.report}")
     console.print(
         f"run {result.run_id} is in {result.db}: try `specscope compare --db {result.db} "
         "--spec draft --hardware cpu --workload code` or `specscope export --db ...`"
@@ -356,7 +373,7 @@ def print_bench(console: Console, result: BenchResult) -> None:
             "–" if row.goodput is None else f"{row.goodput.requests_per_s:.2f}",
             host_cell(p),
         )
-    console.print(table)
+    print_table(console, table)
     for row in result.points:
         if row.point.error:
             console.print(f"c={row.point.config.concurrency}: {row.point.error}", style="yellow")
@@ -401,7 +418,7 @@ def print_prediction(console: Console, p: Prediction) -> None:
             cells[i] = f"{point.throughput_per_gpu:,.0f} @ {point.interactivity:.0f}"
     for conc in sorted(by_conc):
         table.add_row(str(conc), *by_conc[conc])
-    console.print(table)
+    print_table(console, table)
     for stop in p.stop_paying:
         depth = "best g" if stop.draft_depth == 0 else f"g={stop.draft_depth}"
         where = (

@@ -75,7 +75,9 @@ def demo_recipe(quick: bool = False) -> Recipe:
     return parse_recipe(
         {
             "name": "demo-quick" if quick else "demo",
-            "repeats": 1,
+            # two repeats, interleaved (off, then each drafter, then again): every figure is a
+            # mean with a 95 % interval, and every ratio has one
+            "repeats": 2,
             "seed": 0,
             "engine": {
                 "kind": "llamacpp",
@@ -93,7 +95,7 @@ def demo_recipe(quick: bool = False) -> Recipe:
             "load": {
                 "api": "chat",
                 "concurrency": [1, 2],
-                "requests_per_point": 2 if quick else 3,
+                "requests_per_point": 2,
                 "warmup": 1,
                 "timeout_s": 300,
                 "remeasure_disturbed": True,

@@ -106,6 +106,21 @@ def test_each_drafter_is_compared_per_workload_or_says_why_not(
             for side in ("spec", "off"):
                 assert target[side]["throughput_per_gpu"] > 0
             assert target["narrative"]
+    # Two interleaved repeats per point: every compared ratio carries a finite 95 % interval
+    # around its factor, or says why not (a repeat left out as client-bound on this busy CPU).
+    intervals = []
+    for item in result["comparisons"]:
+        for target in item["comparison"]["targets"]:
+            ratio = target["throughput"]
+            if ratio is None:
+                continue
+            if ratio["factor_ci"] is None:
+                assert ratio["factor_ci_note"].startswith("no interval:")
+                continue
+            lo, hi = ratio["factor_ci"]
+            assert 0 < lo <= ratio["factor"] <= hi < float("inf")
+            intervals.append((lo, hi))
+    assert intervals, "no compared target had repeats on both sides"
 
 
 def test_the_depth_sweep_is_explained_per_workload(
@@ -167,8 +182,8 @@ def test_lossless_summaries_exist(demo: tuple[Path, dict[str, Any], Path]) -> No
     summaries = {item["config"]: item for item in result["lossless"]}
     assert set(summaries) == {f"draft g={g} on {w}" for g in QUICK_DRAFT_GAMMAS for w in WORKLOADS}
     recipe = demo_recipe(quick=True)
-    # each spec config is compared with off at every concurrency of its workload
-    expected = len(recipe.load.concurrency) * recipe.load.requests_per_point
+    # each spec config is compared with off at every concurrency of its workload, per repeat
+    expected = len(recipe.load.concurrency) * recipe.load.requests_per_point * recipe.repeats
     for item in summaries.values():
         assert item["compared"] == expected
         assert 0 <= item["identical"] <= item["compared"]

@@ -20,13 +20,20 @@ from tests.unit.test_stats_t import T95_GOLDEN
 
 from specscope.analysis.compare import compare
 from specscope.analysis.economics import list_presets, resolve_economics
-from specscope.analysis.narrative import describe_comparison, fmt_usd
+from specscope.analysis.narrative import (
+    describe_comparison,
+    fmt_concurrency,
+    fmt_factor,
+    fmt_interactivity,
+    fmt_usd,
+)
 from specscope.analysis.results import TargetComparison
 from specscope.analysis.series import split_series
 from specscope.analysis.stats import t_critical_95
 from specscope.report.models import ReportPair
 from specscope.report.sample import sample_pair, sample_points
 from specscope.report.writer import write_report
+from specscope.theory.leviathan import best_gamma
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -292,7 +299,7 @@ def test_ranges_that_never_meet_show_the_refusal_and_no_winner(
 ) -> None:
     session.open(apart.as_uri())
     refusal = (
-        "MTP (vllm) reaches 50–200 tok/s/user, Off (vllm) 7.50–30: they never run at the same "
+        "MTP (vllm) reaches 50–200 tok/s/user, Off (vllm) 7.5–30: they never run at the same "
         "interactivity, so there is nothing to compare at matched interactivity."
     )
     page = session.page
@@ -373,8 +380,7 @@ def test_page_arithmetic_and_words_equal_python_at_the_default_targets(
     # The caveats the page redraws for targets and prices are the ones Python wrote.
     missing = session.page.evaluate(
         """() => { const v = specscope.views[0];
-        const ours = specscope.dynamicCaveats(v.cmp.targets.map(t => Object.assign({}, t,
-          {uncertainty: null})), v, v.cmp.economics);
+        const ours = specscope.dynamicCaveats(v.cmp.targets, v, v.cmp.economics);
         const cap = s => s.charAt(0).toUpperCase() + s.slice(1);
         const theirs = new Set(v.cmp.caveats.map(cap));
         return ours.map(cap).filter(c => !theirs.has(c)); }"""
@@ -555,3 +561,64 @@ def test_page_t_quantile_equals_python_at_fractional_df(session: Session, single
     for df, js in zip(dfs, got, strict=True):
         assert js == pytest.approx(t_critical_95(df), rel=1e-9), df
     assert round(got[dfs.index(1.925)], 2) == 4.47
+
+
+@pytest.mark.parametrize("target", [55.0, 85.0, 85.5, 100.0, 119.75])
+def test_page_intervals_equal_python_at_and_between_measured_points(
+    session: Session, single: Path, target: float
+) -> None:
+    # One statistic, one interval (issue 10 items 2 and 3): the page's per-side intervals and the
+    # ratio's factor_ci are Python's, at measured points and between them, and the ratio cell
+    # shows the interval.
+    session.open(single.as_uri())
+    js = session.page.evaluate(
+        """(x) => { const v = specscope.views[0];
+        const j = specscope.compareAt(v, x, v.cmp.economics);
+        return [j.spec.throughput_ci, j.off.throughput_ci, j.throughput.factor_ci,
+                j.cost.factor_ci, j.throughput.factor_ci_note]; }""",
+        target,
+    )
+    py, _, _ = _python_at(target)
+    assert py.throughput is not None and py.cost is not None
+    assert py.throughput.factor_ci is not None and py.spec.throughput_ci is not None
+    for ours, theirs in zip(
+        js[:4],
+        [py.spec.throughput_ci, py.off.throughput_ci, py.throughput.factor_ci, py.cost.factor_ci],
+        strict=True,
+    ):
+        assert ours == pytest.approx(list(theirs), rel=1e-9)
+    assert js[4] is None and py.throughput.factor_ci_note is None
+    session.set_target(0, repr(target))
+    lo, hi = py.cost.factor_ci
+    cell = session.page.inner_text("td[data-metric='cost-ratio'][data-target='0']")
+    assert f"95 % CI {fmt_factor(lo)}–{fmt_factor(hi)}" in cell
+    assert session.errors == []
+
+
+def test_page_formats_targets_and_loads_like_python(session: Session, single: Path) -> None:
+    # Targets keep the precision they were given (139.99 is not "140"); thousands separators.
+    session.open(single.as_uri())
+    values = [139.99, 140.0, 1250.0, 77.48172, 5.2411111, 0.5, 1234.5678, 15.833333333333334]
+    got = session.page.evaluate(
+        "xs => xs.map(x => [specscope.fmtInteractivity(x), specscope.fmtConcurrency(x)])", values
+    )
+    assert got == [[fmt_interactivity(x), fmt_concurrency(x)] for x in values]
+    assert got[0][0] == "139.99" and got[2] == ["1,250", "1,250"]
+
+
+@pytest.mark.parametrize(("a", "c"), [(0.9, 0.01), (0.906, 0.467), (0.6, 0.3), (0.99, 0.0001)])
+def test_page_best_g_search_equals_python(
+    session: Session, single: Path, a: float, c: float
+) -> None:
+    # The explain panel's best g is searched past S's maximum, as theory.leviathan.best_gamma
+    # does: a = 0.9, c = 0.01 peaks at g = 24 (7.49×), beyond the old cap of 16.
+    session.open(single.as_uri())
+    got = session.page.evaluate(
+        "([a, c]) => { const r = specscope.leviathan(a, 'a', 2, c); return [r.bestG, r.bestS]; }",
+        [a, c],
+    )
+    best = best_gamma(a, c)
+    assert got[0] == best.gamma
+    assert got[1] == pytest.approx(best.speedup, rel=1e-12)
+    if (a, c) == (0.9, 0.01):
+        assert (got[0], round(got[1], 2)) == (24, 7.49)

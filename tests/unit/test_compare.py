@@ -234,7 +234,7 @@ def test_side_clamps_to_its_own_frontier() -> None:
     assert t.spec.clamped and t.spec.clamped_below and t.spec.interactivity == 20.0
     assert t.spec.throughput_per_gpu == 2000.0 and t.clamped
     assert any("below its frontier" in c for c in result.caveats)
-    assert "frontier ends at 20 tok/s/user (its lowest)" in t.narrative
+    assert "held at its slowest measured point (not extrapolated), 20 tok/s/user" in t.narrative
 
 
 def test_ranges_that_miss_make_no_targets_and_say_so() -> None:

@@ -41,9 +41,9 @@ from specscope.analysis.results import SideAtTarget, TargetComparison
             "tie",
             1.005,
             0.5,
-            "delivers the same tok/s/GPU within 1 % (1.01×)",
+            "delivers the same tok/s/GPU to within 1 % (1.005×)",
         ),
-        ("cost", 100.0, 100.5, "tie", 1.005, 0.4975, "costs the same within 1 % (1.01×)"),
+        ("cost", 100.0, 100.5, "tie", 1.005, 0.4975, "costs the same to within 1 % (1.005×)"),
         # exactly 1 % apart is not a tie: 1.01 → "1.0 % more"
         ("power", 101.0, 100.0, "spec", 1.01, 1.0, "delivers 1.0 % more tok/s/MW (1.01×)"),
         # 175× cheaper: 1 − 1/175 = 99.43 % less, never "17 400 % cheaper"
@@ -151,12 +151,17 @@ def test_paragraph_states_target_winner_throughput_and_approximate_load() -> Non
 
 
 def test_paragraph_says_a_tie_and_warns_about_clamps() -> None:
-    spec = _side(100.5, 1.000, None, clamped=True, clamped_above=True)
+    spec = _side(100.5, 1.000, None, clamped=True, clamped_below=True)
     off = _side(100.0, 1.005, 12.0, interpolated=False)
     text = describe_target(_target(spec, off, requested=90.0), "mtp (sglang)", "off (vllm)")
     assert "MTP (sglang) and Off (vllm) cost the same to within 1 %" in text
-    assert "level to within 1 %" in text
+    assert "level" not in text and text.count("the same to within 1 %") == 2
     assert "MTP (sglang) not recorded" in text
-    assert "90 tok/s/user was asked" in text
-    assert "MTP (sglang)'s frontier ends at 78 tok/s/user (its highest)" in text
-    assert "not extrapolated" in text or "rather than extrapolated" in text
+    assert "Caution: 90 tok/s/user was asked, outside the compared band" in text
+    # the held side is said once, with its figures, in one sentence
+    assert (
+        "MTP (sglang) runs faster than asked, so it is held at its slowest measured point (not "
+        "extrapolated), 78 tok/s/user, where it delivers 100 tok/s/GPU at $1.000 per million "
+        "tokens."
+    ) in text
+    assert text.count("held") == 1

@@ -60,7 +60,7 @@ def test_series_payload_frontier_and_knot_values_are_exact() -> None:
     assert {op["al"][i] for i in front} == {3.0}
     configs = payload["cfgs"]
     assert sorted(c["g"] for c in configs) == [1, 2, 3]
-    assert op["m"] == [] and op["sd"] == []
+    assert "m" not in op and op["sd"] == []
 
 
 def test_off_frontier_points_keep_every_digit_and_others_are_rounded() -> None:
@@ -79,10 +79,9 @@ def test_off_frontier_points_keep_every_digit_and_others_are_rounded() -> None:
 def test_repeats_embed_mean_and_sd_for_the_page_confidence_intervals() -> None:
     off = [p for p in sample_points(repeats=3) if p.config.is_off]
     op = series_payload(off, {})["op"]
-    # 200 × (1, 1.02, 0.98): median 200, mean 200, sd = 0.02·200 = 4.
+    # 200 × (1, 1.02, 0.98): the statistic is the mean, 200 (y); sd = 0.02·200 = 4.
     assert op["n"] == [3, 3, 3, 3]
     assert op["y"][0] == pytest.approx(200.0)
-    assert op["m"][0] == pytest.approx(200.0)
     assert op["sd"][0] == pytest.approx(4.0)
 
 

@@ -95,16 +95,20 @@ def test_repeats_merge_into_one_operating_point() -> None:
     ops = aggregate_repeats(points)
     assert len(ops) == 3
     assert ops.n_repeats.tolist() == [3, 1, 1]
-    # medians: throughput (1140, 1200, 1260) → 1200; interactivity (49, 50.5, 51) → 50.5
+    # means: throughput (1140, 1260, 1200) → 1200; interactivity (49, 51, 50.5) → 50.1667
+    # (the median would be 50.5: the statistic is the mean, on both axes)
     assert ops.throughput_per_gpu.tolist() == [1200.0, 900.0, 1000.0]
-    assert ops.interactivity.tolist() == [50.5, 60.0, 50.0]
+    assert ops.interactivity.tolist() == pytest.approx([50.166667, 60.0, 50.0], abs=1e-6)
     assert ops.members(0) == [0, 1, 2]
     assert ops.members(2) == [4]
     # mean 1200, sd 60: half = 4.302653 · 60/√3 = 149.0483
     assert ops.throughput_ci(0) == pytest.approx((1050.9517, 1349.0483), abs=1e-4)
     assert ops.throughput_ci(1) is None
-    # relative se = 60 / (1200 · √3) = 0.028868
-    assert ops.relative_se(0) == pytest.approx(0.0288675, abs=1e-7)
+    # relative se = 60 / (1200 · √3) = 0.028868, on n − 1 = 2 degrees of freedom
+    unc = ops.uncertainty(0)
+    assert unc is not None and unc.df == 2.0
+    assert unc.rel_se == pytest.approx(0.0288675, abs=1e-7)
+    assert ops.uncertainty(1) is None
     assert ops.has_repeats
 
 

@@ -43,17 +43,16 @@ from specscope.analysis.results import (
 )
 from specscope.analysis.series import Series
 from specscope.analysis.stats import (
+    STATISTIC,
     OperatingPoints,
+    Uncertainty,
     aggregate_repeats,
-    log_ratio_ci_95,
-    t_critical_95,
+    ratio_interval,
 )
 from specscope.errors import UserError
+from specscope.tie import is_tie
 
-__all__ = ["TIE_FACTOR", "compare", "default_targets", "interactivity_band", "make_ratio"]
-
-TIE_FACTOR = 1.01
-"""Two values whose ratio is below this are a tie (a gap under 1 %)."""
+__all__ = ["compare", "default_targets", "interactivity_band", "make_ratio"]
 
 
 def make_ratio(kind: RatioKind, spec_value: float, off_value: float) -> Ratio:
@@ -64,7 +63,7 @@ def make_ratio(kind: RatioKind, spec_value: float, off_value: float) -> Ratio:
     """
     large, small = max(spec_value, off_value), min(spec_value, off_value)
     factor = large / small if small > 0 else math.inf
-    tie = factor < TIE_FACTOR
+    tie = is_tie(large, small) if small > 0 else False
     if kind == "cost":
         percent = (1.0 - small / large) * 100.0 if large > 0 else 0.0
         spec_wins = spec_value < off_value
@@ -128,6 +127,7 @@ class _Side:
             label=self.series.label,
             spec_method=self.series.spec_method,
             engines=list(self.series.engines),
+            deployments=list(self.series.deployments),
             n_points=len(self.series.points),
             n_frontier=int(self.front.size),
             interactivity_range=self.interactivity_range,
@@ -160,45 +160,29 @@ def _prepare(series: Series) -> _Side:
     )
 
 
-@dataclass(frozen=True)
-class _Uncertainty:
-    rel_se: float
-    df: int
-
-
-def _uncertainty(side: _Side, x_eval: float) -> _Uncertainty | None:
-    """Relative standard error of the throughput at x, interpolated between bracketing knots."""
+def _uncertainty(side: _Side, x_eval: float) -> Uncertainty | None:
+    """The throughput's uncertainty at x: a measured point's own, or between two measured points
+    the linear interpolation of theirs (``Uncertainty.between``); None where a point it needs
+    has a single repeat."""
     if not side.ops.has_repeats:
         return None
     k0, k1, w = side.throughput.bracket(x_eval)
-    used = [(k0, 1.0 - w), (k1, w)] if 0.0 < w < 1.0 else [(k1 if w == 1.0 else k0, 1.0)]
-    rel = 0.0
-    df = math.inf
-    for knot, weight in used:
-        op = int(side.front[knot])
-        rel_se = side.ops.relative_se(op)
-        if rel_se is None:
-            return None
-        rel += weight * rel_se
-        df = min(df, int(side.ops.n_repeats[op]) - 1)
-    return _Uncertainty(rel_se=rel, df=int(df))
+    if w <= 0.0 or w >= 1.0:
+        return side.ops.uncertainty(int(side.front[k1 if w >= 1.0 else k0]))
+    u0 = side.ops.uncertainty(int(side.front[k0]))
+    u1 = side.ops.uncertainty(int(side.front[k1]))
+    if u0 is None or u1 is None:
+        return None
+    return Uncertainty.between(u0, u1, w)
 
 
 def _at(
     side: _Side, target: float, economics: Economics
-) -> tuple[SideAtTarget, _Uncertainty | None]:
+) -> tuple[SideAtTarget, Uncertainty | None]:
     hit = curve_at(side.throughput, target)
     tput = hit.value
     concurrency = None if side.concurrency is None else float(side.concurrency(hit.x))
     unc = _uncertainty(side, hit.x)
-    ci: tuple[float, float] | None = None
-    if unc is not None:
-        if hit.at_knot:
-            knot = int(np.flatnonzero(side.throughput.x == hit.x)[0])
-            ci = side.ops.throughput_ci(int(side.front[knot]))
-        else:
-            half = t_critical_95(unc.df) * unc.rel_se * tput
-            ci = (max(0.0, tput - half), tput + half)
     result = SideAtTarget(
         interactivity=hit.x,
         throughput_per_gpu=tput,
@@ -209,7 +193,7 @@ def _at(
         clamped=hit.clamped,
         clamped_below=hit.clamped_below,
         clamped_above=hit.clamped_above,
-        throughput_ci=ci,
+        throughput_ci=None if unc is None else unc.interval(tput),
         reaches=not hit.clamped_above,
     )
     return result, unc
@@ -260,11 +244,11 @@ def compare(
         at = max(float(requested), band[0])
         s_at, s_unc = _at(s_side, at, economics)
         o_at, o_unc = _at(o_side, at, economics)
-        target = _target(at, float(requested), s_at, o_at, spec_label, off_label)
+        target = _target(at, float(requested), (s_at, s_unc), (o_at, o_unc), s_side, o_side)
         results.append(target)
         caveats += _target_caveats(target, spec_label, off_label, band)
-        if target.refusal is None and s_unc is not None and o_unc is not None:
-            caveats.append(_ratio_ci_caveat(target, s_unc, o_unc, spec_label, off_label))
+        if target.throughput is not None and target.throughput.factor_ci is not None:
+            caveats.append(_ratio_ci_caveat(target, spec_label, off_label))
     caveats += _concurrency_caveats(results, s_side, o_side)
     first = spec.points[0].config
     return Comparison(
@@ -281,6 +265,7 @@ def compare(
         economics=economics,
         targets=results,
         refusal=refusal,
+        statistic=STATISTIC,
         caveats=[c[:1].upper() + c[1:] for c in dict.fromkeys(caveats)],
     )
 
@@ -288,34 +273,76 @@ def compare(
 def _target(
     at: float,
     requested: float,
-    s_at: SideAtTarget,
-    o_at: SideAtTarget,
-    spec_label: str,
-    off_label: str,
+    spec: tuple[SideAtTarget, Uncertainty | None],
+    off: tuple[SideAtTarget, Uncertainty | None],
+    s_side: _Side,
+    o_side: _Side,
 ) -> TargetComparison:
     """One target's comparison; no ratio (and a refusal) when a side cannot reach it."""
+    (s_at, s_unc), (o_at, o_unc) = spec, off
+    spec_label, off_label = s_side.series.label, o_side.series.label
     refused = not (s_at.reaches and o_at.reaches)
+    ratios: dict[RatioKind, Ratio | None] = {"cost": None, "throughput": None, "power": None}
+    if not refused:
+        interval, note = _factor_interval(s_at, s_unc, o_at, o_unc, s_side, o_side)
+        values: dict[RatioKind, tuple[float, float]] = {
+            "cost": (s_at.usd_per_mtok, o_at.usd_per_mtok),
+            "throughput": (s_at.throughput_per_gpu, o_at.throughput_per_gpu),
+            "power": (s_at.tok_s_per_mw, o_at.tok_s_per_mw),
+        }
+        for kind, (spec_value, off_value) in values.items():
+            ratios[kind] = make_ratio(kind, spec_value, off_value).model_copy(
+                update={"factor_ci": interval, "factor_ci_note": note}
+            )
     target = TargetComparison(
         interactivity=at,
         requested=requested,
         clamped=at != requested or s_at.clamped or o_at.clamped,
         spec=s_at,
         off=o_at,
-        cost=None if refused else make_ratio("cost", s_at.usd_per_mtok, o_at.usd_per_mtok),
-        throughput=None
-        if refused
-        else make_ratio("throughput", s_at.throughput_per_gpu, o_at.throughput_per_gpu),
-        power=None if refused else make_ratio("power", s_at.tok_s_per_mw, o_at.tok_s_per_mw),
+        cost=ratios["cost"],
+        throughput=ratios["throughput"],
+        power=ratios["power"],
         narrative="",
         refusal=unreachable_sentence(at, s_at, o_at, spec_label, off_label) if refused else None,
     )
     return target.model_copy(update={"narrative": describe_target(target, spec_label, off_label)})
 
 
+def _factor_interval(
+    s_at: SideAtTarget,
+    s_unc: Uncertainty | None,
+    o_at: SideAtTarget,
+    o_unc: Uncertainty | None,
+    s_side: _Side,
+    o_side: _Side,
+) -> tuple[tuple[float, float] | None, str | None]:
+    """The 95 % CI of a ratio's factor (larger/smaller, as ``Ratio.factor``), or None and why.
+
+    Cost is the inverse of throughput and tok/s/MW proportional to it, so all three ratios share
+    one factor and one interval: that of spec/off throughput, turned over when off is faster.
+    """
+    if s_unc is None or o_unc is None:
+        single = [
+            display_name(side.series.label)
+            for side, unc in ((s_side, s_unc), (o_side, o_unc))
+            if unc is None
+        ]
+        return None, (
+            f"no interval: {' and '.join(single)} "
+            f"{'has' if len(single) == 1 else 'have'} a single repeat at the measured "
+            "point(s) it is read from (an interval needs at least 2 repeats on both sides)"
+        )
+    lo, hi = ratio_interval(s_at.throughput_per_gpu, s_unc, o_at.throughput_per_gpu, o_unc)
+    if s_at.throughput_per_gpu >= o_at.throughput_per_gpu:
+        return (lo, hi), None
+    return (1.0 / hi, 1.0 / lo), None
+
+
 def _engines(side: _Side) -> str:
-    engines = side.series.engines
-    word = "engine" if len(engines) == 1 else "engines"
-    return f"{display_name(side.series.label)} holds {word} {', '.join(engines)}"
+    members = side.series.members
+    word = "engine" if len(members) == 1 else "engines"
+    return f"{display_name(side.series.label)} holds {word} {', '.join(members)}"
 
 
 def _series_caveats(
@@ -328,9 +355,9 @@ def _series_caveats(
 ) -> list[str]:
     out: list[str] = [*s.series.notes, *o.series.notes]
     out.append(f"{_engines(s)}; {_engines(o)}.")
-    pooled = [side for side in (s, o) if len(side.series.engines) > 1]
+    pooled = [side for side in (s, o) if len(side.series.members) > 1]
     if pooled:
-        engines = sorted({e for side in pooled for e in side.series.engines})
+        engines = sorted({e for side in pooled for e in side.series.members})
         which = (
             "each side"
             if len(pooled) == 2
@@ -374,10 +401,7 @@ def _series_caveats(
             )
     out += _economics_caveats(s, o, economics)
     if s.ops.has_repeats or o.ops.has_repeats:
-        out.append(
-            "throughput CIs are 95 % t-intervals on the mean over repeats; between measured "
-            "points their relative width is interpolated from the neighbouring points."
-        )
+        out.append(f"{STATISTIC}.")
     return out
 
 
@@ -436,22 +460,12 @@ def _target_caveats(
     return out
 
 
-def _ratio_ci_caveat(
-    t: TargetComparison,
-    s_unc: _Uncertainty,
-    o_unc: _Uncertainty,
-    spec_label: str,
-    off_label: str,
-) -> str:
-    lo, hi = log_ratio_ci_95(
-        t.spec.throughput_per_gpu,
-        s_unc.rel_se,
-        s_unc.df,
-        t.off.throughput_per_gpu,
-        o_unc.rel_se,
-        o_unc.df,
-    )
+def _ratio_ci_caveat(t: TargetComparison, spec_label: str, off_label: str) -> str:
+    assert t.throughput is not None and t.throughput.factor_ci is not None
     ratio = t.spec.throughput_per_gpu / t.off.throughput_per_gpu
+    lo, hi = t.throughput.factor_ci
+    if t.spec.throughput_per_gpu < t.off.throughput_per_gpu:
+        lo, hi = 1.0 / hi, 1.0 / lo
     return (
         f"at {fmt_interactivity(t.interactivity)} tok/s/user the throughput ratio "
         f"{display_name(spec_label)}/{display_name(off_label)} is {fmt_factor(ratio)} "

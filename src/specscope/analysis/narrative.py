@@ -9,7 +9,7 @@ approximate unless it is a measured point.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from specscope.analysis.results import Comparison, SideAtTarget, TargetComparison
@@ -23,6 +23,7 @@ __all__ = [
     "fmt_factor",
     "fmt_interactivity",
     "fmt_percent",
+    "fmt_tie_factor",
     "fmt_tok_s",
     "fmt_usd",
     "held_sentence",
@@ -77,12 +78,22 @@ def fmt_tok_s(tok_s: float) -> str:
     return f"{tok_s:.2f}"
 
 
+_EXACT_DIGITS = 6
+"""A value with at most this many significant digits is printed as it is (a target given as
+139.99 stays 139.99); longer ones (measured means) are rounded to 3 significant figures."""
+
+
 def fmt_interactivity(tok_s_user: float) -> str:
-    """Interactivity: whole numbers stay whole (78), else 3 significant figures (77.5, 5.24)."""
+    """Interactivity: 78 / 139.99 / 1,250 as given; a long measured value 77.4817… → 77.5."""
+    if not math.isfinite(tok_s_user):
+        return "n/a"
     if tok_s_user == round(tok_s_user):
-        return str(round(tok_s_user))
+        return f"{round(tok_s_user):,}"
+    exact = Decimal(repr(tok_s_user))
+    if len(exact.as_tuple().digits) <= _EXACT_DIGITS:
+        return f"{exact:,f}"
     if abs(tok_s_user) >= 100:
-        return f"{tok_s_user:.0f}"
+        return f"{tok_s_user:,.0f}"
     if abs(tok_s_user) >= 10:
         return f"{tok_s_user:.1f}"
     return f"{tok_s_user:.2f}"
@@ -95,10 +106,9 @@ def _half_up(value: float, decimals: int = 0) -> str:
 
 
 def fmt_concurrency(concurrency: float) -> str:
-    """Load: 16 / 27.6 / 4 (a whole number stays whole)."""
-    if concurrency == round(concurrency) or concurrency >= 10:
-        return _half_up(concurrency)
-    return _half_up(concurrency, 1)
+    """Load: 16 / 27.6 / 4 / 1,024 (a whole number stays whole)."""
+    decimals = 0 if concurrency == round(concurrency) or concurrency >= 10 else 1
+    return f"{Decimal(_half_up(concurrency, decimals)):,f}"
 
 
 def fmt_percent(percent: float) -> str:
@@ -123,13 +133,21 @@ def fmt_factor(factor: float) -> str:
     return f"{_half_up(factor)}×"
 
 
+def fmt_tie_factor(factor: float) -> str:
+    """A tie's factor cut (not rounded) to 3 decimals: 1.0099 → 1.009×, never a "1.01×" that
+    reads like the 1 % it falls short of."""
+    cut = Decimal(repr(factor)).quantize(Decimal("0.001"), rounding=ROUND_DOWN)
+    return f"{cut}×"
+
+
 def ratio_wording(kind: RatioKind, factor: float, percent: float, tie: bool) -> str:
     """How the winner of one ratio is described (the subject, the winner's name, comes before)."""
     if tie:
+        shown = fmt_tie_factor(factor)
         return {
-            "cost": f"costs the same within 1 % ({fmt_factor(factor)})",
-            "throughput": f"delivers the same tok/s/GPU within 1 % ({fmt_factor(factor)})",
-            "power": f"delivers the same tok/s/MW within 1 % ({fmt_factor(factor)})",
+            "cost": f"costs the same to within 1 % ({shown})",
+            "throughput": f"delivers the same tok/s/GPU to within 1 % ({shown})",
+            "power": f"delivers the same tok/s/MW to within 1 % ({shown})",
         }[kind]
     if kind == "cost":
         return f"costs {fmt_percent(percent)} less ({fmt_factor(factor)} cheaper)"
@@ -175,9 +193,10 @@ def unreachable_sentence(
 def held_sentence(name: str, side: SideAtTarget) -> str:
     """A side that runs faster than asked, held at its slowest frontier point, with its figures."""
     return (
-        f"{name} is held at its slowest measured point, {fmt_interactivity(side.interactivity)} "
-        f"tok/s/user, where it delivers {fmt_tok_s(side.throughput_per_gpu)} tok/s/GPU at "
-        f"{fmt_usd(side.usd_per_mtok)} per million tokens."
+        f"{name} runs faster than asked, so it is held at its slowest measured point (not "
+        f"extrapolated), {fmt_interactivity(side.interactivity)} tok/s/user, where it delivers "
+        f"{fmt_tok_s(side.throughput_per_gpu)} tok/s/GPU at {fmt_usd(side.usd_per_mtok)} per "
+        "million tokens."
     )
 
 
@@ -204,7 +223,7 @@ def _throughput_sentence(t: TargetComparison, spec_name: str, off_name: str) -> 
     )
     assert t.throughput is not None
     if t.throughput.winner == "tie":
-        return f"{both}, level to within 1 %."
+        return f"{both}, the same to within 1 %."
     winner = _side_name(t.throughput.winner, spec_name, off_name)
     return f"{both}; {winner} {t.throughput.wording}."
 
@@ -227,23 +246,15 @@ def _concurrency_sentence(t: TargetComparison, spec_name: str, off_name: str) ->
     return sentence + "."
 
 
-def _clamp_sentence(t: TargetComparison, spec_name: str, off_name: str) -> str:
-    parts: list[str] = []
-    if t.requested != t.interactivity:
-        parts.append(
-            f"{fmt_interactivity(t.requested)} tok/s/user was asked, outside the compared "
-            f"band, so the comparison is made at {fmt_interactivity(t.interactivity)}"
-        )
-    for name, side in ((spec_name, t.spec), (off_name, t.off)):
-        if side.clamped:
-            edge = "highest" if side.clamped_above else "lowest"
-            parts.append(
-                f"{name}'s frontier ends at {fmt_interactivity(side.interactivity)} tok/s/user "
-                f"(its {edge}), so its figures are held at that edge rather than extrapolated"
-            )
-    if not parts:
+def _clamp_sentence(t: TargetComparison) -> str:
+    """The target moved up to the band (a side held at its edge is said once, in
+    :func:`held_sentence`)."""
+    if t.requested == t.interactivity:
         return ""
-    return "Caution: " + "; ".join(parts) + "."
+    return (
+        f"Caution: {fmt_interactivity(t.requested)} tok/s/user was asked, outside the compared "
+        f"band, so the comparison is made at {fmt_interactivity(t.interactivity)}."
+    )
 
 
 def _names(spec_label: str, off_label: str) -> tuple[str, str, str]:
@@ -274,7 +285,7 @@ def describe_target(t: TargetComparison, spec_label: str, off_label: str) -> str
         _cost_sentence(t, spec_name, off_name),
         _throughput_sentence(t, spec_name, off_name),
         _concurrency_sentence(t, spec_name, off_name),
-        _clamp_sentence(t, spec_name, off_name),
+        _clamp_sentence(t),
     ]
     return " ".join(s for s in sentences if s)
 

@@ -38,6 +38,9 @@ class SeriesInfo(BaseModel):
     """Human label, e.g. ``mtp (vllm)`` or ``off (sglang+vllm, pooled)``."""
     spec_method: str
     engines: list[str]
+    deployments: list[str] = Field(default_factory=list)
+    """``aggregated`` and/or ``disaggregated`` (prefill/decode split); more than one only when
+    the user pooled them."""
     n_points: int
     n_frontier: int
     interactivity_range: tuple[float, float]
@@ -81,7 +84,11 @@ class Ratio(BaseModel):
     wording: str
     """E.g. ``costs 56 % less (2.29× cheaper)``."""
     factor_ci: tuple[float, float] | None = None
-    """95 % confidence interval of spec/off from repeated runs, where both sides have repeats."""
+    """95 % confidence interval of ``factor`` (larger/smaller, the same orientation) from
+    repeated runs; the three ratios of a target share it (cost is the inverse of throughput).
+    Its lower end can lie below 1: then the repeats do not settle who wins."""
+    factor_ci_note: str | None = None
+    """Why ``factor_ci`` is None (a side has a single repeat where it is read), else None."""
 
 
 class TargetComparison(BaseModel):
@@ -156,6 +163,9 @@ class Comparison(BaseModel):
     refusal: str | None = None
     """Why there are no targets (the two series never run at the same interactivity), or None."""
     caveats: list[str] = Field(default_factory=list)
+    statistic: str = ""
+    """Which statistic the throughput figures are and which interval they carry
+    (``analysis.stats.STATISTIC``)."""
     acceptance_by_workload: list[AcceptanceByDepth] = Field(default_factory=list)
     """The spec method's acceptance on every workload measured for the same model, hardware,
     precision and engine(s), one row per engine × g × workload (every sequence summed); empty

@@ -1,15 +1,21 @@
-"""Repeats and their uncertainty.
+"""Repeats and their uncertainty: one statistic, one interval, at and between measured points.
 
-Points that share run and config and differ only in ``repeat`` are one operating point: its
-throughput and interactivity are the medians over the repeats. The confidence interval on the
-throughput is a Student-t interval on the mean, mean ± t(0.975, n−1)·sd/√n (sd with n−1): with
-the 2–5 repeats a sweep can afford, a bootstrap would only return the sample range. The median
-need not sit at the centre of that interval.
+Points that share run and config and differ only in ``repeat`` are one operating point. The
+statistic is the **mean over the repeats** (of throughput and of interactivity); its interval is
+the 95 % Student-t interval on the mean, mean ± t(0.975, n−1)·sd/√n (sd with n−1). With the 2–5
+repeats a sweep can afford, a bootstrap would only return the sample range (a 50 % interval for
+two repeats, whatever it is called), and the median has no interval that honest.
+
+Between measured points the curve runs through the means, and the interval is given the same
+way: the relative standard error sd/(mean·√n) and the degrees of freedom are interpolated
+linearly in interactivity between the two bracketing points (``Uncertainty.between``), and
+value·(1 ± t(0.975, df)·rel_se) is the interval. At a measured point this is exactly its
+t-interval, and it moves continuously as the target leaves the point.
 
 A ratio of two sides (spec/off) is given a CI on the log scale: log(a/b) ± t·√(ra² + rb²), where
-ra, rb are relative standard errors (sd/(mean·√n), the delta method) and t is the 0.975 quantile
-of Student's t at the Welch–Satterthwaite degrees of freedom (ra² + rb²)² / (ra⁴/dfa + rb⁴/dfb),
-taken as the fractional number it is (with two repeats a side, df lies between 1 and 2).
+ra, rb are relative standard errors (the delta method) and t is the 0.975 quantile of Student's
+t at the Welch–Satterthwaite degrees of freedom (ra² + rb²)² / (ra⁴/dfa + rb⁴/dfb), taken as the
+fractional number it is (with two repeats a side, df lies between 1 and 2).
 
 The t quantile is computed here, not looked up, so that the report page (which must work offline,
 without libraries) can run the same algorithm in JavaScript (``report.js``, ``tCritical95``) and
@@ -30,15 +36,26 @@ import numpy.typing as npt
 from specscope.schema import Point, PointConfig
 
 __all__ = [
+    "STATISTIC",
     "OperatingPoints",
+    "Uncertainty",
     "aggregate_repeats",
     "log_ratio_ci_95",
     "mean_ci_95",
     "ratio_ci_95",
+    "ratio_interval",
     "t_critical_95",
 ]
 
 FloatArray = npt.NDArray[np.float64]
+
+STATISTIC = (
+    "throughput is the mean over repeats, with a 95 % Student-t interval on that mean; between "
+    "measured points the curve runs through the means and the interval's relative standard "
+    "error and degrees of freedom are interpolated linearly; a ratio's interval is on the log "
+    "scale (delta method, Welch–Satterthwaite degrees of freedom)"
+)
+"""Which statistic and which interval a comparison reports (said in JSON, console and page)."""
 
 _Z975 = 1.959963984540054
 """The standard normal 0.975 quantile: t(0.975, ∞), and below every t(0.975, ν)."""
@@ -211,16 +228,43 @@ def ratio_ci_95(
 
 
 @dataclass(frozen=True)
+class Uncertainty:
+    """The relative standard error of a mean and its degrees of freedom (fractional between
+    measured points)."""
+
+    rel_se: float
+    df: float
+
+    @staticmethod
+    def between(a: Uncertainty, b: Uncertainty, w: float) -> Uncertainty:
+        """Linear interpolation from ``a`` (w = 0) to ``b`` (w = 1)."""
+        return Uncertainty(
+            rel_se=(1.0 - w) * a.rel_se + w * b.rel_se, df=(1.0 - w) * a.df + w * b.df
+        )
+
+    def interval(self, value: float) -> tuple[float, float]:
+        """value·(1 ± t(0.975, df)·rel_se), the lower end stopped at 0 (throughput cannot be
+        negative; with two or three repeats the t-interval is wide enough to cross it)."""
+        half = t_critical_95(self.df) * self.rel_se * value
+        return max(0.0, value - half), value + half
+
+
+def ratio_interval(a: float, ua: Uncertainty, b: float, ub: Uncertainty) -> tuple[float, float]:
+    """95 % CI of a/b from both sides' uncertainties (``log_ratio_ci_95``)."""
+    return log_ratio_ci_95(a, ua.rel_se, ua.df, b, ub.rel_se, ub.df)
+
+
+@dataclass(frozen=True)
 class OperatingPoints:
     """Repeats merged into operating points, as parallel arrays (one entry per operating point).
 
-    ``throughput_sd`` is NaN where there is a single repeat; ``concurrency`` NaN where unknown.
+    Interactivity and throughput are means over the repeats (``STATISTIC``); ``throughput_sd``
+    is NaN where there is a single repeat; ``concurrency`` NaN where unknown.
     ``group_of[j]`` is the operating point that input point ``j`` was merged into.
     """
 
     interactivity: FloatArray
     throughput_per_gpu: FloatArray
-    throughput_mean: FloatArray
     throughput_sd: FloatArray
     n_repeats: npt.NDArray[np.int64]
     concurrency: FloatArray
@@ -233,25 +277,19 @@ class OperatingPoints:
         """Indices of the input points merged into operating point ``i``."""
         return [int(j) for j in np.flatnonzero(self.group_of == i)]
 
+    def uncertainty(self, i: int) -> Uncertainty | None:
+        """The relative standard error sd/(mean·√n) of operating point ``i`` and its n − 1
+        degrees of freedom; None for a single repeat."""
+        n = int(self.n_repeats[i])
+        if n < 2:
+            return None
+        rel_se = float(self.throughput_sd[i]) / (float(self.throughput_per_gpu[i]) * math.sqrt(n))
+        return Uncertainty(rel_se=rel_se, df=float(n - 1))
+
     def throughput_ci(self, i: int) -> tuple[float, float] | None:
-        """95 % t-interval on the mean throughput of operating point ``i`` (None for one repeat).
-
-        Throughput cannot be negative, so the lower end stops at 0 (with two or three repeats
-        the t-interval is wide enough to cross it).
-        """
-        n = int(self.n_repeats[i])
-        if n < 2:
-            return None
-        half = t_critical_95(n - 1) * float(self.throughput_sd[i]) / math.sqrt(n)
-        mean = float(self.throughput_mean[i])
-        return max(0.0, mean - half), mean + half
-
-    def relative_se(self, i: int) -> float | None:
-        """sd / (mean·√n) of operating point ``i``; None for one repeat."""
-        n = int(self.n_repeats[i])
-        if n < 2:
-            return None
-        return float(self.throughput_sd[i]) / (float(self.throughput_mean[i]) * math.sqrt(n))
+        """95 % t-interval on the mean throughput of operating point ``i`` (None for one repeat)."""
+        unc = self.uncertainty(i)
+        return None if unc is None else unc.interval(float(self.throughput_per_gpu[i]))
 
     @property
     def has_repeats(self) -> bool:
@@ -264,8 +302,8 @@ def aggregate_repeats(points: Sequence[Point]) -> OperatingPoints:
     Operating points appear in the order of their first member. One pass over the points plus
     numpy; only runs that hold a repeat other than 0 are grouped by config. The statistics of
     the merged groups are computed row-wise over (groups × repeats) matrices, one per group
-    size, with members in input order: the same numbers as ``np.median``/``mean``/``std`` over
-    each group on its own, without a Python loop per group.
+    size, with members in input order: the same numbers as ``mean``/``std`` over each group on
+    its own (and the median of its concurrency), without a Python loop per group.
     """
     n = len(points)
     x = np.fromiter((p.interactivity for p in points), dtype=float, count=n)
@@ -302,22 +340,19 @@ def aggregate_repeats(points: Sequence[Point]) -> OperatingPoints:
     out_x = x[first_index]
     out_y = y[first_index]
     out_conc = conc[first_index]
-    out_mean = out_y.copy()
     out_sd = np.full(m, math.nan)
     for size in np.unique(counts[counts > 1]).tolist():
         groups = np.flatnonzero(counts == size)
         idx = order[starts[groups][:, None] + np.arange(size)]
         gy = y[idx]
         gc = conc[idx]
-        out_x[groups] = np.median(x[idx], axis=1)
-        out_y[groups] = np.median(gy, axis=1)
-        out_mean[groups] = gy.mean(axis=1)
+        out_x[groups] = x[idx].mean(axis=1)
+        out_y[groups] = gy.mean(axis=1)
         out_sd[groups] = gy.std(axis=1, ddof=1)
         out_conc[groups] = np.where(np.isnan(gc).any(axis=1), math.nan, np.median(gc, axis=1))
     return OperatingPoints(
         interactivity=out_x,
         throughput_per_gpu=out_y,
-        throughput_mean=out_mean,
         throughput_sd=out_sd,
         n_repeats=counts,
         concurrency=out_conc,
@@ -334,7 +369,6 @@ def _singletons(x: FloatArray, y: FloatArray, conc: FloatArray) -> OperatingPoin
     return OperatingPoints(
         interactivity=x,
         throughput_per_gpu=y,
-        throughput_mean=y.copy(),
         throughput_sd=np.full(n, math.nan),
         n_repeats=np.ones(n, dtype=np.int64),
         concurrency=conc,

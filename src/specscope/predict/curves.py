@@ -40,13 +40,12 @@ from specscope.predict.deployment import build_deployment
 from specscope.predict.profile import CalibratedProfile
 from specscope.predict.step import DEFAULT_EFFICIENCY, Efficiency, OperatingPoint, operating_point
 from specscope.schema import OFF, AcceptanceCounts, LatencyStats, Point, PointConfig, Provenance
+from specscope.tie import beats
 
 DEFAULT_CONCURRENCY_CAP = 1024
 MAX_CONCURRENCY_LIMIT = 16384
 """Every concurrency up to the limit is evaluated; this keeps a prediction within seconds."""
 PREDICTED_ENGINE = "predicted"
-TIE = 0.01
-"""Speedups within 1 % of 1 count as a wash (SPEC.md: a difference under 1 % is a tie)."""
 
 
 class PredictRequest(BaseModel):
@@ -438,7 +437,7 @@ def _dedupe(refs: Sequence[SourceRef]) -> list[SourceRef]:
 
 
 def _pays(s: float) -> bool:
-    return s > 1.0 + TIE
+    return beats(s)
 
 
 def _stop_paying(depth: int, speedups: Sequence[float]) -> StopPaying:

@@ -13,6 +13,7 @@ from specscope.analysis.narrative import (
     describe_comparison,
     display_name,
     fmt_concurrency,
+    fmt_factor,
     fmt_interactivity,
     fmt_usd,
 )
@@ -86,7 +87,11 @@ def _winner(ratio: Ratio | None) -> str:
 def _ratio_text(ratio: Ratio | None, t: TargetComparison, pair: ReportPair) -> str:
     if ratio is None:
         return f"not compared: {t.refusal or 'a side cannot reach this target'}"
-    return f"{_who(ratio.winner, pair)} {ratio.wording}"
+    text = f"{_who(ratio.winner, pair)} {ratio.wording}"
+    if ratio.factor_ci is not None:
+        lo, hi = ratio.factor_ci
+        text += f", 95 % CI {fmt_factor(lo)}–{fmt_factor(hi)}"
+    return text
 
 
 def comparison_table(pair: ReportPair) -> list[str]:

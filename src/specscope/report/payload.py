@@ -170,7 +170,6 @@ def series_payload(points: Sequence[Point], info: Mapping[str, JSONValue]) -> di
             "y": column(y),
             "c": column(ops.concurrency),
             "n": [int(n) for n in ops.n_repeats.tolist()],
-            "m": column(ops.throughput_mean) if repeated else [],
             "sd": column(ops.throughput_sd) if repeated else [],
             "cfg": cfg_of,
             "al": al_of,

@@ -52,9 +52,7 @@ from specscope.theory.leviathan import (
 from specscope.theory.leviathan import (
     speedup as predicted_speedup,
 )
-
-TIE_RELATIVE = 0.01
-"""Speedups or cost ratios within 1 % of each other are reported as a tie (SPEC.md section 2)."""
+from specscope.tie import beats, is_tie
 
 TABLE_DEPTHS_MAX = 64
 """The per-depth table of :func:`explain_measurement` never holds more rows than this."""
@@ -178,7 +176,7 @@ class SweepExplanation(BaseModel):
 def _ratio_words(s: float) -> str:
     """'1.41× spec off (41 % faster)' / '(9 % slower)' / '(a tie, within 1 %)'."""
     change = s - 1.0
-    if abs(change) < TIE_RELATIVE:
+    if is_tie(s):
         return f"{s:.2f}× spec off (a tie, within 1 %)"
     direction = "faster" if change > 0 else "slower"
     return f"{s:.2f}× spec off ({abs(change) * 100:.0f} % {direction})"
@@ -219,7 +217,7 @@ def _kind_note(kind: AcceptanceKind, value: float, g: int, e: float) -> str:
 
 def _cost_sentence(c: float, source: str, c_star: float) -> str:
     label = f"The {source} cost ratio c = {_c(c)}"
-    if c_star > 0.0 and abs(c - c_star) < TIE_RELATIVE * c_star:
+    if c_star > 0.0 and c > 0.0 and is_tie(c, c_star):
         return f"{label} sits at break-even (c* = {_c(c_star)}): speculation is a wash here."
     if c < c_star:
         headroom = (c_star - c) / c_star * 100.0
@@ -237,14 +235,14 @@ def _cost_sentence(c: float, source: str, c_star: float) -> str:
 def _depth_sentence(g: int, s_at_g: float, best: BestGamma, alpha: float, c: float) -> str:
     if best.at_limit:
         return _limit_sentence(best, alpha, c)
-    if best.speedup < 1.0 - TIE_RELATIVE:
+    if beats(1.0, best.speedup):
         return (
             f"No draft depth pays at this cost ratio (S peaks at g = {best.gamma}, "
             f"{best.speedup:.2f}×): leave speculation off, or make the draft cheaper."
         )
     if best.gamma == g:
         return f"g = {g} is already the best depth at this cost ratio."
-    if abs(best.speedup - s_at_g) < TIE_RELATIVE * s_at_g:
+    if is_tie(best.speedup, s_at_g):
         return (
             f"g = {best.gamma} is predicted only marginally better ({best.speedup:.2f}× against "
             f"{s_at_g:.2f}×, within 1 %), so g = {g} is as good."
@@ -349,7 +347,7 @@ def explain_measurement(
 
     verdict_parts: list[str] = []
     if shown_speedup is not None and speedup_source is not None:
-        if abs(shown_speedup - 1.0) < TIE_RELATIVE:
+        if is_tie(shown_speedup):
             verdict_parts.append(
                 f"At g = {g} speculative decoding is a tie with spec off "
                 f"({speedup_source} {_ratio_words(shown_speedup)})."
@@ -614,13 +612,13 @@ def explain_sweep(path: Path) -> SweepExplanation:
 
 
 def _sweep_verdict(rows: list[SweepRow], best: SweepRow, off_tok_s: float) -> str:
-    if best.speedup < 1.0 - TIE_RELATIVE:
+    if beats(1.0, best.speedup):
         return (
             f"No measured depth beats spec off ({off_tok_s:.4g} tok/s): the best, g = "
             f"{best.gamma}, runs at {best.tok_s:.4g} tok/s, {_ratio_words(best.speedup)}. "
             "Leave speculation off on this setup."
         )
-    if best.speedup <= 1.0 + TIE_RELATIVE:
+    if is_tie(best.speedup):
         return (
             f"The best measured depth, g = {best.gamma} at {best.tok_s:.4g} tok/s, only ties "
             f"spec off ({_ratio_words(best.speedup)}): speculation buys nothing here."
@@ -629,10 +627,10 @@ def _sweep_verdict(rows: list[SweepRow], best: SweepRow, off_tok_s: float) -> st
         f"g = {best.gamma} is the fastest depth measured: {best.tok_s:.4g} tok/s, "
         f"{_ratio_words(best.speedup)}."
     ]
-    close = [r.gamma for r in rows if r is not best and r.tok_s >= best.tok_s * (1 - TIE_RELATIVE)]
+    close = [r.gamma for r in rows if r is not best and is_tie(r.tok_s, best.tok_s)]
     if close:
         parts.append(f"Within 1 % of it: g = {_gamma_list(close)}.")
-    slower = [r.gamma for r in rows if r.speedup < 1.0 - TIE_RELATIVE]
+    slower = [r.gamma for r in rows if beats(1.0, r.speedup)]
     if slower:
         parts.append(f"Slower than spec off: g = {_gamma_list(slower)}.")
     return " ".join(parts)

@@ -168,15 +168,19 @@
   }
 
   function fmtInteractivity(x) {
-    if (Number.isInteger(x)) return String(x === 0 ? 0 : x);
-    if (Math.abs(x) >= 100) return fixed(x, 0);
+    // narrative.fmt_interactivity: short values as given (139.99), long ones to 3 figures.
+    if (!Number.isFinite(x)) return 'n/a';
+    if (Number.isInteger(x)) return x === 0 ? '0' : fixed(x, 0, true);
+    const [ip, fp] = shortestParts(Math.abs(x));
+    if ((ip + fp).replace(/^0+/, '').length <= 6) return (x < 0 ? '-' : '') + placePoint(ip + fp, fp.length, true);
+    if (Math.abs(x) >= 100) return fixed(x, 0, true);
     if (Math.abs(x) >= 10) return fixed(x, 1);
     return fixed(x, 2);
   }
 
   function fmtConcurrency(c) {
-    if (Number.isInteger(c) || c >= 10) return halfUp(c, 0);
-    return halfUp(c, 1);
+    const text = Number.isInteger(c) || c >= 10 ? halfUp(c, 0) : halfUp(c, 1);
+    return text.replace(/^(-?\d+)/, (whole) => whole.replace(/\B(?=(\d{3})+(?!\d))/g, ','));
   }
 
   function fmtPercent(percent) {
@@ -196,12 +200,19 @@
     return halfUp(factor, 0) + '×';
   }
 
+  function fmtTieFactor(factor) {
+    // narrative.fmt_tie_factor: cut (not rounded) to 3 decimals.
+    const [ip, fp] = shortestParts(factor);
+    return ip + '.' + fp.slice(0, 3).padEnd(3, '0') + '×';
+  }
+
   function ratioWording(kind, factor, percent, tie) {
     if (tie) {
+      const shown = fmtTieFactor(factor);
       return {
-        cost: 'costs the same within 1 % (' + fmtFactor(factor) + ')',
-        throughput: 'delivers the same tok/s/GPU within 1 % (' + fmtFactor(factor) + ')',
-        power: 'delivers the same tok/s/MW within 1 % (' + fmtFactor(factor) + ')',
+        cost: 'costs the same to within 1 % (' + shown + ')',
+        throughput: 'delivers the same tok/s/GPU to within 1 % (' + shown + ')',
+        power: 'delivers the same tok/s/MW to within 1 % (' + shown + ')',
       }[kind];
     }
     if (kind === 'cost') return 'costs ' + fmtPercent(percent) + ' less (' + fmtFactor(factor) + ' cheaper)';
@@ -228,7 +239,7 @@
   function throughputSentence(t, specName, offName) {
     const both = 'One GPU serves ' + fmtTokS(t.spec.throughput_per_gpu) + ' tok/s with ' + specName +
       ' and ' + fmtTokS(t.off.throughput_per_gpu) + ' tok/s with ' + offName;
-    if (t.throughput.winner === 'tie') return both + ', level to within 1 %.';
+    if (t.throughput.winner === 'tie') return both + ', the same to within 1 %.';
     const winner = t.throughput.winner === 'spec' ? specName : offName;
     return both + '; ' + winner + ' ' + t.throughput.wording + '.';
   }
@@ -248,20 +259,11 @@
     return sentence + '.';
   }
 
-  function clampSentence(t, specName, offName) {
-    const parts = [];
-    if (t.requested !== t.interactivity) {
-      parts.push(fmtInteractivity(t.requested) + ' tok/s/user was asked, outside the compared ' +
-        'band, so the comparison is made at ' + fmtInteractivity(t.interactivity));
-    }
-    for (const [name, side] of [[specName, t.spec], [offName, t.off]]) {
-      if (side.clamped) {
-        const edge = side.clamped_above ? 'highest' : 'lowest';
-        parts.push(name + "'s frontier ends at " + fmtInteractivity(side.interactivity) +
-          ' tok/s/user (its ' + edge + '), so its figures are held at that edge rather than extrapolated');
-      }
-    }
-    return parts.length ? 'Caution: ' + parts.join('; ') + '.' : '';
+  function clampSentence(t) {
+    // A side held at its edge is said once, in heldSentence; this is only the moved target.
+    if (t.requested === t.interactivity) return '';
+    return 'Caution: ' + fmtInteractivity(t.requested) + ' tok/s/user was asked, outside the ' +
+      'compared band, so the comparison is made at ' + fmtInteractivity(t.interactivity) + '.';
   }
 
   function prosePair(specLabel, offLabel) {
@@ -302,8 +304,8 @@
   }
 
   function heldSentence(name, side) {
-    return name + ' is held at its slowest measured point, ' + fmtInteractivity(side.interactivity) +
-      ' tok/s/user, where it delivers ' + fmtTokS(side.throughput_per_gpu) + ' tok/s/GPU at ' +
+    return name + ' runs faster than asked, so it is held at its slowest measured point (not ' +
+      'extrapolated), ' + fmtInteractivity(side.interactivity) + ' tok/s/user, where it delivers ' + fmtTokS(side.throughput_per_gpu) + ' tok/s/GPU at ' +
       fmtUsd(side.usd_per_mtok) + ' per million tokens.';
   }
 
@@ -327,7 +329,7 @@
       costSentence(t, specName, offName),
       throughputSentence(t, specName, offName),
       concurrencySentence(t, specName, offName),
-      clampSentence(t, specName, offName),
+      clampSentence(t),
     ].filter((s) => s).join(' ');
   }
 
@@ -557,11 +559,21 @@
     return tokS * 1000.0 / kwPerGpu;
   }
 
+  function isTie(a, b) {
+    // specscope.tie.is_tie: larger / smaller below 1.01, on the unrounded values.
+    return Math.max(a, b) / Math.min(a, b) < 1.01;
+  }
+
+  function beats(a, b) {
+    // specscope.tie.beats: a at least 1 % above b.
+    return a / b >= 1.01;
+  }
+
   function makeRatio(kind, specValue, offValue) {
     const large = Math.max(specValue, offValue);
     const small = Math.min(specValue, offValue);
     const factor = small > 0 ? large / small : Infinity;
-    const tie = factor < 1.01;
+    const tie = small > 0 ? isTie(large, small) : false;
     let percent;
     let specWins;
     if (kind === 'cost') {
@@ -592,34 +604,28 @@
     };
   }
 
-  function relativeSe(series, i) {
+  function pointUncertainty(series, i) {
+    // analysis.stats.OperatingPoints.uncertainty: sd/(mean·√n) and n − 1 df; null for one repeat.
     const op = series.op;
     if (op.n[i] < 2) return null;
-    return op.sd[i] / (op.m[i] * Math.sqrt(op.n[i]));
+    return { relSe: op.sd[i] / (op.y[i] * Math.sqrt(op.n[i])), df: op.n[i] - 1 };
   }
 
-  function opCi(series, i) {
-    const op = series.op;
-    const n = op.n[i];
-    if (n < 2) return null;
-    const half = tCritical95(n - 1) * op.sd[i] / Math.sqrt(n);
-    return [Math.max(0, op.m[i] - half), op.m[i] + half];
+  function interval(unc, value) {
+    // analysis.stats.Uncertainty.interval.
+    const half = tCritical95(unc.df) * unc.relSe * value;
+    return [Math.max(0, value - half), value + half];
   }
 
   function uncertainty(side, x) {
+    // analysis.compare._uncertainty: a measured point's own, or linearly interpolated between two.
     if (!side.hasRepeats) return null;
     const [k0, k1, w] = bracket(side.throughput, x);
-    const used = w > 0.0 && w < 1.0 ? [[k0, 1.0 - w], [k1, w]] : [[w === 1.0 ? k1 : k0, 1.0]];
-    let rel = 0.0;
-    let df = Infinity;
-    for (const [knot, weight] of used) {
-      const op = side.front[knot];
-      const r = relativeSe(side.series, op);
-      if (r === null) return null;
-      rel += weight * r;
-      df = Math.min(df, side.series.op.n[op] - 1);
-    }
-    return { relSe: rel, df: df };
+    if (w <= 0.0 || w >= 1.0) return pointUncertainty(side.series, side.front[w >= 1.0 ? k1 : k0]);
+    const u0 = pointUncertainty(side.series, side.front[k0]);
+    const u1 = pointUncertainty(side.series, side.front[k1]);
+    if (u0 === null || u1 === null) return null;
+    return { relSe: (1.0 - w) * u0.relSe + w * u1.relSe, df: (1.0 - w) * u0.df + w * u1.df };
   }
 
   function sideAt(side, target, econ) {
@@ -627,15 +633,6 @@
     const tput = hit.value;
     const conc = side.concurrency === null ? null : curveValue(side.concurrency, hit.x);
     const unc = uncertainty(side, hit.x);
-    let ci = null;
-    if (unc !== null) {
-      if (hit.atKnot) {
-        ci = opCi(side.series, side.front[side.throughput.x.indexOf(hit.x)]);
-      } else {
-        const half = tCritical95(unc.df) * unc.relSe * tput;
-        ci = [Math.max(0, tput - half), tput + half];
-      }
-    }
     return [{
       interactivity: hit.x,
       throughput_per_gpu: tput,
@@ -646,9 +643,24 @@
       clamped: hit.clamped,
       clamped_below: hit.clampedBelow,
       clamped_above: hit.clampedAbove,
-      throughput_ci: ci,
+      throughput_ci: unc === null ? null : interval(unc, tput),
       reaches: !hit.clampedAbove,
     }, unc];
+  }
+
+  function factorInterval(s, sUnc, o, oUnc, cmp) {
+    // analysis.compare._factor_interval: [interval, note].
+    if (sUnc === null || oUnc === null) {
+      const single = [[cmp.spec.label, sUnc], [cmp.off.label, oUnc]]
+        .filter(([, unc]) => unc === null).map(([label]) => displayName(label));
+      return [null, 'no interval: ' + single.join(' and ') + ' ' + (single.length === 1 ? 'has' : 'have') +
+        ' a single repeat at the measured point(s) it is read from (an interval needs at least 2 ' +
+        'repeats on both sides)'];
+    }
+    const [lo, hi] = logRatioCi95(s.throughput_per_gpu, sUnc.relSe, sUnc.df,
+      o.throughput_per_gpu, oUnc.relSe, oUnc.df);
+    if (s.throughput_per_gpu >= o.throughput_per_gpu) return [[lo, hi], null];
+    return [[1.0 / hi, 1.0 / lo], null];
   }
 
   function compareAt(view, requested, econ) {
@@ -661,20 +673,22 @@
     const [s, sUnc] = sideAt(view.sides.spec, at, econ);
     const [o, oUnc] = sideAt(view.sides.off, at, econ);
     const refused = !(s.reaches && o.reaches);
+    const [ci, note] = refused ? [null, null] : factorInterval(s, sUnc, o, oUnc, cmp);
+    const ratio = (kind, specValue, offValue) => (refused ? null
+      : Object.assign(makeRatio(kind, specValue, offValue), { factor_ci: ci, factor_ci_note: note }));
     const t = {
       interactivity: at,
       requested: requested,
       clamped: at !== requested || s.clamped || o.clamped,
       spec: s,
       off: o,
-      cost: refused ? null : makeRatio('cost', s.usd_per_mtok, o.usd_per_mtok),
-      throughput: refused ? null : makeRatio('throughput', s.throughput_per_gpu, o.throughput_per_gpu),
-      power: refused ? null : makeRatio('power', s.tok_s_per_mw, o.tok_s_per_mw),
+      cost: ratio('cost', s.usd_per_mtok, o.usd_per_mtok),
+      throughput: ratio('throughput', s.throughput_per_gpu, o.throughput_per_gpu),
+      power: ratio('power', s.tok_s_per_mw, o.tok_s_per_mw),
       narrative: '',
       refusal: refused ? unreachableSentence(at, s, o, cmp.spec.label, cmp.off.label) : null,
     };
     t.narrative = describeTarget(t, cmp.spec.label, cmp.off.label);
-    t.uncertainty = !refused && sUnc !== null && oUnc !== null ? [sUnc, oUnc] : null;
     return t;
   }
 
@@ -697,10 +711,10 @@
     return out;
   }
 
-  function ratioCiCaveat(t, cmp, sUnc, oUnc) {
-    const [lo, hi] = logRatioCi95(t.spec.throughput_per_gpu, sUnc.relSe, sUnc.df,
-      t.off.throughput_per_gpu, oUnc.relSe, oUnc.df);
+  function ratioCiCaveat(t, cmp) {
     const ratio = t.spec.throughput_per_gpu / t.off.throughput_per_gpu;
+    let [lo, hi] = t.throughput.factor_ci;
+    if (t.spec.throughput_per_gpu < t.off.throughput_per_gpu) [lo, hi] = [1.0 / hi, 1.0 / lo];
     return 'at ' + fmtInteractivity(t.interactivity) + ' tok/s/user the throughput ratio ' +
       displayName(cmp.spec.label) + '/' + displayName(cmp.off.label) + ' is ' + fmtFactor(ratio) +
       ' (95 % CI ' + fmtFactor(lo) + '–' + fmtFactor(hi) +
@@ -748,27 +762,22 @@
     const out = [];
     for (const t of results) {
       out.push(...targetCaveats(t, view.cmp));
-      if (t.uncertainty) out.push(ratioCiCaveat(t, view.cmp, t.uncertainty[0], t.uncertainty[1]));
+      if (t.throughput && t.throughput.factor_ci) out.push(ratioCiCaveat(t, view.cmp));
     }
     out.push(...concurrencyCaveats(results, view));
     out.push(...economicsCaveats(econ));
     return out;
   }
 
-  function uncertaintiesFor(view, t) {
-    // The (spec, off) uncertainties of a Python-computed target, for its ratio caveat.
-    if (t.refusal) return null;
-    const s = uncertainty(view.sides.spec, t.spec.interactivity);
-    const o = uncertainty(view.sides.off, t.off.interactivity);
-    return s !== null && o !== null ? [s, o] : null;
-  }
-
   // ------------------------------------------------------------------------------------------
   // Leviathan model for the explain panel (SPEC.md section 3).
 
   function expectedTokens(a, g) {
+    // theory.leviathan.expected_tokens (expm1/log1p near a = 1).
     if (a >= 1) return g + 1;
-    return (1 - a ** (g + 1)) / (1 - a);
+    if (a === 0) return 1;
+    if (a <= 0.5) return (1 - a ** (g + 1)) / (1 - a);
+    return -Math.expm1((g + 1) * Math.log1p(-(1 - a))) / (1 - a);
   }
 
   function alphaFromAl(al, g) {
@@ -792,16 +801,44 @@
     const a = kind === 'a' ? value : alphaFromAl(al, g);
     const e = expectedTokens(a, g);
     const s = e / (1 + g * c);
-    let bestG = 1;
-    let bestS = -Infinity;
-    for (let k = 1; k <= 64; k += 1) {
-      const sk = expectedTokens(a, k) / (1 + k * c);
-      if (sk > bestS * (1 + 1e-12)) {
-        bestS = sk;
-        bestG = k;
+    const best = bestGamma(a, c);
+    return { a: a, al: al, e: e, s: s, cStar: (e - 1) / g, bestG: best.gamma, bestS: best.speedup,
+      atLimit: best.atLimit };
+  }
+
+  const GAMMA_SEARCH_LIMIT = 1000000;  // theory.leviathan.GAMMA_SEARCH_LIMIT
+
+  function speedupRises(a, c, g) {
+    // theory.leviathan._speedup_rises: S(g + 1) > S(g), decided in logs.
+    if (a === 0) return false;
+    if (c === 0) return true;
+    return (g + 1) * Math.log(a) + Math.log1p(g * c) > Math.log(c) + Math.log(expectedTokens(a, g));
+  }
+
+  function bestGamma(a, c) {
+    // theory.leviathan.best_gamma: S is unimodal in g, so bisect for its peak (no fixed cap
+    // short of GAMMA_SEARCH_LIMIT), then for the smallest g within 1e-12 of the peak.
+    const sAt = (k) => expectedTokens(a, k) / (1 + k * c);
+    let peak = 1;
+    if (speedupRises(a, c, 1)) {
+      let low = 1;
+      let high = GAMMA_SEARCH_LIMIT;
+      while (high - low > 1) {
+        const middle = Math.floor((low + high) / 2);
+        if (speedupRises(a, c, middle)) low = middle;
+        else high = middle;
       }
+      peak = high;
     }
-    return { a: a, al: al, e: e, s: s, cStar: (e - 1) / g, bestG: bestG, bestS: bestS };
+    const floor = sAt(peak) * (1 - 1e-12);
+    let low = 0;
+    let high = peak;
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      if (sAt(middle) >= floor) high = middle;
+      else low = middle;
+    }
+    return { gamma: high, speedup: sAt(high), atLimit: peak === GAMMA_SEARCH_LIMIT && speedupRises(a, c, peak) };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -811,7 +848,6 @@
   const SERIES = DATA.series;
   const VIEWS = DATA.views;
   for (const s of SERIES) {
-    s.op.m = s.op.m || [];
     s.op.sd = s.op.sd || [];
   }
   for (const v of VIEWS) {
@@ -875,9 +911,7 @@
     return state.targets.map((requested, i) => {
       const py = view.cmp.targets[i];
       if (pythonEcon && py && py.requested === requested) {
-        const t = Object.assign({ source: 'python' }, py);
-        t.uncertainty = uncertaintiesFor(view, t);
-        return t;
+        return Object.assign({ source: 'python' }, py);
       }
       const t = compareAt(view, requested, state.econ);
       t.source = 'page';
@@ -1169,8 +1203,8 @@
       (op.al[i] === null ? '' : ' · acceptance length ' + fixed(op.al[i], 2)));
     lines.push(fixed(op.x[i], 1) + ' tok/s/user · ' + fmtMetric(metricValue(op.y[i], state.econ)));
     if (op.n[i] > 1) {
-      const ci = opCi(series, i);
-      lines.push(op.n[i] + ' repeats · 95 % CI ' + fixed(ci[0], 1, true) + '–' + fixed(ci[1], 1, true) + ' tok/s/GPU');
+      const ci = interval(pointUncertainty(series, i), op.y[i]);
+      lines.push('mean of ' + op.n[i] + ' repeats · 95 % CI ' + fixed(ci[0], 1, true) + '–' + fixed(ci[1], 1, true) + ' tok/s/GPU');
     }
     const disturbed = op.hd.length ? op.hd[i] : 0;
     const remeasured = op.hr.length ? op.hr[i] : 0;
@@ -1217,12 +1251,13 @@
     const plus = [];
     const minus = [];
     for (let i = 0; i < op.x.length; i += 1) {
-      const ci = opCi(series, i);
-      if (!ci) {
+      const unc = pointUncertainty(series, i);
+      if (unc === null) {
         plus.push(0);
         minus.push(0);
         continue;
       }
+      const ci = interval(unc, op.y[i]);
       const y = metricValue(op.y[i], state.econ);
       const a = metricValue(Math.max(ci[0], 1e-9), state.econ);
       const b = metricValue(ci[1], state.econ);
@@ -1455,6 +1490,11 @@
           : displayName(r.winner === 'spec' ? cmp.spec.label : cmp.off.label);
         const td = numberCell(r.factor, who + ' ' + r.wording, { metric: row.key + '-ratio', target: String(i) });
         td.classList.add('ratio');
+        if (r.factor_ci) {
+          td.appendChild(el('span', '95 % CI ' + fmtFactor(r.factor_ci[0]) + '–' + fmtFactor(r.factor_ci[1]), 'ci'));
+        } else if (r.factor_ci_note) {
+          td.title = r.factor_ci_note;
+        }
         ratioRow.appendChild(td);
       });
       tbody.appendChild(ratioRow);
@@ -1499,12 +1539,7 @@
 
   function staticCaveats(view) {
     // Python's caveats less the ones that depend on the targets or the prices (redrawn here).
-    const defaults = view.cmp.targets.map((t) => {
-      const copy = Object.assign({}, t);
-      copy.uncertainty = uncertaintiesFor(view, copy);
-      return copy;
-    });
-    const generated = new Set(dynamicCaveats(defaults, view, view.cmp.economics).map(sentenceCase));
+    const generated = new Set(dynamicCaveats(view.cmp.targets, view, view.cmp.economics).map(sentenceCase));
     return view.cmp.caveats.filter((c) => !generated.has(sentenceCase(c)));
   }
 
@@ -1718,7 +1753,7 @@
       tr.appendChild(el('td', fixed(r.speedup, 2) + '×'));
       tr.appendChild(el('td', fixed(r.c_eff, 3)));
       tr.appendChild(el('td', fixed(r.c_break_even, 3)));
-      tr.appendChild(el('td', r.speedup >= 1.01 ? 'yes' : r.speedup > 0.99 ? 'tie' : 'no'));
+      tr.appendChild(el('td', beats(r.speedup, 1) ? 'yes' : isTie(r.speedup, 1) ? 'tie' : 'no'));
       tbody.appendChild(tr);
     }
     table.appendChild(tbody);
@@ -1766,13 +1801,13 @@
     }
     const r = leviathan(value, kind, g, c);
     const change = r.s - 1;
-    const verdict = Math.abs(change) < 0.01 ? 'a tie' : fixed(Math.abs(change) * 100, 0) + ' % ' + (change > 0 ? 'faster' : 'slower');
+    const verdict = isTie(r.s, 1) ? 'a tie' : fixed(Math.abs(change) * 100, 0) + ' % ' + (change > 0 ? 'faster' : 'slower');
     const given = kind === 'a' ? 'a = ' + fixed(value, 3) : (kind === 'r' ? 'r = ' + fixed(value, 3) : 'AL = ' + fixed(value, 2)) +
       ' → a = ' + fixed(r.a, 3);
     out.textContent = given + ': E = ' + fixed(r.e, 2) + ' tokens per step; S = E ÷ (1 + g·c) = ' + fixed(r.s, 2) +
       '× (' + verdict + '); break-even c* = ' + fixed(r.cStar, 3) + (c < r.cStar ? ' (c is below it: speculation pays)'
         : ' (c is at or above it: speculation does not pay)') + '; best g for this a and c = ' + r.bestG +
-      ' (S = ' + fixed(r.bestS, 2) + '×).';
+      ' (S = ' + fixed(r.bestS, 2) + '×' + (r.atLimit ? ', still rising at the search limit' : '') + ').';
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1888,7 +1923,8 @@
     compareAt: compareAt, describeTarget: describeTarget, describeOpening: describeOpening,
     paretoFrontier: paretoFrontier, monotoneCubic: monotoneCubic, curveAt: curveAt,
     fixed: fixed, general: general, fmtUsd: fmtUsd, fmtInteractivity: fmtInteractivity,
-    fmtPercent: fmtPercent, fmtFactor: fmtFactor, halfUp: halfUp, fmtConcurrency: fmtConcurrency, leviathan: leviathan, views: VIEWS,
+    fmtPercent: fmtPercent, fmtFactor: fmtFactor, fmtTieFactor: fmtTieFactor, halfUp: halfUp,
+    fmtConcurrency: fmtConcurrency, leviathan: leviathan, views: VIEWS,
     tCritical95: tCritical95,
     dynamicCaveats: dynamicCaveats, staticCaveats: staticCaveats,
   };
