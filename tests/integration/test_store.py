@@ -700,3 +700,23 @@ def test_reading_100k_points_is_one_bulk_query(store: Store) -> None:
     assert len(points) == 100_001
     assert points[-1] == points[0].model_copy()
     assert elapsed < 10.0, f"points() took {elapsed:.1f} s for 100 001 rows"
+
+
+def test_per_request_spec_decoding_fields_round_trip(store: Store) -> None:
+    # vLLM's per-request summary for one response (issue 11 item 5): 4 verify steps, 8 drafted,
+    # 5 accepted, per position [3, 2]; kept per request (schema version 2), read back as given.
+    fields = {
+        "vllm": {
+            "num_spec_steps": 4,
+            "num_draft_tokens": 8,
+            "num_accepted_draft_tokens": 5,
+            "acceptance_histogram": [1, 1, 2],
+        }
+    }
+    records = [
+        RequestRecord(index=0, send_s=0.0, output_tokens=10, spec_decoding=fields),
+        RequestRecord(index=1, send_s=0.1, output_tokens=10),
+    ]
+    store.add_requests(records, point_id="p-spec")
+    back = store.requests("p-spec")
+    assert [r.spec_decoding for r in back] == [fields, None]

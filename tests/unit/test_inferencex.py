@@ -1,4 +1,5 @@
-"""InferenceX record parsing: key normalisation, GPU counts, power, and one-line rejections."""
+"""InferenceX record parsing: key normalisation, GPU counts (single and multi-node), power, and
+one-line rejections."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from specscope.store.db import Store
 from specscope.store.inferencex import (
     InferenceXRecordError,
     Skipped,
     engine_key,
     hardware_key,
+    import_inferencex,
     model_key,
     parse_record,
     precision_key,
@@ -296,6 +299,146 @@ def test_gpu_counts(
             raw[key] = value
     c = parse_record(raw, "f.json").config
     assert (c.n_gpus, c.n_decode_gpus, c.disaggregated) == (n_gpus, n_decode, disaggregated)
+
+
+def multinode(**changes: Any) -> dict[str, Any]:
+    """A multi-node record as the runner's utils/process_result.py writes it (no ``tp``): its
+    test fixture's GB200 dynamo-trt 5 prefill workers × TP4 (20 GPUs) + 1 decode worker × TP8
+    (8 GPUs), with total 56 000 and output 24 000 tok/s: tput_per_gpu = 56000 / (20 + 8) =
+    2000, output_tput_per_gpu = 24000 / 8 = 3000, input_tput_per_gpu = 32000 / 20 = 1600."""
+    raw = record(
+        hw="gb200-nv-multinode-slurm_3",
+        framework="dynamo-trt",
+        disagg=True,
+        is_multinode=True,
+        tp=None,
+        ep=None,
+        dp_attention=None,
+        prefill_tp=4,
+        prefill_pp=1,
+        prefill_ep=4,
+        prefill_dp_attention="true",
+        prefill_num_workers=5,
+        decode_tp=8,
+        decode_pp=1,
+        decode_ep=8,
+        decode_dp_attention="true",
+        decode_num_workers=1,
+        num_prefill_gpu=20,
+        num_decode_gpu=8,
+        tput_per_gpu=2000.0,
+        output_tput_per_gpu=3000.0,
+        input_tput_per_gpu=1600.0,
+    )
+    for key, value in changes.items():
+        if value is None:
+            raw.pop(key, None)
+        else:
+            raw[key] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # (n_gpus, n_decode_gpus, disaggregated, tp, ep, dp_attention)
+        ({}, (28, 8, True, 8, 8, True)),  # P + D; output per decode GPU; decode topology
+        (  # GPU counts from workers × TP × PP × PCP when the counts are absent: 5·4 + 1·8
+            {"num_prefill_gpu": None, "num_decode_gpu": None},
+            (28, 8, True, 8, 8, True),
+        ),
+        (  # ... with pipeline and context parallel: 2·4·2·1 + 1·8·1·2 = 16 + 16
+            {
+                "num_prefill_gpu": None,
+                "num_decode_gpu": None,
+                "prefill_num_workers": 2,
+                "prefill_pp": 2,
+                "decode_pcp_size": 2,
+            },
+            (32, 16, True, 8, 8, True),
+        ),
+        (  # multi-node aggregated (runner #1256): all GPUs are "prefill", decode_tp 0,
+            # output over all 8 GPUs; old code: "required key 'tp' is missing"
+            {
+                "framework": "vllm",
+                "disagg": False,
+                "num_prefill_gpu": 8,
+                "num_decode_gpu": 0,
+                "prefill_tp": 8,
+                "prefill_ep": 1,
+                "prefill_dp_attention": "false",
+                "prefill_num_workers": 1,
+                "decode_tp": 0,
+                "decode_ep": 0,
+                "decode_num_workers": 0,
+            },
+            (8, None, False, 8, 1, False),
+        ),
+        (  # is_multinode as text, and no disagg key (vllm defaults to aggregated)
+            {
+                "framework": "vllm",
+                "disagg": None,
+                "is_multinode": "true",
+                "num_prefill_gpu": 16,
+                "num_decode_gpu": 0,
+                "decode_tp": 0,
+            },
+            (16, None, False, 4, 4, True),
+        ),
+    ],
+)
+def test_multinode_gpu_counts_and_topology(
+    changes: dict[str, Any], expected: tuple[int, int | None, bool, int, int, bool]
+) -> None:
+    p = parse_record(multinode(**changes), "agg_gb200.json")
+    c = p.config
+    assert (c.n_gpus, c.n_decode_gpus, c.disaggregated, c.tp, c.ep, c.dp_attention) == expected
+    assert c.hardware == "gb200"
+    # the record's per-GPU numbers are InferenceX's own, kept as they are
+    assert (p.throughput_per_gpu, p.output_throughput_per_gpu) == (2000.0, 3000.0)
+
+
+def test_multinode_power_is_divided_over_prefill_and_decode_gpus() -> None:
+    # 28 000 W over 20 + 8 GPUs → 1000 W per GPU
+    p = parse_record(multinode(power_valid=1, avg_total_gpu_power_w=28000.0), "f.json")
+    assert p.power_w_per_gpu == 1000.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"num_prefill_gpu": None, "prefill_num_workers": None},
+            "disaggregated record without 'num_prefill_gpu' (nor 'prefill_num_workers' and "
+            "'prefill_tp' to count its GPUs)",
+        ),
+        (
+            {"disagg": False, "framework": "vllm", "num_decode_gpu": None, "decode_tp": None},
+            "multi-node record without 'num_decode_gpu'",
+        ),
+        (
+            {"num_prefill_gpu": 0, "num_decode_gpu": 0},
+            "disaggregated record with no GPUs ('num_prefill_gpu' + 'num_decode_gpu' = 0)",
+        ),
+        ({"num_decode_gpu": "8"}, "'num_decode_gpu' must be a number, got \"8\""),
+        ({"decode_tp": 8.5}, "'decode_tp' must be a whole number, got 8.5"),
+    ],
+)
+def test_malformed_multinode_records_raise_one_line(
+    changes: dict[str, Any], message: str, tmp_path: Path
+) -> None:
+    with pytest.raises(InferenceXRecordError) as info:
+        parse_record(multinode(**changes), "f.json", 2)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+    # on import: one line naming the file and the record, the good record still imported
+    path = tmp_path / "agg_bmk.json"
+    path.write_text(json.dumps([multinode(conc=8), multinode(conc=4, **changes)]))
+    with Store.open(":memory:") as store:
+        report = import_inferencex(store, [path])
+        assert store.count() == 1
+    (skipped,) = report.skipped
+    assert skipped.describe() == f"{path} (record 1): {info.value}"
 
 
 def test_disaggregated_topology_comes_from_the_decode_side() -> None:

@@ -1,10 +1,13 @@
 """Split points into series and pick the spec/off pair(s) to compare.
 
-A series is one curve: the points of one spec method on one engine, or of one spec method
-across engines when the user pools them. Off is spec method ``none``. Only points with status
-``ok`` count. Several draft depths g of one method stay in one series: the frontier then takes
-the best g at each interactivity, and the series lists the depths it holds. A pair never mixes
-workloads or sequences: acceptance, and so the curve, depends on the text.
+A series is one curve: the points of one spec method on one engine in one deployment
+(aggregated, or disaggregated prefill/decode: InferenceX keeps ``-disagg`` curves apart too), or
+of one spec method across engines and deployments when the user pools them. A disaggregated
+series is named ``<engine> disagg`` in its label (``mtp (sglang disagg)``); aggregated ones keep
+the bare engine name. Off is spec method ``none``. Only points with status ``ok`` count.
+Several draft depths g of one method stay in one series: the frontier then takes the best g at
+each interactivity, and the series lists the depths it holds. A pair never mixes workloads or
+sequences: acceptance, and so the curve, depends on the text.
 """
 
 from __future__ import annotations
@@ -16,7 +19,29 @@ from functools import cached_property
 from specscope.errors import UserError
 from specscope.schema import OFF, Point, PointConfig
 
-__all__ = ["Series", "method_label", "select_pair", "split_series"]
+__all__ = [
+    "AGGREGATED",
+    "DISAGGREGATED",
+    "Series",
+    "deployment_label",
+    "engine_label",
+    "method_label",
+    "select_pair",
+    "split_series",
+]
+
+AGGREGATED = "aggregated"
+DISAGGREGATED = "disaggregated"
+
+
+def deployment_label(disaggregated: bool) -> str:
+    """``aggregated`` or ``disaggregated`` (prefill and decode on separate GPUs)."""
+    return DISAGGREGATED if disaggregated else AGGREGATED
+
+
+def engine_label(engine: str, disaggregated: bool) -> str:
+    """An engine as a series names it: ``sglang``, or ``sglang disagg`` when disaggregated."""
+    return f"{engine} disagg" if disaggregated else engine
 
 
 @dataclass(frozen=True)
@@ -24,13 +49,25 @@ class Series:
     """The points of one curve and what they hold."""
 
     label: str
-    """E.g. ``mtp (vllm)``, ``off (sglang+vllm, pooled)``."""
+    """E.g. ``mtp (vllm)``, ``mtp (sglang disagg)``, ``off (sglang+vllm, pooled)``."""
     spec_method: str
     engines: tuple[str, ...]
     points: tuple[Point, ...]
     pooled: bool = False
     notes: tuple[str, ...] = field(default=())
     """Caveats found while selecting the series (e.g. which sequence was picked)."""
+
+    @cached_property
+    def deployments(self) -> tuple[str, ...]:
+        """The deployments the points were measured in: ``aggregated``, ``disaggregated`` (both
+        only when pooled)."""
+        return tuple(sorted({deployment_label(p.config.disaggregated) for p in self.points}))
+
+    @cached_property
+    def members(self) -> tuple[str, ...]:
+        """The engine × deployment curves the series holds, as labels name them
+        (``("sglang", "sglang disagg")``); one unless pooled."""
+        return _members(self.points)
 
     @cached_property
     def draft_depths(self) -> list[int]:
@@ -58,26 +95,33 @@ def method_label(spec_method: str) -> str:
     return "off" if spec_method == OFF else spec_method
 
 
-def _label(spec_method: str, engines: Sequence[str], pooled: bool) -> str:
-    joined = "+".join(engines)
-    suffix = ", pooled" if pooled and len(engines) > 1 else ""
+def _members(points: Iterable[Point]) -> tuple[str, ...]:
+    return tuple(sorted({engine_label(p.config.engine, p.config.disaggregated) for p in points}))
+
+
+def _label(spec_method: str, members: Sequence[str], pooled: bool) -> str:
+    """``mtp (vllm)``, ``mtp (sglang disagg)``, ``off (sglang+sglang disagg+vllm, pooled)``."""
+    joined = "+".join(members)
+    suffix = ", pooled" if pooled and len(members) > 1 else ""
     return f"{method_label(spec_method)} ({joined}{suffix})"
 
 
 def split_series(points: Iterable[Point], pool: bool = False) -> list[Series]:
-    """Group ok points into series keyed by (spec_method, engine), or by spec_method when pooled."""
-    grouped: dict[tuple[str, str], list[Point]] = {}
+    """Group ok points into series keyed by (spec_method, engine, deployment), or by
+    spec_method alone when pooled (engines and deployments both pooled)."""
+    grouped: dict[tuple[str, str, bool], list[Point]] = {}
     for p in points:
         if p.status != "ok":
             continue
-        key = (p.config.spec_method, "" if pool else p.config.engine)
+        c = p.config
+        key = (c.spec_method, "", False) if pool else (c.spec_method, c.engine, c.disaggregated)
         grouped.setdefault(key, []).append(p)
     out: list[Series] = []
-    for (method, _), pts in sorted(grouped.items()):
+    for (method, _, _), pts in sorted(grouped.items()):
         engines = tuple(sorted({p.config.engine for p in pts}))
         out.append(
             Series(
-                label=_label(method, engines, pool),
+                label=_label(method, _members(pts), pool),
                 spec_method=method,
                 engines=engines,
                 points=tuple(pts),
@@ -100,7 +144,8 @@ def select_pair(
     pool: bool = False,
     engine: str | None = None,
 ) -> list[tuple[Series, Series]]:
-    """The (spec, off) pairs to compare: one per engine that has both, or one pooled pair.
+    """The (spec, off) pairs to compare: one per engine and deployment (aggregated or
+    disaggregated) that has both, or one pooled pair (engines and deployments pooled).
 
     Raises UserError when nothing matches, or when the points span several models, hardware or
     precisions (naming the values and the filter flag). When workloads differ, the one with the
@@ -156,23 +201,23 @@ def select_pair(
     notes += sequence_notes
     all_series = split_series(relevant, pool)
     spec_series = [s for s in all_series if s.spec_method == method]
-    off_series = {s.engines: s for s in all_series if s.is_off}
+    off_series = {s.members: s for s in all_series if s.is_off}
     if pool:
         (only_off,) = off_series.values()
         return [(_with_notes(spec_series[0], notes), _with_notes(only_off, notes))]
     pairs: list[tuple[Series, Series]] = []
     unpaired: list[str] = []
     for spec in spec_series:
-        off = off_series.pop(spec.engines, None)
+        off = off_series.pop(spec.members, None)
         if off is None:
-            unpaired.append(f"{spec.engines[0]} has {method} points but no off points")
+            unpaired.append(f"{spec.members[0]} has {method} points but no off points")
         else:
             pairs.append((spec, off))
     unpaired += [f"{key[0]} has off points but no {method} points" for key in off_series]
     if not pairs:
         raise UserError(
             f"no engine has both {method} and off points ({'; '.join(unpaired)}); "
-            "pool engines into one curve per side with --pool"
+            "pool engines (and deployments) into one curve per side with --pool"
         )
     notes += [f"not compared: {text}" for text in unpaired]
     return [(_with_notes(s, notes), _with_notes(o, notes)) for s, o in pairs]
@@ -204,7 +249,7 @@ def _check_single_slice(slices: dict[str, set[str]]) -> None:
 
 _Key = tuple[int | str, ...]
 _Variant = tuple[str, int | None, int, int]
-"""Engine, concurrency, ISL, OSL."""
+"""Engine (``<engine> disagg`` when disaggregated), concurrency, ISL, OSL."""
 
 
 @dataclass(frozen=True)
@@ -252,7 +297,7 @@ def _pick(points: list[Point], method: str, slicing: _Slicing) -> tuple[list[Poi
             spec_variants[key] = set()
             off_variants[key] = set()
         side = off_variants if c.spec_method == OFF else spec_variants
-        side[key].add((c.engine, c.concurrency, c.isl, c.osl))
+        side[key].add((engine_label(c.engine, c.disaggregated), c.concurrency, c.isl, c.osl))
     if len(names) == 1:
         return points, []
 

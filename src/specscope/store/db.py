@@ -4,9 +4,13 @@ One file (``specscope.duckdb`` by default) holds everything measured or imported
 versioned: ``schema_version`` records each applied migration step, steps run in order inside a
 transaction, and a file written by a newer specscope is refused rather than misread.
 
-Re-adding a point whose ``point_id`` is already stored **replaces** the stored row (the latest
-write wins, ``imported_at`` is refreshed); nothing is ever duplicated. A point that failed and was
-measured again under the same id therefore keeps the newer result.
+Re-adding a point whose ``point_id`` is already stored with :meth:`Store.add_points`
+**replaces** the stored row (the latest write wins, ``imported_at`` is refreshed); nothing is ever
+duplicated. A sweep point that failed and was measured again under the same id therefore keeps
+the newer result. Imports and merges use :meth:`Store.add_measurements` instead, which never
+replaces a measurement: a point's identity there includes what was measured
+(:func:`measurement_digest`), so the same result stored again adds nothing, and another result
+for a stored configuration is kept as its next repeat, with its source (:data:`KEPT_AS_REPEAT`).
 
 Reads return the shared typed records (:class:`~specscope.schema.Point`,
 :class:`~specscope.schema.RequestRecord`) rebuilt exactly as they were written.
@@ -15,6 +19,7 @@ Reads return the shared typed records (:class:`~specscope.schema.Point`,
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import math
 import operator
@@ -134,7 +139,11 @@ CREATE TABLE requests (
 );
 """
 
-MIGRATIONS: list[Migration] = [_V1_SQL]
+_V2_SQL = "ALTER TABLE requests ADD COLUMN spec_decoding JSON"
+"""Version 2: each response's own spec-decoding fields (``RequestRecord.spec_decoding``: vLLM's
+per-request metrics, SGLang's ``meta_info`` counts), kept for their distribution per point."""
+
+MIGRATIONS: list[Migration] = [_V1_SQL, _V2_SQL]
 """Every schema step, oldest first; the schema version is the number of steps applied."""
 
 # Column layout of ``points`` as written and read by this code (the acceptance block is NULL as a
@@ -284,6 +293,7 @@ _REQUEST_COLUMNS: tuple[str, ...] = (
     "draft_tokens",
     "accepted_tokens",
     "output_text",
+    "spec_decoding",
 )
 _request_values = operator.attrgetter(*_REQUEST_COLUMNS[1:])
 _REQUEST_DOUBLES = frozenset({"send_s", "ttft_s", "e2el_s", "end_s"})
@@ -441,6 +451,137 @@ def format_combos(combos: Sequence[Combo], limit: int = 20) -> str:
     shown = "; ".join(c.label() for c in combos[:limit])
     more = len(combos) - limit
     return shown + (f"; and {more} more" if more > 0 else "")
+
+
+class AddOutcome(BaseModel):
+    """What :meth:`Store.add_measurements` did with a batch of points."""
+
+    model_config = ConfigDict(frozen=True)
+
+    added: int = 0
+    """Points written that were not stored before, ``kept_as_repeats`` included."""
+    kept_as_repeats: int = 0
+    """Of ``added``: points whose configuration (run and config) was already stored with other
+    results; each was kept under the next free repeat number, with its source."""
+    already_present: int = 0
+    """Points whose very results were already stored (or came twice in the batch); not written."""
+    point_ids: list[str] = Field(default_factory=list)
+    """Per input point, in input order: the id it is stored under (its own, its new repeat's, or
+    that of the stored point with the same results)."""
+
+
+def describe_added(added: int, kept_as_repeats: int, already_present: int) -> str:
+    """The counts of an import or merge in words, e.g. ``2 new, 1 kept as another repeat of an
+    existing configuration, 5 already present`` (``added`` includes ``kept_as_repeats``)."""
+    parts = [f"{added - kept_as_repeats} new"]
+    if kept_as_repeats == 1:
+        parts.append("1 kept as another repeat of an existing configuration")
+    elif kept_as_repeats > 1:
+        parts.append(f"{kept_as_repeats} kept as further repeats of existing configurations")
+    parts.append(f"{already_present} already present")
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Point identity for imports and merges: the configuration, and what was measured there
+# --------------------------------------------------------------------------------------------
+
+KEPT_AS_REPEAT = "kept_as_repeat"
+"""``provenance.extra`` key set on a point that an import or merge kept as another repeat,
+because its run and config were already stored with other results: ``{"of": <the stored point
+id it met>, "source": <the file or store it came from>}``. Bookkeeping, not a measurement."""
+
+_BOOKKEEPING_EXTRA = frozenset({KEPT_AS_REPEAT})
+_IDENTITY_FIELDS = frozenset({"run_id", "config", "repeat", "point_id"})
+
+
+def configuration_key(point: Point) -> tuple[str, str]:
+    """(run id, config as canonical JSON): what the repeats of one operating point share."""
+    config = json.dumps(point.config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return point.run_id, config
+
+
+def measurement_digest(point: Point) -> str:
+    """A digest of what was measured at ``point``: every field except its identity (run,
+    config, repeat) and where this copy came from (``source_file``, bookkeeping keys of
+    ``extra``). The same record imported from another path, or a point read back from a store,
+    has the same digest; any other number, latency, acceptance count or kept key changes it."""
+    data = point.model_dump(mode="json", exclude=set(_IDENTITY_FIELDS))
+    provenance = data["provenance"]
+    provenance.pop("source_file", None)
+    provenance["extra"] = {
+        k: v for k, v in provenance["extra"].items() if k not in _BOOKKEEPING_EXTRA
+    }
+    # as stored: non-finite floats are not JSON and become null in the extra column
+    blob = json.dumps(_finite(data), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class Placement(BaseModel):
+    """Where one incoming point goes (see :func:`place_measurements`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    point: Point
+    """The point as it is (or was already) stored: renumbered when kept as another repeat."""
+    write: bool
+    """False when the same results are stored already."""
+    kept_as_repeat: bool = False
+
+
+def _replaced(model: _M, **update: Any) -> _M:
+    """``model`` with some fields replaced, without validation. ``model_copy(update=...)``
+    cannot be used on models read from the store: they share one frozen fields-set."""
+    values = {name: getattr(model, name) for name in type(model).model_fields}
+    values.update(update)
+    return type(model).model_construct(_fields_set=set(values), **values)
+
+
+def place_measurements(
+    stored: Iterable[Point], incoming: Iterable[Point], source: str | None = None
+) -> list[Placement]:
+    """Decide, without writing, where each of ``incoming`` goes among ``stored`` points.
+
+    Per configuration key (run and config): a point whose results (:func:`measurement_digest`)
+    are stored under any repeat is already present; otherwise it keeps its own repeat number when
+    that is free, or else becomes the next repeat (highest stored + 1) with
+    ``extra[KEPT_AS_REPEAT] = {"of": <id it met>, "source": source or its source_file}``.
+    Earlier points of ``incoming`` count as stored for later ones.
+    """
+    repeats: dict[tuple[str, str], dict[int, str]] = {}
+    """Per key: repeat number → digest."""
+    found: dict[tuple[str, str], dict[str, int]] = {}
+    """Per key: digest → repeat number."""
+    for point in stored:
+        key, digest = configuration_key(point), measurement_digest(point)
+        repeats.setdefault(key, {})[point.repeat] = digest
+        found.setdefault(key, {}).setdefault(digest, point.repeat)
+    out: list[Placement] = []
+    for point in incoming:
+        key, digest = configuration_key(point), measurement_digest(point)
+        taken = repeats.setdefault(key, {})
+        same = found.setdefault(key, {})
+        if digest in same:
+            stored_as = _replaced(point, repeat=same[digest])
+            out.append(Placement(point=stored_as, write=False))
+            continue
+        if point.repeat not in taken:
+            taken[point.repeat] = digest
+            same[digest] = point.repeat
+            out.append(Placement(point=point, write=True))
+            continue
+        repeat = max(taken) + 1
+        extra = dict(point.provenance.extra)
+        extra[KEPT_AS_REPEAT] = {
+            "of": point.point_id,
+            "source": source if source is not None else point.provenance.source_file,
+        }
+        provenance = _replaced(point.provenance, extra=extra)
+        kept = _replaced(point, repeat=repeat, provenance=provenance)
+        taken[repeat] = digest
+        same[digest] = repeat
+        out.append(Placement(point=kept, write=True, kept_as_repeat=True))
+    return out
 
 
 class RunInfo(BaseModel):
@@ -604,6 +745,20 @@ def _fetch_columns(relation: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
     return out
 
 
+def read_points(
+    con: duckdb.DuckDBPyConnection,
+    table: str = "points",
+    where: str = "",
+    params: Sequence[Any] = (),
+) -> list[Point]:
+    """Full points of ``table`` (e.g. an attached store's ``alias.points``) matching the SQL
+    ``where`` (``"WHERE ..."`` or empty), in the store's stable order."""
+    result = con.execute(
+        f"SELECT {_POINT_SELECT} FROM {table} {where} ORDER BY {POINT_ORDER}", params
+    )
+    return _points_from_columns(_fetch_columns(result))
+
+
 # --------------------------------------------------------------------------------------------
 # Writing helpers
 # --------------------------------------------------------------------------------------------
@@ -642,8 +797,12 @@ def _point_row(point: Point) -> tuple[Any, ...]:
             acc.note,
         )
     )
-    extra = point.provenance.extra
-    return (*_point_main(point), *acceptance, _json_text(extra) if extra else "{}")
+    return (*_point_main(point), *acceptance, extra_json(point.provenance.extra))
+
+
+def extra_json(extra: dict[str, Any]) -> str:
+    """The ``extra`` column's text for a point's ``provenance.extra``."""
+    return _json_text(extra) if extra else "{}"
 
 
 def _column_array(name: str, values: Sequence[Any]) -> np.ndarray[Any, Any]:
@@ -676,12 +835,58 @@ def _check_duckdb_version(version: str = duckdb.__version__) -> None:
         )
 
 
-def _user_path_error(path: Path, exc: Exception) -> UserError:
+_LOCK_MESSAGES = ("could not set lock", "conflicting lock")
+"""How DuckDB says another process holds the file (``IO Error: Could not set lock on file ...:
+Conflicting lock is held in ...``); a bare "lock" would also match "in block at location"."""
+
+_DAMAGE_MESSAGES = ("corrupt", "checksum", "could not read enough bytes", "serializ")
+"""Words DuckDB uses when a file is damaged or truncated (its exception classes vary: a plain
+``duckdb.Error`` for a checksum, ``IOException`` for a short read)."""
+
+
+def is_lock_error(text: str) -> bool:
+    """True when DuckDB's message says another process holds the store file."""
+    return any(words in text.lower() for words in _LOCK_MESSAGES)
+
+
+def damaged_store_error(exc: BaseException, paths: Sequence[Path | str]) -> UserError | None:
+    """The one-line error for a DuckDB failure caused by a damaged, truncated or locked store
+    file, or None when ``exc`` is something else (a programming error stays a traceback).
+
+    ``paths`` are the store files the command touched; the message names the one DuckDB names,
+    else all of them."""
+    if not isinstance(exc, duckdb.Error):
+        return None
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if "lock" in text.lower():
+    if is_lock_error(text):
         return UserError(
-            f"store {path} is in use by another process ({text}); close it or pass another --db"
+            f"store {_named(text, paths)} is in use by another process ({text}); close that "
+            "process, or use another file"
         )
+    damage_class = isinstance(
+        exc, duckdb.SerializationException | duckdb.InternalException | duckdb.FatalException
+    )
+    if not damage_class and not any(words in text.lower() for words in _DAMAGE_MESSAGES):
+        return None
+    return UserError(
+        f"cannot read store {_named(text, paths)}: the file is damaged or truncated ({text}); "
+        "restore it from a copy, or use another file"
+    )
+
+
+def _named(text: str, paths: Sequence[Path | str]) -> str:
+    """The path among ``paths`` that DuckDB's message names, else all of them."""
+    for path in paths:
+        if str(Path(path).resolve()) in text or f'"{path}"' in text:
+            return str(path)
+    return " or ".join(str(p) for p in paths) or "(unknown)"
+
+
+def _user_path_error(path: Path, exc: Exception) -> UserError:
+    damaged = damaged_store_error(exc, [path])
+    if damaged is not None:
+        return damaged
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return UserError(f"cannot open store {path}: {text}; check the path or pass another --db file")
 
 
@@ -838,6 +1043,28 @@ class Store:
             con.unregister("_specscope_staging")
         return len(rows) - existing
 
+    def add_measurements(self, points: Iterable[Point], source: str | None = None) -> AddOutcome:
+        """Store points without ever replacing a stored measurement (imports and merges).
+
+        A point whose run, config and results are stored already adds nothing (re-importing a
+        file is idempotent); one whose run and config are stored with other results is kept as
+        the next repeat, its source recorded under ``extra[KEPT_AS_REPEAT]`` (``source``, or
+        the point's own ``source_file``). See :func:`place_measurements`. One transaction.
+        """
+        batch = list(points)
+        if not batch:
+            return AddOutcome()
+        run_ids = sorted({p.run_id for p in batch})
+        stored = self.points(PointFilter(run_id=run_ids, status=None))
+        placements = place_measurements(stored, batch, source)
+        self.add_points([p.point for p in placements if p.write])
+        return AddOutcome(
+            added=sum(p.write for p in placements),
+            kept_as_repeats=sum(p.kept_as_repeat for p in placements),
+            already_present=sum(not p.write for p in placements),
+            point_ids=[p.point.point_id for p in placements],
+        )
+
     def add_requests(self, records: Iterable[RequestRecord], point_id: str | None = None) -> int:
         """Store per-request records (replacing same point/warm-up/index); returns how many.
 
@@ -864,6 +1091,8 @@ class Store:
                 values = tuple([float(t) for t in v] for v in values)
             elif name == "chunk_tokens":
                 values = tuple([int(n) for n in v] for v in values)
+            elif name == "spec_decoding":
+                values = tuple(None if v is None else json.dumps(v) for v in values)
             staging[f"c{i}"] = _object_array(values)
         select = ", ".join(f"c{i}" for i in range(len(_REQUEST_COLUMNS)))
         con = self._con
@@ -960,10 +1189,13 @@ class Store:
             'ORDER BY warmup DESC, "index"',
             [point_id],
         ).fetchall()
-        return [
-            RequestRecord.model_construct(**dict(zip(_REQUEST_COLUMNS, r, strict=True)))
-            for r in rows
-        ]
+        records = []
+        for r in rows:
+            fields = dict(zip(_REQUEST_COLUMNS, r, strict=True))
+            if fields["spec_decoding"] is not None:
+                fields["spec_decoding"] = json.loads(fields["spec_decoding"])
+            records.append(RequestRecord.model_construct(**fields))
+        return records
 
     def combos(self, filter: PointFilter | None = None) -> list[Combo]:
         """Distinct model × hardware × precision × isl × osl × spec method × engine, with counts."""

@@ -8,9 +8,14 @@ Latencies arrive in seconds already. Every key without a field of its own is kep
 ``provenance.extra``; raw identity values that were normalised (``hw``, ``framework``...) are
 kept there too.
 
+Multi-node records (``is_multinode``) carry no ``tp``: their GPUs are the prefill plus the decode
+GPUs (``num_prefill_gpu`` + ``num_decode_gpu``), as the runner divides by them.
+
 A broken file or record is skipped with one line naming the file (and the record index inside
-an array) and the problem; the rest of the import goes on. Importing the same content twice
-gives the same ``point_id`` and adds nothing.
+an array) and the problem; the rest of the import goes on. Import never replaces a measurement
+(:meth:`Store.add_measurements`): importing the same content twice adds nothing, and another
+record for a stored configuration (same identity keys and ``conc``, other results) is kept as
+another repeat of it, its file recorded.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from specscope.errors import UserError
 from specscope.schema import OFF, LatencyStats, Point, PointConfig, Provenance
 from specscope.schema import spec_method_key as canonical_spec_method
-from specscope.store.db import Store
+from specscope.store.db import Store, describe_added
 
 
 class InferenceXRecordError(ValueError):
@@ -61,10 +66,22 @@ class ImportReport(BaseModel):
     records: int
     """Records found in those files."""
     points_added: int
-    """Points whose id was not in the store before."""
+    """Points stored that were not in the store before, ``points_kept_as_repeats`` included."""
     points_already_present: int
-    """Points already stored (re-imported) or repeated within the input; stored once."""
+    """Points whose configuration and results were already stored (re-imported), or that came
+    twice in the input; stored once."""
+    points_kept_as_repeats: int = 0
+    """Of ``points_added``: records of an already stored configuration with other results, each
+    kept as another repeat of it (never replacing it), with its source file."""
     skipped: list[Skipped] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        """E.g. ``2 new, 1 kept as another repeat of an existing configuration, 5 already
+        present, 0 skipped``."""
+        counts = describe_added(
+            self.points_added, self.points_kept_as_repeats, self.points_already_present
+        )
+        return f"{counts}, {len(self.skipped)} skipped"
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,7 +362,9 @@ def run_id_for(obj: dict[str, Any]) -> str:
     """A run id from the record's configuration identity and its date/image (not its numbers).
 
     The points of one sweep (same config, different ``conc``) share it; the same record imported
-    twice gets the same id, hence the same ``point_id``.
+    twice gets the same id, hence the same ``point_id``. Two records with this identity and
+    ``conc`` but other results are two repeats of one configuration: the import keeps the second
+    as the next repeat (the results are part of a stored point's identity there).
     """
     identity = {key: obj.get(key) for key in _IDENTITY_KEYS}
     blob = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
@@ -370,14 +389,54 @@ def _lengths(obj: dict[str, Any], source_file: str) -> tuple[int, int]:
     )
 
 
+def _phase_gpus(obj: dict[str, Any], phase: str) -> int | None:
+    """GPUs of one phase (``prefill`` or ``decode``) of a multi-node record: ``num_<phase>_gpu``,
+    or else workers × TP × PP × PCP of that phase (how the runner's configs size it); None when
+    neither is given."""
+    count = _integer(obj, f"num_{phase}_gpu")
+    if count is not None:
+        return count
+    workers = _integer(obj, f"{phase}_num_workers")
+    tp = _integer(obj, f"{phase}_tp")
+    if workers is None or tp is None:
+        return None
+    pp = _integer(obj, f"{phase}_pp") or 1
+    pcp = _integer(obj, f"{phase}_pcp_size") or 1
+    return workers * tp * pp * pcp
+
+
+def _is_multinode(obj: dict[str, Any], disaggregated: bool) -> bool:
+    """Disaggregated, flagged ``is_multinode``, or without ``tp`` but with prefill GPU keys."""
+    if disaggregated or _flag(obj, "is_multinode"):
+        return True
+    return obj.get("tp") is None and any(
+        obj.get(key) is not None for key in ("num_prefill_gpu", "prefill_tp")
+    )
+
+
 def _gpus(obj: dict[str, Any], disaggregated: bool) -> tuple[int, int | None]:
-    """(n_gpus, n_decode_gpus) as InferenceX divides throughput by them."""
-    prefill = _integer(obj, "num_prefill_gpu")
-    decode = _integer(obj, "num_decode_gpu")
-    if disaggregated:
-        if prefill is None or decode is None:
-            missing = "num_prefill_gpu" if prefill is None else "num_decode_gpu"
-            raise InferenceXRecordError(f"disaggregated record without '{missing}'")
+    """(n_gpus, n_decode_gpus) as InferenceX divides throughput by them.
+
+    Single node: N = tp·pp·pcp (DCP reuses the TP GPUs), or ``num_gpus`` when given. Multi-node
+    (disaggregated or not), following the runner's ``utils/process_result.py``
+    (SemiAnalysisAI/InferenceX @843c625, the ``is_multinode`` branch): total and input over
+    prefill + decode GPUs (P + D), output over the decode GPUs D, or over all of them when D = 0
+    (a multi-node aggregated deployment reports all its GPUs as prefill).
+    """
+    if _is_multinode(obj, disaggregated):
+        kind = "disaggregated" if disaggregated else "multi-node"
+        counts = {phase: _phase_gpus(obj, phase) for phase in ("prefill", "decode")}
+        for phase, count in counts.items():
+            if count is None:
+                raise InferenceXRecordError(
+                    f"{kind} record without 'num_{phase}_gpu' (nor '{phase}_num_workers' and "
+                    f"'{phase}_tp' to count its GPUs)"
+                )
+        prefill, decode = counts["prefill"] or 0, counts["decode"] or 0
+        if prefill + decode == 0:
+            raise InferenceXRecordError(
+                f"{kind} record with no GPUs ('num_prefill_gpu' + 'num_decode_gpu' = 0)"
+            )
         return prefill + decode, decode or None
     explicit = _integer(obj, "num_gpus")
     if explicit is not None:
@@ -388,6 +447,22 @@ def _gpus(obj: dict[str, Any], disaggregated: bool) -> tuple[int, int | None]:
     pp = _integer(obj, "pp") or 1
     pcp = _integer(obj, "pcp_size") or 1
     return tp * pp * pcp, None
+
+
+def _topology_prefix(obj: dict[str, Any]) -> str:
+    """Where a record's TP/PP/EP/DP-attention live: ``""`` on a single node; on several nodes
+    the decode phase (``decode_``), or the prefill phase when there are no decode GPUs
+    (the runner then writes ``decode_tp`` 0)."""
+    if "tp" in obj:
+        return ""
+    if "prefill_tp" not in obj:
+        return "decode_"
+    decode_tp = obj.get("decode_tp")
+    if decode_tp is None:
+        return "prefill_"
+    if isinstance(decode_tp, bool) or not isinstance(decode_tp, int | float):
+        return "decode_"  # malformed: reading it says so in one line
+    return "decode_" if decode_tp > 0 else "prefill_"
 
 
 def _interactivity(obj: dict[str, Any]) -> float:
@@ -470,9 +545,11 @@ def parse_record(obj: object, source_file: str, index: int | None = None) -> Poi
     depth = _integer(obj, "draft_depth")
     if depth is None:
         depth = _integer(obj, "num_speculative_tokens")
-    tp = _integer(obj, "tp") if "tp" in obj else _integer(obj, "decode_tp")
-    ep = _integer(obj, "ep") if "ep" in obj else _integer(obj, "decode_ep")
-    dpa_key = "dp_attention" if "dp_attention" in obj else "decode_dp_attention"
+    side = _topology_prefix(obj)
+    tp = _integer(obj, f"{side}tp")
+    pp = _integer(obj, f"{side}pp")
+    ep = _integer(obj, f"{side}ep")
+    dpa_key = f"{side}dp_attention"
     image = _text(obj, "image")
     date = obj.get("date")
     power = _power(obj, n_gpus)
@@ -490,7 +567,7 @@ def parse_record(obj: object, source_file: str, index: int | None = None) -> Poi
             n_gpus=n_gpus,
             n_decode_gpus=n_decode_gpus,
             tp=tp,
-            pp=_integer(obj, "pp"),
+            pp=pp,
             ep=ep,
             dp_attention=_flag(obj, dpa_key),
             isl=isl,
@@ -569,7 +646,10 @@ def import_inferencex(store: Store, paths: Sequence[Path]) -> ImportReport:
     """Import every record of ``paths`` (files or folders searched recursively for ``*.json``).
 
     All points are written in one transaction; one run row is recorded per derived run id.
-    A path that does not exist is a UserError (nothing is imported).
+    Nothing stored is replaced: a record whose configuration is stored with the same results
+    is already present; with other results it is kept as another repeat (its file in
+    ``extra["kept_as_repeat"]``). A path that does not exist is a UserError (nothing is
+    imported).
     """
     files = list(_json_files([Path(p) for p in paths]))
     skipped: list[Skipped] = []
@@ -598,7 +678,7 @@ def import_inferencex(store: Store, paths: Sequence[Path]) -> ImportReport:
             assert isinstance(obj, dict)
             run["hw"] = obj.get("hw")
             run["image"] = point.provenance.engine_version
-    added = store.add_points(points)
+    outcome = store.add_measurements(points)
     for run_id, run in runs.items():
         store.add_run(
             run_id,
@@ -610,7 +690,8 @@ def import_inferencex(store: Store, paths: Sequence[Path]) -> ImportReport:
     return ImportReport(
         files=len(files),
         records=n_records,
-        points_added=added,
-        points_already_present=len(points) - added,
+        points_added=outcome.added,
+        points_already_present=outcome.already_present,
+        points_kept_as_repeats=outcome.kept_as_repeats,
         skipped=skipped,
     )

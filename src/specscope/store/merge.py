@@ -1,8 +1,13 @@
 """Merge other specscope stores into this one (results measured on several machines).
 
 Every point, its per-request records and every run of each source store are copied into the open
-store. Points are deduplicated by ``point_id`` and runs by ``run_id``: a point already stored is
-left as it is (with its requests), so importing the same file twice adds nothing. A source is
+store. A merge never discards a measurement: a point's identity includes what was measured
+(:func:`~specscope.store.db.measurement_digest`). Points of runs this store does not hold are
+copied as they are, in bulk. A point of a run it holds is already present when its run, config
+and results are stored (importing the same file twice adds nothing); with other results (two
+machines whose runs got one id, as before run ids carried a random suffix) it is kept as the next
+repeat of that configuration, its source store recorded in ``extra["kept_as_repeat"]``, and its
+request records follow it under its new id. Runs are deduplicated by ``run_id``. A source is
 opened read-only when its schema is current; an older one is migrated in a temporary copy (the
 source file is never written); a newer one, or a file that is not a specscope store, is refused
 with one line.
@@ -16,13 +21,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from specscope.errors import UserError
 from specscope.store import db
-from specscope.store.db import Store
+from specscope.store.db import (
+    Store,
+    describe_added,
+    is_lock_error,
+    place_measurements,
+    read_points,
+)
 
 _ALIAS = "specscope_merge_source"
 _TABLES = ("points", "requests", "runs")
@@ -36,10 +49,22 @@ class SourceReport(BaseModel):
     path: str
     schema_version: int
     points_added: int
+    """Points stored that were not before, ``points_kept_as_repeats`` included."""
     points_already_present: int
+    """Points whose run, config and results were stored already."""
     requests_added: int
     runs_added: int
     runs_already_present: int
+    points_kept_as_repeats: int = 0
+    """Of ``points_added``: points of a stored run and config with other results, each kept as
+    the next repeat (with this source recorded) instead of being dropped."""
+
+    def summary(self) -> str:
+        """E.g. ``2 new, 1 kept as another repeat of an existing configuration, 5 already
+        present``."""
+        return describe_added(
+            self.points_added, self.points_kept_as_repeats, self.points_already_present
+        )
 
 
 class MergeReport(BaseModel):
@@ -58,6 +83,18 @@ class MergeReport(BaseModel):
     @property
     def points_already_present(self) -> int:
         return sum(s.points_already_present for s in self.sources)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def points_kept_as_repeats(self) -> int:
+        return sum(s.points_kept_as_repeats for s in self.sources)
+
+    def summary(self) -> str:
+        """The totals, e.g. ``2 new, 1 kept as another repeat of an existing configuration, 5
+        already present``."""
+        return describe_added(
+            self.points_added, self.points_kept_as_repeats, self.points_already_present
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -102,7 +139,7 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         con.execute(f"ATTACH '{_sql_text(str(path))}' AS {_ALIAS} (READ_ONLY)")
     except duckdb.Error as exc:
         text = _one_line(exc)
-        if "lock" in text.lower():
+        if is_lock_error(text):  # not a bare "lock": "in block at location" is a damaged file
             raise UserError(
                 f"store {path} is in use by another process ({text}); close it and import again"
             ) from None
@@ -177,18 +214,16 @@ def _attached(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[int]:
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """The target table's columns, quoted, in table order (the source has the same schema)."""
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ? "
-        "ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return ", ".join('"' + str(r[0]).replace('"', '""') + '"' for r in rows)
+    return ", ".join(_quote(name) for name in _names(con, table))
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
+
+
+_NEW = "specscope_merge_new"
+_MAP = "specscope_merge_map"
 
 
 def _copy(con: duckdb.DuckDBPyConnection, path: Path, version: int) -> SourceReport:
@@ -201,27 +236,29 @@ def _copy(con: duckdb.DuckDBPyConnection, path: Path, version: int) -> SourceRep
     con.begin()
     try:
         total = _count(con, f"SELECT count(*) FROM {src}.points")
-        # the new point ids, staged once: requests follow only the points that were added
+        # points of runs this store does not hold: copied as they are, in bulk, with requests
         con.execute(
-            "CREATE TEMP TABLE specscope_merge_new AS "
-            f"SELECT DISTINCT point_id FROM {src}.points "
-            "WHERE point_id NOT IN (SELECT point_id FROM main.points)"
+            f"CREATE TEMP TABLE {_NEW} AS SELECT DISTINCT point_id FROM {src}.points "
+            "WHERE run_id NOT IN (SELECT run_id FROM main.points)"
         )
-        added = _count(con, "SELECT count(*) FROM specscope_merge_new")
+        added = _count(con, f"SELECT count(*) FROM {_NEW}")
         con.execute(
             f"INSERT INTO main.points ({point_cols}) SELECT {point_select} FROM {src}.points "
-            "WHERE point_id IN (SELECT point_id FROM specscope_merge_new)",
+            f"WHERE point_id IN (SELECT point_id FROM {_NEW})",
             [now],
         )
         requests = _count(
             con,
-            f"SELECT count(*) FROM {src}.requests "
-            "WHERE point_id IN (SELECT point_id FROM specscope_merge_new)",
+            f"SELECT count(*) FROM {src}.requests WHERE point_id IN (SELECT point_id FROM {_NEW})",
         )
         con.execute(
             f"INSERT INTO main.requests ({request_cols}) SELECT {request_cols} "
-            f"FROM {src}.requests WHERE point_id IN (SELECT point_id FROM specscope_merge_new)"
+            f"FROM {src}.requests WHERE point_id IN (SELECT point_id FROM {_NEW})"
         )
+        # points of runs both hold: compared by what was measured, never dropped when it differs
+        kept_added, kept_as_repeats, kept_requests = _merge_shared_runs(con, path, now)
+        added += kept_added
+        requests += kept_requests
         runs_total = _count(con, f"SELECT count(*) FROM {src}.runs")
         runs_added = _count(
             con,
@@ -231,22 +268,120 @@ def _copy(con: duckdb.DuckDBPyConnection, path: Path, version: int) -> SourceRep
             f"INSERT INTO main.runs ({run_cols}) SELECT {run_cols} FROM {src}.runs "
             "WHERE run_id NOT IN (SELECT run_id FROM main.runs)"
         )
-        con.execute("DROP TABLE specscope_merge_new")
+        con.execute(f"DROP TABLE {_NEW}")
         con.commit()
     except BaseException:
         con.rollback()
         with suppress(duckdb.Error):
-            con.execute("DROP TABLE IF EXISTS specscope_merge_new")
+            con.execute(f"DROP TABLE IF EXISTS {_NEW}")
         raise
     return SourceReport(
         path=str(path),
         schema_version=version,
         points_added=added,
         points_already_present=total - added,
+        points_kept_as_repeats=kept_as_repeats,
         requests_added=requests,
         runs_added=runs_added,
         runs_already_present=runs_total - runs_added,
     )
+
+
+def _merge_shared_runs(
+    con: duckdb.DuckDBPyConnection, path: Path, now: datetime
+) -> tuple[int, int, int]:
+    """Copy the source points of runs the store already holds that are not stored with the same
+    results: under their own id when it is free, else as the next repeat of their configuration
+    (see :func:`~specscope.store.db.place_measurements`). Their requests follow under the id
+    they are stored with. Returns (points added, of which kept as repeats, requests added)."""
+    src = _ALIAS
+    shared = (
+        f"WHERE run_id IN (SELECT run_id FROM {src}.points "
+        "INTERSECT SELECT run_id FROM main.points)"
+    )
+    incoming = read_points(con, f"{src}.points", shared)
+    if not incoming:
+        return 0, 0, 0
+    # the ids as stored in the source (the same order as the points): its requests use them
+    source_ids = [
+        str(row[0])
+        for row in con.execute(
+            f"SELECT point_id FROM {src}.points {shared} ORDER BY {db.POINT_ORDER}"
+        ).fetchall()
+    ]
+    stored = read_points(
+        con,
+        "main.points",
+        "WHERE run_id IN (SELECT unnest(?))",
+        [sorted({p.run_id for p in incoming})],
+    )
+    placements = place_measurements(stored, incoming, source=str(path))
+    moves = [
+        (source_id, placed)
+        for source_id, placed in zip(source_ids, placements, strict=True)
+        if placed.write
+    ]
+    if not moves:
+        return 0, 0, 0
+    mapping = {
+        "src_id": _objects([src_id for src_id, _ in moves]),
+        "new_id": _objects([p.point.point_id for _, p in moves]),
+        "new_repeat": _objects([p.point.repeat for _, p in moves]),
+        "new_extra": _objects([db.extra_json(p.point.provenance.extra) for _, p in moves]),
+    }
+    replaced = {
+        "point_id": "m.new_id",
+        "repeat": "m.new_repeat::INTEGER",
+        "extra": "m.new_extra::JSON",
+        "imported_at": "?::TIMESTAMP",
+    }
+    point_names = _names(con, "points")
+    request_names = _names(con, "requests")
+    point_select = ", ".join(replaced.get(n, f"p.{_quote(n)}") for n in point_names)
+    request_select = ", ".join(
+        "m.new_id" if n == "point_id" else f"r.{_quote(n)}" for n in request_names
+    )
+    con.register(_MAP, mapping)
+    try:
+        con.execute(
+            f"INSERT INTO main.points ({', '.join(map(_quote, point_names))}) "
+            f"SELECT {point_select} FROM {src}.points p JOIN {_MAP} m ON p.point_id = m.src_id",
+            [now],
+        )
+        requests = _count(
+            con, f"SELECT count(*) FROM {src}.requests r JOIN {_MAP} m ON r.point_id = m.src_id"
+        )
+        con.execute(
+            f"INSERT INTO main.requests ({', '.join(map(_quote, request_names))}) "
+            f"SELECT {request_select} FROM {src}.requests r JOIN {_MAP} m ON r.point_id = m.src_id"
+        )
+    finally:
+        con.unregister(_MAP)
+    kept = sum(p.kept_as_repeat for _, p in moves)
+    return len(moves), kept, requests
+
+
+def _names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The target table's column names in table order."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _objects(values: list[object]) -> np.ndarray[Any, Any]:
+    """A 1-D object array, one cell per value (a staging column DuckDB scans)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
 
 
 def _sql_text(text: str) -> str:
