@@ -229,6 +229,11 @@ class RequestRecord(BaseModel):
     """Per-response acceptance where the engine reports it (llama.cpp ``timings``)."""
     output_text: str | None = None
     """The generated text, kept when asked (the lossless check compares spec-on with spec-off)."""
+    spec_decoding: dict[str, Any] | None = None
+    """Per-request spec-decoding fields as the server sent them (vLLM
+    ``metrics.speculative_decoding``, SGLang ``meta_info`` ``spec_*``), keyed by where they were
+    found; the engine's acceptance reader sums them over the window, and the store keeps them
+    per request (their distribution over a point's requests)."""
 
     @property
     def ok(self) -> bool:

@@ -290,6 +290,7 @@ async def test_reader_sglang_and_trtllm_and_timings_and_none() -> None:
         "http://x",
         "/server_info",
         client=_client(_json("sglang_server_info.json")),
+        fresh_server=True,
     )
     await sglang.begin()
     counts = await sglang.end()
@@ -326,7 +327,9 @@ async def test_reader_sglang_and_trtllm_and_timings_and_none() -> None:
 
 async def test_reader_http_error_explains_metrics_flag() -> None:
     reader = AcceptanceReader("prometheus", "http://x", client=_client("nope", status=501))
+    # begin keeps going (per-request counts may still come); end says why there are none
+    await reader.begin()
     with pytest.raises(
         AcceptanceError, match=r"HTTP 501; for llama\.cpp start the server with --metrics"
     ):
-        await reader.begin()
+        await reader.end()

@@ -146,8 +146,12 @@ VLLM_BASE = [
 )
 def test_vllm_command(spec: SpecSettings, config: str) -> None:
     cmd = VllmRecipe().command(spec, GPU)
-    assert cmd == [*VLLM_BASE, "--speculative-config", config]
-    json.loads(cmd[-1])  # valid JSON
+    # vLLM v0.29.0: exact per-request acceptance (metrics.speculative_decoding)
+    per_request = ["--per-request-spec-decode-metrics", "summary"]
+    assert cmd == [*VLLM_BASE, "--speculative-config", config, *per_request]
+    json.loads(cmd[-3])  # valid JSON
+    older = GPU.model_copy(update={"per_request_spec_metrics": False})
+    assert VllmRecipe().command(spec, older) == [*VLLM_BASE, "--speculative-config", config]
 
 
 def test_vllm_off_and_server_options() -> None:
@@ -220,6 +224,7 @@ def test_sglang_synthetic_env_and_server_options() -> None:
         "SGLANG_ENABLE_SPEC_V2": "1",
         "SGLANG_SIMULATE_ACC_LEN": "2.5",
         "SGLANG_SIMULATE_ACC_METHOD": "match-expected",
+        "SGLANG_SIMULATE_ACC_TOKEN_MODE": "real-draft-token",
     }
     server = GPU.model_copy(
         update={"context_tokens": 2048, "parallel": 32, "binary": "/venv/bin/python"}
@@ -244,7 +249,12 @@ TRT_BASE = [
         (
             SpecSettings(method="mtp", g=3),
             "enable_iter_perf_stats: true\n"
-            "speculative_config:\n  decoding_type: MTP\n  num_nextn_predict_layers: 3\n",
+            "speculative_config:\n  decoding_type: MTP\n  max_draft_len: 3\n",
+        ),
+        (
+            SpecSettings(method="eagle", g=3, draft_model="/models/eagle"),
+            "enable_iter_perf_stats: true\nspeculative_config:\n  decoding_type: Eagle3\n"
+            "  max_draft_len: 3\n  speculative_model: /models/eagle\n",
         ),
         (
             SpecSettings(method="eagle3", g=3, draft_model="/models/eagle3"),
@@ -261,7 +271,7 @@ TRT_BASE = [
         (
             SpecSettings(method="draft", g=2, draft_model="org/Small",
                          params={"speculative_model": "/local/small"}),
-            "enable_iter_perf_stats: true\nspeculative_config:\n  decoding_type: DraftTarget\n"
+            "enable_iter_perf_stats: true\nspeculative_config:\n  decoding_type: Draft_Target\n"
             "  max_draft_len: 2\n  speculative_model: /local/small\n",
         ),
     ],
@@ -279,11 +289,40 @@ def test_trtllm_synthetic_env_extra_options_and_server_options() -> None:
     assert recipe.env(spec, TRT_SERVER) == {"TLLM_SPEC_DECODE_FORCE_NUM_ACCEPTED_TOKENS": "1.6"}
     assert recipe.files(spec, TRT_SERVER)[OPTIONS_FILE] == (
         "kv_cache_config:\n  free_gpu_memory_fraction: 0.85\nenable_iter_perf_stats: true\n"
-        "speculative_config:\n  decoding_type: MTP\n  num_nextn_predict_layers: 3\n"
+        "speculative_config:\n  decoding_type: MTP\n  max_draft_len: 3\n"
     )
     server = TRT_SERVER.model_copy(update={"context_tokens": 9216, "parallel": 256})
     cmd = recipe.command(SpecSettings(), server)
     assert cmd[8:12] == ["--max_seq_len", "9216", "--max_batch_size", "256"]
+
+
+def test_trtllm_iter_stats_sized_from_the_window() -> None:
+    # a window of at most 2280 iterations (60 requests × (37 + 1)) gets twice that; small
+    # windows keep at least trtllm-serve's default of 1000
+    sized = TRT_SERVER.model_copy(update={"window_iterations": 2280})
+    assert (
+        "iter_stats_max_iterations: 4560\n"
+        in TrtllmRecipe().files(SpecSettings(), sized)[OPTIONS_FILE]
+    )
+    small = TRT_SERVER.model_copy(update={"window_iterations": 10})
+    assert (
+        "iter_stats_max_iterations: 1000\n"
+        in TrtllmRecipe().files(SpecSettings(), small)[OPTIONS_FILE]
+    )
+
+
+def test_trtllm_mtp_refuses_the_deprecated_layer_count() -> None:
+    spec = SpecSettings(method="mtp", g=2, params={"num_nextn_predict_layers": 2})
+    with pytest.raises(UserError, match="num_nextn_predict_layers is deprecated"):
+        TrtllmRecipe().files(spec, TRT_SERVER)
+
+
+def test_sglang_ngram_depth_is_a_tree_budget() -> None:
+    spec = SpecSettings(method="ngram", g=7)
+    note = SglangRecipe().spec_note(spec)
+    assert note is not None and "tree budget" in note and "8 draft-tree tokens" in note
+    assert describe_spec(SglangRecipe(), spec, GPU).endswith(f"# {note}")
+    assert SglangRecipe().spec_note(SpecSettings(method="eagle3", g=3, draft_model="d")) is None
 
 
 def test_trtllm_errors() -> None:
@@ -327,10 +366,12 @@ def test_describe_spec_for_provenance() -> None:
     spec = SpecSettings(method="mtp", g=3, synthetic_acceptance_length=2.5)
     assert describe_spec(VllmRecipe(), spec, GPU) == (
         '--speculative-config \'{"method": "mtp", "num_speculative_tokens": 3, '
-        '"rejection_sample_method": "synthetic", "synthetic_acceptance_length": 2.5}\''
+        '"rejection_sample_method": "synthetic", "synthetic_acceptance_length": 2.5}\' '
+        "--per-request-spec-decode-metrics summary"
     )
     assert describe_spec(SglangRecipe(), spec, GPU).endswith(
-        "SGLANG_SIMULATE_ACC_LEN=2.5 SGLANG_SIMULATE_ACC_METHOD=match-expected"
+        "SGLANG_SIMULATE_ACC_LEN=2.5 SGLANG_SIMULATE_ACC_METHOD=match-expected "
+        "SGLANG_SIMULATE_ACC_TOKEN_MODE=real-draft-token"
     )
     text = describe_spec(TrtllmRecipe(), SpecSettings(method="mtp", g=1), TRT_SERVER)
     assert text.startswith(f"{OPTIONS_FILE}:\nenable_iter_perf_stats: true\nspeculative_config:")

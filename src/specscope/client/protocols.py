@@ -3,6 +3,8 @@
 ``completions``  OpenAI ``POST /v1/completions`` (vLLM, SGLang, TensorRT-LLM, llama.cpp)
 ``chat``         OpenAI ``POST /v1/chat/completions``
 ``llamacpp``     llama.cpp's native ``POST /completion``
+``sglang``       SGLang's native ``POST /generate`` (its ``meta_info`` carries per-request
+                 spec-decoding counts that the OpenAI routes leave out)
 
 Token counting (the rule, in order):
 
@@ -43,13 +45,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specscope.errors import UserError
 
-ApiKind = Literal["completions", "chat", "llamacpp"]
-API_KINDS: tuple[ApiKind, ...] = ("completions", "chat", "llamacpp")
+ApiKind = Literal["completions", "chat", "llamacpp", "sglang"]
+API_KINDS: tuple[ApiKind, ...] = ("completions", "chat", "llamacpp", "sglang")
 
 _PATHS: dict[ApiKind, str] = {
     "completions": "/v1/completions",
     "chat": "/v1/chat/completions",
     "llamacpp": "/completion",
+    "sglang": "/generate",
 }
 
 _SKIPPED_FIELDS = (b"event:", b"id:", b"retry:")
@@ -135,6 +138,18 @@ def build_body(
         }
         if model:
             body["model"] = model
+    elif api == "sglang":
+        # SGLang GenerateReqInput: text or input_ids, sampling_params, stream
+        # (sgl-project/sglang python/sglang/srt/managers/io_struct.py)
+        body = {
+            "input_ids" if isinstance(prompt, list) else "text": prompt,
+            "sampling_params": {
+                "max_new_tokens": max_tokens,
+                "temperature": temperature,
+                "ignore_eos": ignore_eos,
+            },
+            "stream": True,
+        }
     else:
         raise UserError(f"unknown API kind {api!r}; use one of {', '.join(API_KINDS)}")
     if extra_body:
@@ -208,6 +223,10 @@ class StreamSummary:
     """True when every chunk's count came from the server (rule 1 or 2), none rescaled."""
     text: str | None = None
     """The generated text, when the parser was asked to keep it."""
+    spec_decoding: dict[str, Any] | None = None
+    """Per-request spec-decoding fields as the server sent them, by where they were found:
+    ``metrics.speculative_decoding`` (vLLM ``--per-request-spec-decode-metrics``) and
+    ``meta_info`` (SGLang's ``spec_*`` keys); read by ``specscope.engines.acceptance``."""
 
 
 def _as_int(value: object) -> int | None:
@@ -258,6 +277,8 @@ class StreamParser:
         "_final_predicted",
         "_input_tokens",
         "_reported",
+        "_sglang_text",
+        "_spec",
         "_texts",
         "_timings_predicted",
         "_weights",
@@ -281,6 +302,8 @@ class StreamParser:
         self._input_tokens: int | None = None
         self._draft_n: int | None = None
         self._draft_accepted: int | None = None
+        self._spec: dict[str, Any] | None = None
+        self._sglang_text = ""
         self.done = False
         """``data: [DONE]`` seen, or llama.cpp's ``stop: true`` chunk."""
         self.finished = False
@@ -322,6 +345,12 @@ class StreamParser:
         timings = obj.get("timings")
         if isinstance(timings, dict):
             self._read_timings(timings)
+        metrics = obj.get("metrics")
+        if isinstance(metrics, dict) and isinstance(metrics.get("speculative_decoding"), dict):
+            self._keep_spec("metrics.speculative_decoding", metrics["speculative_decoding"])
+        meta = obj.get("meta_info")
+        if isinstance(meta, dict) and any(k.startswith("spec_") for k in meta):
+            self._keep_spec("meta_info", {k: v for k, v in meta.items() if k.startswith("spec_")})
         usage = obj.get("usage")
         cumulative: int | None = None
         if isinstance(usage, dict):
@@ -333,6 +362,9 @@ class StreamParser:
                 self._input_tokens = prompt_tokens
         if self._api == "llamacpp":
             self._feed_llamacpp(obj, t_s)
+            return
+        if self._api == "sglang":
+            self._feed_sglang(obj, t_s)
             return
         choices = obj.get("choices")
         if not isinstance(choices, list) or not choices:
@@ -381,6 +413,38 @@ class StreamParser:
             self._add_chunk(t_s, 1, False, None if stop else predicted, len(text))
         if stop:
             self.done = True
+
+    def _feed_sglang(self, obj: dict[str, Any], t_s: float) -> None:
+        """One SGLang ``/generate`` event: ``text`` is the whole output so far (its tail is new),
+        ``meta_info.completion_tokens`` the cumulative token count (exact deltas, rule 2)."""
+        meta = obj.get("meta_info")
+        meta = meta if isinstance(meta, dict) else {}
+        if meta.get("finish_reason"):
+            self.finished = True
+        prompt_tokens = _as_int(meta.get("prompt_tokens"))
+        if prompt_tokens is not None:
+            self._input_tokens = prompt_tokens
+        cumulative = _as_int(meta.get("completion_tokens"))
+        if cumulative is not None:
+            self._reported = cumulative
+        text = obj.get("text")
+        new_text = ""
+        if isinstance(text, str):
+            seen = self._sglang_text
+            new_text = text[len(seen) :] if text.startswith(seen) else text
+            self._sglang_text = text if text.startswith(seen) else seen + text
+        if self._texts is not None and new_text:
+            self._texts.append(new_text)
+        if cumulative is not None and cumulative > self._cumulative:
+            self._add_chunk(t_s, cumulative - self._cumulative, True, cumulative, 0)
+        elif cumulative is None and new_text:
+            self._add_chunk(t_s, 1, False, None, len(new_text))
+
+    def _keep_spec(self, where: str, fields: dict[str, Any]) -> None:
+        """Keep the latest per-request spec-decoding fields (servers repeat them cumulatively)."""
+        if self._spec is None:
+            self._spec = {}
+        self._spec[where] = fields
 
     def _read_timings(self, timings: dict[str, Any]) -> None:
         predicted = _as_int(timings.get("predicted_n"))
@@ -439,6 +503,7 @@ class StreamParser:
             accepted_tokens=self._draft_accepted,
             counts_exact=all(self._exact),
             text="".join(self._texts) if self._texts is not None else None,
+            spec_decoding=self._spec,
         )
 
 

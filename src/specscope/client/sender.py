@@ -64,6 +64,8 @@ class RawRecord(NamedTuple):
     draft_tokens: int | None
     accepted_tokens: int | None
     output_text: str | None
+    spec_decoding: dict[str, Any] | None = None
+    """The response's own per-request spec-decoding fields (see StreamSummary)."""
 
 
 def to_record(raw: RawRecord, point_id: str) -> RequestRecord:
@@ -86,6 +88,7 @@ def to_record(raw: RawRecord, point_id: str) -> RequestRecord:
         draft_tokens=raw.draft_tokens,
         accepted_tokens=raw.accepted_tokens,
         output_text=raw.output_text,
+        spec_decoding=raw.spec_decoding,
     )
 
 
@@ -203,6 +206,7 @@ class Sender:
             summary.draft_tokens,
             summary.accepted_tokens,
             summary.text,
+            summary.spec_decoding,
         )
 
     async def _attempt(self, req: Prepared, fresh: bool = False) -> _Attempt:

@@ -144,6 +144,8 @@ def _synthetic_stream(api: ApiKind, n_events: int) -> bytes:
     """A chunked HTTP body of ``n_events`` one-token SSE events in the API's shape."""
     if api == "llamacpp":
         event = b'data: {"index":0,"content":" tok","tokens":[1234],"stop":false,"id_slot":0}\n\n'
+    elif api == "sglang":
+        event = b'data: {"text":" tok","output_ids":[1234],"meta_info":{"completion_tokens":1}}\n\n'
     elif api == "chat":
         event = (
             b'data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":'

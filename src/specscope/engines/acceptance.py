@@ -1,24 +1,39 @@
 """Speculative-decoding acceptance, read the engine's way, normalised to AcceptanceCounts.
 
-- vLLM and llama.cpp: Prometheus counters (``vllm:spec_decode_num_drafts_total``,
-  ``llamacpp:spec_decode_num_drafts_total`` and siblings). Take a snapshot before and after
-  the measured window and use the difference, never the totals (warm-up is excluded).
-  Several label sets of one counter (``model_name``, ``engine`` for data-parallel ranks) sum.
-- SGLang: ``GET /server_info`` → ``internal_states[i].avg_spec_accept_length``, a running
-  average since the server started: only meaningful on a server started fresh for one config.
-- TensorRT-LLM: ``GET /metrics`` (with ``enable_iter_perf_stats``) returns the iteration stats
-  queued since the last call; each carries ``specDecodingStats``. Drain before, sum after.
+Each point records where its counts came from (``AcceptanceCounts.source``); exact per-request
+counts win over server-wide ones. Upstream sources behind each reader are in docs/engines.md.
+
+- vLLM: per request, ``metrics.speculative_decoding`` on the final usage chunk when the server
+  runs with ``--per-request-spec-decode-metrics summary|detailed`` (vLLM v0.29.0,
+  docs/features/speculative_decoding/acceptance_metrics.md): ``num_spec_steps``,
+  ``num_draft_tokens``, ``num_accepted_draft_tokens``, ``acceptance_histogram``. Fallback:
+  Prometheus counters (``vllm:spec_decode_num_drafts_total`` and siblings), a snapshot before
+  and after the window, the difference only. llama.cpp exposes the same counters
+  (``llamacpp:``). Several label sets of one counter (DP ranks) sum.
+- SGLang: per request, the native ``/generate`` ``meta_info``: ``spec_verify_ct`` (verify
+  steps) with ``spec_num_correct_drafts``/``spec_num_proposed_drafts`` and
+  ``spec_correct_drafts_histogram`` (newer releases; ``spec_accepted_drafts`` and
+  ``spec_proposed_drafts`` are their aliases) or ``spec_accept_token_num``/
+  ``spec_draft_token_num`` and ``spec_accept_histogram`` (v0.5.x). Fallback, labelled:
+  ``/server_info`` ``internal_states[i].avg_spec_accept_length``, a running average since the
+  server started, used only for a window that is the first on a freshly started server.
+- TensorRT-LLM: ``GET /metrics`` returns (and clears) the iteration stats queued since the last
+  call, each with its ``iter`` id and ``specDecodingStats``. The queue holds
+  ``iter_stats_max_iterations`` entries (1000 when unset), so the reader polls it through the
+  window, merges by ``iter`` and says when iterations were lost.
 - llama.cpp per response: ``timings.draft_n`` / ``timings.draft_n_accepted`` (drafted and
   accepted tokens; verify steps are not given, so AL cannot be derived from them alone).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -29,11 +44,21 @@ from specscope.schema import AcceptanceCounts, RequestRecord
 
 SGLANG_SOURCE = "sglang:server_info"
 SGLANG_NOTE = (
-    "SGLang avg_spec_accept_length is a running average since server start; "
-    "start a fresh server for each measured config"
+    "fallback: SGLang /server_info avg_spec_accept_length, a running average since the server "
+    "started (its warm-up requests included), read on a freshly started server; per-request "
+    "meta_info counts were not available"
 )
+SGLANG_REQUEST_SOURCE = "sglang:meta_info"
+SGLANG_REFUSED_NOTE = (
+    "no per-request SGLang counts (send the load with api = 'sglang', the native /generate "
+    "route) and the /server_info running average is refused: this window did not start on a "
+    "freshly started server"
+)
+VLLM_REQUEST_SOURCE = "vllm:per_request"
 TRTLLM_SOURCE = "trtllm:iteration_stats"
 TIMINGS_SOURCE = "timings:llamacpp"
+VLLM_SPEC_KEY = "metrics.speculative_decoding"
+SGLANG_SPEC_KEY = "meta_info"
 
 _PREFIXES = ("vllm", "llamacpp")
 _COUNTERS = {
@@ -151,6 +176,121 @@ def delta(before: SpecCounters, after: SpecCounters) -> AcceptanceCounts:
     )
 
 
+def per_position_from_histogram(histogram: Sequence[int]) -> list[int]:
+    """Steps whose draft token at position k (0-based) was accepted, from a histogram whose
+    entry j counts steps that accepted exactly j draft tokens (chained drafts: position k is
+    accepted when more than k were): ``[Σ_{j>k} h_j for k in 0..len−2]``."""
+    out: list[int] = []
+    remaining = sum(histogram)
+    for count in histogram[:-1]:
+        remaining -= count
+        out.append(remaining)
+    return out
+
+
+def _int_field(fields: Mapping[str, Any], *names: str) -> int | None:
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+    return None
+
+
+def _add_histogram(total: list[int], histogram: Any) -> None:
+    if not isinstance(histogram, list):
+        return
+    if len(histogram) > len(total):
+        total.extend([0] * (len(histogram) - len(total)))
+    for j, count in enumerate(histogram):
+        if isinstance(count, int | float) and not isinstance(count, bool):
+            total[j] += int(count)
+
+
+def _spec_fields(record: RequestRecord, key: str) -> Mapping[str, Any] | None:
+    spec = record.spec_decoding
+    fields = spec.get(key) if spec else None
+    return fields if isinstance(fields, Mapping) else None
+
+
+def _timed_ok(records: Iterable[RequestRecord]) -> list[RequestRecord]:
+    return [r for r in records if not r.warmup and r.ok]
+
+
+def counts_from_vllm_requests(records: Iterable[RequestRecord]) -> AcceptanceCounts | None:
+    """Σ of vLLM's per-request ``metrics.speculative_decoding`` over the timed, successful
+    requests; None unless every one of them carries it (a partial sum would be biased).
+
+    drafts = Σ``num_spec_steps``, draft_tokens = Σ``num_draft_tokens``, accepted_tokens =
+    Σ``num_accepted_draft_tokens``; per position from Σ``acceptance_histogram``.
+    """
+    timed = _timed_ok(records)
+    fields = [_spec_fields(r, VLLM_SPEC_KEY) for r in timed]
+    if not timed or any(f is None for f in fields):
+        return None
+    steps = drafted = accepted = 0
+    histogram: list[int] = []
+    for f in fields:
+        assert f is not None
+        n_steps = _int_field(f, "num_spec_steps")
+        n_accepted = _int_field(f, "num_accepted_draft_tokens")
+        if n_steps is None or n_accepted is None:
+            return None
+        steps += n_steps
+        accepted += n_accepted
+        drafted += _int_field(f, "num_draft_tokens") or 0
+        _add_histogram(histogram, f.get("acceptance_histogram"))
+    return AcceptanceCounts(
+        drafts=steps,
+        draft_tokens=drafted,
+        accepted_tokens=accepted,
+        accepted_per_position=per_position_from_histogram(histogram) if histogram else [],
+        source=VLLM_REQUEST_SOURCE,
+    )
+
+
+def counts_from_sglang_requests(records: Iterable[RequestRecord]) -> AcceptanceCounts | None:
+    """Σ of SGLang's per-request ``meta_info`` spec counts over the timed, successful requests;
+    None unless every one of them carries ``spec_verify_ct`` and an accepted count.
+
+    A request that finished without a verify step reports ``spec_verify_ct`` 0 and leaves the
+    other counts out; it adds nothing.
+    """
+    timed = _timed_ok(records)
+    fields = [_spec_fields(r, SGLANG_SPEC_KEY) for r in timed]
+    if not timed or any(f is None or "spec_verify_ct" not in f for f in fields):
+        return None
+    steps = drafted = accepted = 0
+    histogram: list[int] = []
+    for f in fields:
+        assert f is not None
+        n_steps = _int_field(f, "spec_verify_ct") or 0
+        if n_steps == 0:
+            continue
+        n_accepted = _int_field(
+            f, "spec_num_correct_drafts", "spec_accepted_drafts", "spec_accept_token_num"
+        )
+        if n_accepted is None:
+            return None
+        steps += n_steps
+        accepted += n_accepted
+        drafted += (
+            _int_field(
+                f, "spec_num_proposed_drafts", "spec_proposed_drafts", "spec_draft_token_num"
+            )
+            or 0
+        )
+        _add_histogram(
+            histogram, f.get("spec_correct_drafts_histogram", f.get("spec_accept_histogram"))
+        )
+    return AcceptanceCounts(
+        drafts=steps,
+        draft_tokens=drafted,
+        accepted_tokens=accepted,
+        accepted_per_position=per_position_from_histogram(histogram) if histogram else [],
+        source=SGLANG_REQUEST_SOURCE,
+    )
+
+
 def counts_from_sglang_server_info(info: Mapping[str, Any]) -> AcceptanceCounts:
     """SGLang's reported running-average AL (bonus token included) from ``/server_info``.
 
@@ -242,13 +382,45 @@ def counts_from_records(records: Iterable[RequestRecord]) -> AcceptanceCounts:
     )
 
 
+def iteration_id(entry: Any) -> int | None:
+    """The ``iter`` id of one TensorRT-LLM iteration-stats entry (None when it has none)."""
+    iteration = _iteration(entry)
+    value = iteration.get("iter") if iteration is not None else None
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def trtllm_coverage_note(first_expected: int | None, ids: Sequence[int]) -> str:
+    """Empty when ``ids`` run without a gap from ``first_expected`` (the id after the last one
+    drained before the window; None when none was) to their maximum; else what was lost."""
+    if not ids:
+        return ""
+    start = min(ids) if first_expected is None else min(first_expected, min(ids))
+    expected = max(ids) - start + 1
+    missing = expected - len(set(ids))
+    if missing <= 0:
+        return ""
+    return (
+        f"window not fully covered: {missing} of {expected} iterations missing from the "
+        "TensorRT-LLM iteration-stats queue (it keeps iter_stats_max_iterations entries, 1000 "
+        "when unset); raise iter_stats_max_iterations in the launch options"
+    )
+
+
 class AcceptanceReader:
     """Reads one server's acceptance over a measured window, whatever the engine.
 
-    ``await begin()`` just before the timed requests, ``await end(records)`` just after.
-    TensorRT-LLM keeps a bounded queue of iteration stats: call ``await poll()`` now and then
-    during long windows so none are dropped.
+    ``await begin()`` just before the timed requests, ``await end(records)`` just after (both
+    in the event loop that sends the load). For TensorRT-LLM, ``begin`` starts polling
+    ``/metrics`` every ``poll_interval_s`` so the bounded stats queue does not drop iterations;
+    ``end`` stops it, merges by iteration id and notes any gap.
+
+    ``fresh_server`` says whether this window is the first on a freshly started server (only
+    then may SGLang's running average stand in for per-request counts). None: this process
+    decides: the first window read from ``base_url`` is fresh, later ones are not.
     """
+
+    _windows_read: ClassVar[dict[str, int]] = {}
+    """Windows begun per base URL in this process (the fresh-server default)."""
 
     def __init__(
         self,
@@ -258,13 +430,22 @@ class AcceptanceReader:
         *,
         client: httpx.AsyncClient | None = None,
         timeout_s: float = 10.0,
+        fresh_server: bool | None = None,
+        poll_interval_s: float = 1.0,
     ) -> None:
         self.source = source
-        self.url = base_url.rstrip("/") + metrics_path
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + metrics_path
         self._client = client
         self._timeout_s = timeout_s
+        self._fresh = fresh_server
+        self.poll_interval_s = poll_interval_s
         self._before: SpecCounters | None = None
-        self._iterations: list[Any] = []
+        self._before_error: str | None = None
+        self._iterations: dict[int, Any] = {}
+        self._unnumbered: list[Any] = []
+        self._first_expected: int | None = None
+        self._poller: asyncio.Task[None] | None = None
 
     async def _get(self, url: str) -> httpx.Response:
         try:
@@ -299,33 +480,89 @@ class AcceptanceReader:
         data = await self._json(self.url)
         return list(data) if isinstance(data, list) else []
 
+    def _keep(self, entries: Iterable[Any]) -> None:
+        for entry in entries:
+            ident = iteration_id(entry)
+            if ident is None:
+                self._unnumbered.append(entry)
+            else:
+                self._iterations[ident] = entry  # a re-read iteration is kept once
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval_s)
+            with contextlib.suppress(AcceptanceError):
+                self._keep(await self._drain_trtllm())
+
     async def begin(self) -> None:
         """Mark the start of the window (snapshot counters, drain queued stats)."""
+        windows = AcceptanceReader._windows_read
+        seen = windows.get(self.base_url, 0)
+        windows[self.base_url] = seen + 1
+        if self._fresh is None:
+            self._fresh = seen == 0
         if self.source == "prometheus":
-            self._before = parse_spec_counters(await self._text())
+            try:
+                self._before = parse_spec_counters(await self._text())
+            except AcceptanceError as exc:  # per-request counts may still come
+                self._before, self._before_error = None, str(exc)
         elif self.source == "trtllm_iter_stats":
-            await self._drain_trtllm()
-            self._iterations = []
+            drained = await self._drain_trtllm()
+            ids = [i for i in map(iteration_id, drained) if i is not None]
+            self._first_expected = max(ids) + 1 if ids else None
+            self._iterations, self._unnumbered = {}, []
+            self._poller = asyncio.ensure_future(self._poll_loop())
 
     async def poll(self) -> None:
         """Collect stats queued so far (TensorRT-LLM); a no-op for other sources."""
         if self.source == "trtllm_iter_stats":
-            self._iterations.extend(await self._drain_trtllm())
+            self._keep(await self._drain_trtllm())
+
+    async def _stop_polling(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
 
     async def end(self, records: Sequence[RequestRecord] = ()) -> AcceptanceCounts | None:
-        """Acceptance over the window; None when the source is ``none``."""
+        """Acceptance over the window; None when the source is ``none``.
+
+        The source of the counts is in ``AcceptanceCounts.source``; a fallback says why in
+        ``note``.
+        """
         if self.source == "prometheus":
+            exact = counts_from_vllm_requests(records)
+            if exact is not None:
+                return exact
             if self._before is None:
-                raise AcceptanceError("AcceptanceReader.end() called before begin()")
+                raise AcceptanceError(
+                    self._before_error or "AcceptanceReader.end() called before begin()"
+                )
             return delta(self._before, parse_spec_counters(await self._text()))
         if self.source == "sglang_server_info":
+            exact = counts_from_sglang_requests(records)
+            if exact is not None:
+                return exact
+            if not self._fresh:
+                return AcceptanceCounts(source="sglang:none", note=SGLANG_REFUSED_NOTE)
             info = await self._json(self.url)
             if not isinstance(info, Mapping):
                 raise AcceptanceError(f"{self.url} did not return a JSON object")
             return counts_from_sglang_server_info(info)
         if self.source == "trtllm_iter_stats":
+            await self._stop_polling()
             await self.poll()
-            return counts_from_trtllm_iteration_stats(self._iterations)
+            ids = sorted(self._iterations)
+            counts = counts_from_trtllm_iteration_stats(
+                [*(self._iterations[i] for i in ids), *self._unnumbered]
+            )
+            note = trtllm_coverage_note(self._first_expected, ids)
+            if note:
+                counts = counts.model_copy(
+                    update={"note": note, "source": TRTLLM_SOURCE + ":partial"}
+                )
+            return counts
         if self.source == "timings":
             return counts_from_records(records)
         return None

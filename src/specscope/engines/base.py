@@ -121,6 +121,12 @@ class ServerSettings(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     config_dir: str | None = None
     """Folder the recipe's config files go to (the run folder); set by the launcher."""
+    window_iterations: int | None = Field(default=None, ge=1)
+    """An upper bound on the engine iterations of one measured window (TensorRT-LLM sizes its
+    iteration-stats queue from it); None: the engine's default."""
+    per_request_spec_metrics: bool = True
+    """Ask the engine for per-request spec-decoding counts where it has a switch for them
+    (vLLM ``--per-request-spec-decode-metrics summary``, v0.29.0 and later)."""
 
     @property
     def base_url(self) -> str:
@@ -179,7 +185,16 @@ def describe_spec(recipe: EngineRecipe, spec: SpecSettings, server: ServerSettin
         parts.append(" ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(env.items())))
     for name, text in sorted(recipe.files(spec, server).items()):
         parts.append(f"{name}:\n{text.rstrip()}")
+    note = spec_note(recipe, spec)
+    if note:
+        parts.append(f"# {note}")
     return "\n".join(parts)
+
+
+def spec_note(recipe: EngineRecipe, spec: SpecSettings) -> str | None:
+    """The recipe's caveat on what g means for ``spec`` (SGLang NGRAM: a tree budget)."""
+    note = getattr(recipe, "spec_note", None)
+    return note(spec) if callable(note) else None
 
 
 def unsupported(engine: str, spec: SpecSettings, supported: list[str]) -> UserError:

@@ -1,14 +1,21 @@
 """SGLang ``python -m sglang.launch_server`` with ``--speculative-*`` flags.
 
 Spec methods → ``--speculative-algorithm``: ``mtp`` → ``NEXTN``, ``eagle`` → ``EAGLE``,
-``eagle3`` → ``EAGLE3``, ``draft`` → ``STANDALONE``, ``ngram`` → ``NGRAM``. Depth g is a chain:
-``--speculative-num-steps g --speculative-eagle-topk 1 --speculative-num-draft-tokens g+1`` (the
-verify budget counts the root token). Synthetic acceptance goes through the environment
-(``SGLANG_SIMULATE_ACC_LEN``, ``SGLANG_SIMULATE_ACC_METHOD=match-expected``). Params become
-``--speculative-<key>`` flags.
+``eagle3`` → ``EAGLE3``, ``draft`` → ``STANDALONE``, ``ngram`` → ``NGRAM``. For the EAGLE family
+g is a chain: ``--speculative-num-steps g --speculative-eagle-topk 1
+--speculative-num-draft-tokens g+1`` (the verify budget counts the root token). For ``NGRAM``
+g is not a chain depth: ``--speculative-num-draft-tokens g+1`` is the size of the draft *tree*
+verified per step (SGLang's n-gram drafter fills a trie of up to that many tokens), so g is
+labelled a tree budget (:func:`depth_meaning`). Synthetic acceptance goes through the
+environment: ``SGLANG_SIMULATE_ACC_LEN``, ``SGLANG_SIMULATE_ACC_METHOD=match-expected`` and
+``SGLANG_SIMULATE_ACC_TOKEN_MODE=real-draft-token`` (the accepted positions carry the real draft
+tokens; SGLang accepts ``fixed`` or ``real-draft-token`` and needs topk 1 for the latter).
+Params become ``--speculative-<key>`` flags.
 
-Acceptance: ``/server_info`` reports ``avg_spec_accept_length``, a running average since the
-server started, so each measured config needs a freshly started server.
+Acceptance: per request from the native ``/generate`` route's ``meta_info`` (``spec_verify_ct``
+and the accepted/proposed draft counts; send the load with ``api = "sglang"``); the
+``/server_info`` running average only as a labelled fallback on a freshly started server.
+Upstream: sgl-project/sglang (see docs/engines.md for files and commits).
 """
 
 from __future__ import annotations
@@ -38,6 +45,14 @@ ALGORITHMS: dict[str, str] = {
 
 _NEEDS_DRAFT = {"EAGLE", "EAGLE3", "STANDALONE"}
 
+SIMULATE_TOKEN_MODE = "real-draft-token"
+"""``SGLANG_SIMULATE_ACC_TOKEN_MODE`` for synthetic runs (InferenceX golden-AL runs use it)."""
+
+
+def depth_meaning(method: str) -> str:
+    """What g means for ``method`` on SGLang: ``chain depth`` or ``tree budget`` (NGRAM)."""
+    return "tree budget" if ALGORITHMS.get(method) == "NGRAM" else "chain depth"
+
 
 class SglangRecipe:
     """``python -m sglang.launch_server --model-path M --host H --port P --tp N [spec]``."""
@@ -66,6 +81,15 @@ class SglangRecipe:
         argv = flags_with_params(ENGINE, flags, spec.params, "--speculative-")
         return [*argv, *spec.extra_args]
 
+    def spec_note(self, spec: SpecSettings) -> str | None:
+        """A line for the stored spec config when g is not a chain depth (NGRAM)."""
+        if spec.is_off or depth_meaning(spec.method) != "tree budget":
+            return None
+        return (
+            f"g = {spec.g} is a tree budget (--speculative-num-draft-tokens {(spec.g or 0) + 1} "
+            "draft-tree tokens per verify step), not a chain depth"
+        )
+
     def command(self, spec: SpecSettings, server: ServerSettings) -> list[str]:
         cmd = [
             server.binary or sys.executable,
@@ -91,6 +115,7 @@ class SglangRecipe:
         if spec.synthetic_acceptance_length is not None:
             env["SGLANG_SIMULATE_ACC_LEN"] = f"{spec.synthetic_acceptance_length:g}"
             env.setdefault("SGLANG_SIMULATE_ACC_METHOD", "match-expected")
+            env.setdefault("SGLANG_SIMULATE_ACC_TOKEN_MODE", SIMULATE_TOKEN_MODE)
         return env
 
     def files(self, spec: SpecSettings, server: ServerSettings) -> dict[str, str]:

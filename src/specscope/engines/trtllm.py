@@ -1,13 +1,21 @@
-"""TensorRT-LLM ``trtllm-serve`` with an ``--extra_llm_api_options`` YAML file.
+"""TensorRT-LLM ``trtllm-serve`` (PyTorch backend) with an ``--extra_llm_api_options`` YAML file.
 
-The YAML (written to the run folder) holds ``speculative_config``: ``mtp`` →
-``{decoding_type: MTP, num_nextn_predict_layers: g}``; ``eagle3`` → ``Eagle3``, ``eagle`` →
-``Eagle``, ``draft`` → ``DraftTarget`` (each ``max_draft_len: g`` and ``speculative_model``);
-``ngram`` → ``NGram`` (``max_draft_len: g``). ``SpecSettings.params`` are merged into
-``speculative_config`` and win over derived keys (key names changed across TensorRT-LLM
-releases, e.g. ``speculative_model_dir``). ``enable_iter_perf_stats: true`` is always set so
-``/metrics`` returns per-iteration spec-decoding stats. Synthetic acceptance uses
-``TLLM_SPEC_DECODE_FORCE_NUM_ACCEPTED_TOKENS`` = AL − 1 (accepted draft tokens only).
+The YAML (written to the run folder) holds ``speculative_config`` with ``max_draft_len: g`` for
+every method: ``mtp`` → ``MTP`` (``num_nextn_predict_layers`` is deprecated there and remapped
+to ``max_draft_len``; a user-set one is refused), ``eagle`` and ``eagle3`` → ``Eagle3`` (the
+PyTorch backend runs every EAGLE config as EAGLE-3; EAGLE-1/2 are not supported there),
+``draft`` → ``Draft_Target`` (each with ``speculative_model``), ``ngram`` → ``NGram``.
+``SpecSettings.params`` are merged into ``speculative_config``. ``enable_iter_perf_stats: true``
+makes ``/metrics`` return per-iteration spec-decoding stats, and ``iter_stats_max_iterations``
+is sized from the planned window (``ServerSettings.window_iterations``) so the bounded
+stats queue (1000 iterations when unset) holds a whole window; the reader also polls it.
+Synthetic acceptance uses ``TLLM_SPEC_DECODE_FORCE_NUM_ACCEPTED_TOKENS`` = AL − 1 (accepted
+draft tokens only).
+
+Upstream: NVIDIA/TensorRT-LLM ``tensorrt_llm/llmapi/llm_args.py`` (``DecodingBaseConfig``,
+``MTPDecodingConfig``, ``EagleDecodingConfig``, ``DraftTargetDecodingConfig``,
+``NGramDecodingConfig``) and ``tensorrt_llm/serve/openai_server.py`` (``/metrics``,
+``_iteration_stats_buffer_maxlen``); commits in docs/engines.md.
 """
 
 from __future__ import annotations
@@ -24,20 +32,33 @@ from specscope.engines.base import (
     require_g,
     unsupported,
 )
+from specscope.errors import UserError
 
 ENGINE = "trt"
 OPTIONS_FILE = "trtllm-extra-llm-api-options.yaml"
 
 DECODING_TYPES: dict[str, str] = {
     "mtp": "MTP",
-    "eagle": "Eagle",
+    "eagle": "Eagle3",
     "eagle3": "Eagle3",
-    "draft": "DraftTarget",
+    "draft": "Draft_Target",
     "ngram": "NGram",
 }
-"""specscope method → TensorRT-LLM ``speculative_config.decoding_type``."""
+"""specscope method → TensorRT-LLM ``speculative_config.decoding_type`` (PyTorch backend)."""
 
-_NEEDS_DRAFT = {"Eagle", "Eagle3", "DraftTarget"}
+_NEEDS_DRAFT = {"Eagle3", "Draft_Target"}
+
+DEFAULT_ITER_STATS = 1000
+"""Iteration stats ``trtllm-serve`` keeps when ``iter_stats_max_iterations`` is unset."""
+
+
+def iter_stats_budget(window_iterations: int | None) -> int | None:
+    """``iter_stats_max_iterations`` for a window of at most ``window_iterations`` engine
+    iterations: the window with a 2× margin (warm-up tail, a slow poll), at least the default;
+    None (keep the default) when the window is unknown."""
+    if window_iterations is None:
+        return None
+    return max(DEFAULT_ITER_STATS, 2 * window_iterations)
 
 
 def speculative_config(spec: SpecSettings) -> dict[str, Any]:
@@ -46,11 +67,12 @@ def speculative_config(spec: SpecSettings) -> dict[str, Any]:
     if decoding_type is None:
         raise unsupported("TensorRT-LLM", spec, ["none", *sorted(DECODING_TYPES)])
     g = require_g("TensorRT-LLM", spec)
-    config: dict[str, Any] = {"decoding_type": decoding_type}
-    if decoding_type == "MTP":
-        config["num_nextn_predict_layers"] = g
-    else:
-        config["max_draft_len"] = g
+    if "num_nextn_predict_layers" in spec.params:
+        raise UserError(
+            "TensorRT-LLM MTP: num_nextn_predict_layers is deprecated (remapped to "
+            "max_draft_len); set the depth with gamma instead"
+        )
+    config: dict[str, Any] = {"decoding_type": decoding_type, "max_draft_len": g}
     if decoding_type in _NEEDS_DRAFT:
         config["speculative_model"] = require_draft_model("TensorRT-LLM", spec)
     config.update(spec.params)
@@ -69,10 +91,13 @@ class TrtllmRecipe:
         self.extra_options = dict(extra_options or {})
         """Top-level LLM API options added to the YAML (``kv_cache_config``...)."""
 
-    def options(self, spec: SpecSettings) -> dict[str, Any]:
+    def options(self, spec: SpecSettings, server: ServerSettings | None = None) -> dict[str, Any]:
         """Everything the YAML file holds, as a mapping."""
         data: dict[str, Any] = dict(self.extra_options)
         data.setdefault("enable_iter_perf_stats", True)
+        budget = iter_stats_budget(server.window_iterations if server else None)
+        if budget is not None:
+            data.setdefault("iter_stats_max_iterations", budget)
         if not spec.is_off:
             data["speculative_config"] = speculative_config(spec)
         return data
@@ -106,4 +131,4 @@ class TrtllmRecipe:
         return env
 
     def files(self, spec: SpecSettings, server: ServerSettings) -> dict[str, str]:
-        return {OPTIONS_FILE: yaml_text.dump(self.options(spec))}
+        return {OPTIONS_FILE: yaml_text.dump(self.options(spec, server))}

@@ -4,6 +4,12 @@ Spec methods: ``mtp``, ``eagle``, ``eagle3`` (with ``"model"``), ``draft`` (``"d
 with ``"model"``), ``ngram`` (prompt lookup; ``prompt_lookup_max``/``_min`` via params).
 Synthetic acceptance uses ``"rejection_sample_method": "synthetic"`` and
 ``"synthetic_acceptance_length"``. ``SpecSettings.params`` are merged into the JSON as given.
+
+With spec on, ``--per-request-spec-decode-metrics summary`` asks for exact per-request counts
+(``metrics.speculative_decoding`` on the final usage chunk; vLLM v0.29.0,
+vllm/config/observability.py, docs/features/speculative_decoding/acceptance_metrics.md);
+``ServerSettings.per_request_spec_metrics = False`` leaves it out for older vLLM, whose
+Prometheus counter deltas are then the source.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ METHODS: dict[str, str] = {
 """specscope method → vLLM ``speculative_config.method``."""
 
 _NEEDS_MODEL = {"eagle", "eagle3", "draft_model"}
+
+PER_REQUEST_FLAG = "--per-request-spec-decode-metrics"
 
 
 def speculative_config(spec: SpecSettings) -> dict[str, Any]:
@@ -70,7 +78,10 @@ class VllmRecipe:
     def spec_args(self, spec: SpecSettings, server: ServerSettings) -> list[str]:
         if spec.is_off:
             return list(spec.extra_args)
-        return ["--speculative-config", json.dumps(speculative_config(spec)), *spec.extra_args]
+        argv = ["--speculative-config", json.dumps(speculative_config(spec))]
+        if server.per_request_spec_metrics and PER_REQUEST_FLAG not in spec.extra_args:
+            argv += [PER_REQUEST_FLAG, "summary"]
+        return [*argv, *spec.extra_args]
 
     def command(self, spec: SpecSettings, server: ServerSettings) -> list[str]:
         cmd = [

@@ -85,6 +85,10 @@ class EngineSection(_Strict):
     threads: int | None = Field(default=None, ge=1)
     tp: int = Field(default=1, ge=1)
     health_timeout_s: float = 300.0
+    per_request_spec_metrics: bool = True
+    """Ask the engine for exact per-request spec-decoding counts where that takes a flag (vLLM
+    ``--per-request-spec-decode-metrics summary``, v0.29.0 and later); false for older vLLM,
+    whose Prometheus counter deltas are then the source."""
     api_key_env: str = "OPENAI_API_KEY"
     """Name of the environment variable holding the API key (the key itself is never stored)."""
 
@@ -110,7 +114,9 @@ class IdentitySection(_Strict):
 
 
 class LoadSection(_Strict):
-    api: Literal["completions", "chat", "llamacpp"] = "completions"
+    api: Literal["completions", "chat", "llamacpp", "sglang"] = "completions"
+    """``sglang`` is SGLang's native ``/generate`` route: the one that returns per-request
+    spec-decoding counts (``meta_info``), so SGLang's acceptance is exact per point."""
     concurrency: list[int] = Field(default_factory=lambda: [1], min_length=1)
     request_rate: float | None = Field(default=None, gt=0)
     """Open loop (requests/s); concurrency then caps the requests in flight."""
@@ -226,6 +232,11 @@ class Recipe(_Strict):
     workload: list[WorkloadSection] = Field(min_length=1)
     spec: list[SpecSection] = Field(min_length=1)
 
+    def window_iterations(self) -> int:
+        """An upper bound on the engine iterations of one point's measured window (TensorRT-LLM
+        sizes its iteration-stats queue from it)."""
+        return _window_iterations(self)
+
     @model_validator(mode="after")
     def _unique_names(self) -> Recipe:
         for label, names in (
@@ -244,6 +255,13 @@ class Recipe(_Strict):
                 "[[spec]] and at most one gamma (run one recipe per server config)"
             )
         return self
+
+
+def _window_iterations(recipe: Recipe) -> int:
+    """An upper bound on the engine iterations of one measured window: every timed request
+    alone in the batch, one prefill step plus one step per output token."""
+    longest = max(max(w.osl, w.max_total_tokens or 0) for w in recipe.workload)
+    return recipe.load.requests_per_point * (longest + 1)
 
 
 def parse_recipe(data: dict[str, Any], where: str = "recipe") -> Recipe:

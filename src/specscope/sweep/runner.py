@@ -43,11 +43,17 @@ from specscope.client.protocols import BenchPrompt
 from specscope.client.runner import LoadResult, run_load
 from specscope.demo_model import resolve_model_path
 from specscope.engines.acceptance import AcceptanceError, AcceptanceReader
-from specscope.engines.base import ServerHandle, ServerSettings, SpecSettings, describe_spec
+from specscope.engines.base import (
+    ServerHandle,
+    ServerSettings,
+    SpecSettings,
+    describe_spec,
+    spec_note,
+)
 from specscope.engines.endpoint import Endpoint
 from specscope.engines.errors import EngineDiedError
 from specscope.engines.registry import get_recipe
-from specscope.engines.server import ManagedServer
+from specscope.engines.server import ManagedServer, pick_free_port
 from specscope.errors import UserError
 from specscope.schema import Point, PointConfig, Provenance, RequestRecord
 from specscope.store.db import PointFilter, Store
@@ -113,9 +119,15 @@ def _with_draft_path(spec: SpecSettings) -> SpecSettings:
 
 
 def _new_run_id(recipe: Recipe, taken: set[str]) -> str:
-    """``<recipe name>-<UTC second>``, with ``-2``, ``-3``... when that id is already stored
-    (two runs in one second must not share ids: their points would replace each other)."""
-    base = f"{recipe.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    """``<recipe name>-<UTC second>-<8 random hex digits>``, with ``-2``, ``-3``... when that id
+    is already stored. Point ids derive from the run id, so two runs must never share one: not
+    two in one second here, nor two machines that start the same recipe in the same second and
+    whose stores are merged later (the random part; ``secrets``, not a clock or host name that
+    cloned machines may share)."""
+    import secrets
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{recipe.name}-{stamp}-{secrets.token_hex(4)}"
     run_id, n = base, 1
     while run_id in taken:
         n += 1
@@ -145,6 +157,9 @@ class _Servers:
         """Configs whose server did not start in this run: not tried again (each try can take
         the whole health timeout); ``--resume`` tries them again."""
         self._tokenizer: Tokenizer | None = None
+        self._windows_on_handle = 0
+        """Measured windows begun on the current handle: only the first on a server specscope
+        just launched reads a fresh server's running acceptance averages (SGLang fallback)."""
         engine = recipe.engine
         if engine.launches:
             self.engine_name = get_recipe(engine.kind).name
@@ -165,6 +180,8 @@ class _Servers:
             binary=engine.binary,
             extra_args=engine.args,
             env=engine.env,
+            window_iterations=self.recipe.window_iterations(),
+            per_request_spec_metrics=engine.per_request_spec_metrics,
         )
 
     def spec_config_text(self, config: ServerConfig) -> str:
@@ -175,23 +192,35 @@ class _Servers:
         settings = self.server_settings().model_copy(update={"port": 1})
         return describe_spec(recipe, config.settings, settings)
 
-    def launch_command(self, config: ServerConfig) -> str:
-        """The command line a launch would run (port shown as 0: picked at launch)."""
+    def launch_command(self, config: ServerConfig, port: int | None = None) -> str:
+        """The command line a launch would run, ready to paste: a real port (``port``, else a
+        free one picked now; a real launch picks its own) and the recipe's config files written
+        by the command itself (``printf ... > FILE &&``) in the current folder."""
         if not self.recipe.engine.launches:
             return f"(endpoint {self.recipe.engine.url}: nothing is launched)"
         recipe = get_recipe(self.recipe.engine.kind)
         settings = self.server_settings().model_copy(
-            update={"port": 0, "config_dir": str(self.run_dir)}
+            update={"port": port or pick_free_port(), "config_dir": None}
         )
         env = recipe.env(config.settings, settings)
         prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()))
         try:
-            command = shlex.join(recipe.command(_with_draft_path(config.settings), settings))
+            spec = _with_draft_path(config.settings)
+            command = shlex.join(recipe.command(spec, settings))
+            files = recipe.files(spec, settings)
         except UserError as exc:
             self.spec_config_text(config)  # a recipe mistake is raised as it is
             # e.g. the engine is not installed where the plan is printed
             return f"(cannot build the command on this machine: {exc})"
-        return f"{prefix} {command}".strip()
+        writes = [
+            "printf '%s\\n' "
+            + " ".join(shlex.quote(line) for line in text.rstrip("\n").split("\n"))
+            + f" > {shlex.quote(name)} &&"
+            for name, text in sorted(files.items())
+        ]
+        note = spec_note(recipe, config.settings)
+        comment = f"  # {note}" if note else ""
+        return " ".join(part for part in [*writes, prefix, command] if part) + comment
 
     def ensure(self, config: ServerConfig) -> ServerHandle:
         if self.handle is not None and self.config == config and self.handle.is_alive():
@@ -226,7 +255,15 @@ class _Servers:
             self._failed_starts[config.label] = str(exc)
             raise
         self.handle, self.config, self._tokenizer = handle, config, None
+        self._windows_on_handle = 0
         return handle
+
+    def begin_window(self, handle: ServerHandle) -> bool:
+        """Count a measured window on ``handle``; True for the first on a server specscope just
+        launched (only that one may read a fresh server's running acceptance averages)."""
+        fresh = isinstance(handle, ManagedServer) and self._windows_on_handle == 0
+        self._windows_on_handle += 1
+        return fresh
 
     def tokenizer(self) -> Tokenizer | None:
         if self.handle is None:
@@ -608,7 +645,10 @@ class PointMeasurer:
                     **common,
                 )
                 warm_records = [r.model_copy(update={"warmup": True}) for r in warm.records]
-            reader = AcceptanceReader(handle.acceptance_source, url, handle.metrics_path)
+            fresh = self.servers.begin_window(handle)
+            reader = AcceptanceReader(
+                handle.acceptance_source, url, handle.metrics_path, fresh_server=fresh
+            )
             acceptance_ok = True
             try:
                 await reader.begin()
