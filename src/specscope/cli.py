@@ -12,10 +12,10 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
 from rich.markup import escape
 
 from specscope.errors import UserError
+from specscope.terminal import SafeConsole, install_safe_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,8 +35,10 @@ app = typer.Typer(
 import_app = typer.Typer(help="Bring benchmark results from other tools into the store.")
 app.add_typer(import_app, name="import", rich_help_panel="Data")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Every line the CLI prints goes through these two consoles: control characters in the printed
+# data (names imported from other people's files) are shown as escapes, never obeyed.
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_DB = "specscope.duckdb"
 
@@ -74,8 +76,9 @@ PoolOption = Annotated[
     bool,
     typer.Option(
         "--pool",
-        help="Pool all engines into one curve per side (as the InferenceX pages do). "
-        "Off by default: each engine is its own series.",
+        help="Pool all engines and deployments (aggregated and disaggregated) into one curve "
+        "per side (as the InferenceX pages do). Off by default: each engine and deployment is "
+        "its own series.",
     ),
 ]
 TargetsOption = Annotated[
@@ -119,8 +122,31 @@ def user_errors(func: F) -> F:
         except KeyboardInterrupt:
             err.print("interrupted: finished points are saved; rerun with --resume to go on")
             raise typer.Exit(130) from None
+        except Exception as exc:  # a damaged or locked store file is the user's to fix
+            problem = _store_problem(exc, kwargs)
+            if problem is None:
+                raise
+            _print_error(str(problem))
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _store_problem(exc: Exception, kwargs: dict[str, Any]) -> UserError | None:
+    """One line for a DuckDB error that a damaged, truncated or locked store file caused, naming
+    the store(s) the command was given (``--db``, and the sources of ``import specscope``)."""
+    if "duckdb" not in sys.modules:
+        return None
+    from specscope.store.db import damaged_store_error
+
+    paths: list[Path] = []
+    for name in ("db", "paths"):
+        value = kwargs.get(name)
+        values = value if isinstance(value, list) else [value]
+        paths.extend(
+            v for v in values if isinstance(v, Path) and v.suffix != ".json" and not v.is_dir()
+        )
+    return damaged_store_error(exc, paths)
 
 
 def _print_error(message: str) -> None:
@@ -202,9 +228,7 @@ def import_inferencex_cmd(
         for skipped in report.skipped:
             err.print(f"skipped {skipped.describe()}", markup=False)
         out.print(
-            f"imported {report.points_added} new point(s) from {report.files} file(s) into {db}"
-            f" ({report.points_already_present} already present, {len(report.skipped)} skipped)",
-            markup=False,
+            f"imported from {report.files} file(s) into {db}: {report.summary()}", markup=False
         )
     # Some broken files among good ones is a partial success (exit 0, each skip said above);
     # finding no file, or no usable record at all, is a failed import.
@@ -230,9 +254,10 @@ def import_specscope_cmd(
 ) -> None:
     """Merge other specscope stores into this one: points, their requests and their runs.
 
-    Points are deduplicated by point id and runs by run id: a point already stored is kept as it
-    is, so importing a file twice adds nothing. Each source is read without being changed (an
-    older schema is migrated in a temporary copy).
+    Nothing stored is ever replaced: a point whose run, configuration and results are stored
+    already adds nothing (importing a file twice adds nothing), and a different result for a
+    stored run and configuration is kept as another repeat, with its source recorded. Each
+    source is read without being changed (an older schema is migrated in a temporary copy).
     """
     from specscope.store.db import Store
     from specscope.store.merge import merge_stores
@@ -247,14 +272,12 @@ def import_specscope_cmd(
         return
     for source in report.sources:
         out.print(
-            f"{source.path}: {source.points_added} new point(s), "
-            f"{source.points_already_present} already present, {source.requests_added} "
-            f"request record(s), {source.runs_added} new run(s)",
+            f"{source.path}: {source.summary()}, {source.requests_added} request record(s), "
+            f"{source.runs_added} new run(s)",
             markup=False,
         )
     out.print(
-        f"imported {report.points_added} new point(s) from {len(report.sources)} store(s) into "
-        f"{db} ({report.points_already_present} already present)",
+        f"imported from {len(report.sources)} store(s) into {db}: {report.summary()}",
         markup=False,
     )
 
@@ -279,7 +302,7 @@ def export_cmd(
         raise UserError(f"--format {fmt!r} is not supported; use csv, parquet or json")
     fmt_lit: Literal["csv", "parquet", "json"] = fmt  # type: ignore[assignment]
     _require_db(db)
-    with Store.open(db) as store:
+    with Store.open(db, read_only=True) as store:
         text = export_points(store, fmt_lit, out_path)
     if out_path is None and text is not None:
         sys.stdout.write(text)
@@ -560,7 +583,9 @@ def sweep_cmd(
     from specscope.sweep.plan import make_plan
     from specscope.sweep.recipe import load_recipe
 
-    plan = make_plan(load_recipe(recipe_path))
+    recipe = load_recipe(recipe_path)
+    _check_workloads(recipe, str(recipe_path))  # what the run would meet, the dry run meets too
+    plan = make_plan(recipe)
     if dry_run:
         if as_json:
             print_json(
@@ -577,13 +602,44 @@ def sweep_cmd(
     outcome = _run_plan(plan, db, runs_dir, resume, quiet or as_json, runner)
     if as_json:
         print_json(outcome)
+    else:
+        out.print(
+            f"run {outcome.run_id}: {outcome.measured} point(s) measured ({outcome.failed} "
+            f"failed), {outcome.skipped} already stored; saved in {db}; logs in {outcome.run_dir}"
+        )
+    _exit_on_failed_points(outcome, f"logs in {outcome.run_dir}")
+
+
+def _check_workloads(recipe: Any, where: str | None) -> None:
+    """Read every workload's prompt source the way the run will (prompt files, public sets)."""
+    from specscope.workload.build import check_available
+
+    for section in recipe.workload:
+        try:
+            check_available(section.workload(seed=recipe.seed))
+        except UserError as exc:
+            if where is None:
+                raise
+            raise UserError(f"{where}: [[workload]] '{section.name}': {exc}") from None
+
+
+def _exit_on_failed_points(outcome: Any, where: str) -> None:
+    """Exit 1 when any point failed, with one line saying how many: a run whose every point
+    failed measured nothing, and a script must not read it as a success."""
+    if not outcome.failed:
         return
-    out.print(
-        f"run {outcome.run_id}: {outcome.measured} point(s) measured ({outcome.failed} failed), "
-        f"{outcome.skipped} already stored; saved in {db}; logs in {outcome.run_dir}"
-    )
-    if outcome.failed:
-        raise typer.Exit(1)
+    if outcome.failed == outcome.measured and outcome.skipped == 0:
+        _print_error(
+            f"every point failed ({outcome.failed} of {outcome.planned}); nothing was measured. "
+            f"The reason is on each point above ({where}): fix it and run again"
+        )
+    else:
+        err.print(
+            f"warning: {outcome.failed} of {outcome.measured} point(s) measured in this run "
+            f"failed (reasons above; {where}); the others are stored",
+            markup=False,
+        )
+    raise typer.Exit(1)
 
 
 @app.command("demo", rich_help_panel="Measure")
@@ -730,9 +786,14 @@ def bench_cmd(
 
     Use it twice — once with speculation off, once on, same --seed — and `specscope compare`
     the two. For a matrix of configs that specscope launches itself, use `specscope sweep`.
+    Exits 1 when any point failed (a line says how many), at once when nothing listens at --url.
     """
     from specscope.bench import BenchArgs, run_bench
+    from specscope.client.reach import url_problem
 
+    problem = url_problem(url)
+    if problem is not None:
+        raise UserError(f"--url: {problem}")
     args = BenchArgs(
         url=url,
         engine=engine,
@@ -760,13 +821,18 @@ def bench_cmd(
         n_gpus=n_gpus,
         seed=seed,
     )
+    from specscope.bench import bench_recipe_data
+    from specscope.sweep.recipe import parse_recipe
+
+    _check_workloads(parse_recipe(bench_recipe_data(args), "bench options"), None)
     result = run_bench(args, db, runs_dir, hooks_console=None if as_json else err)
     if as_json:
         print_json(result)
-        return
-    from specscope.console import print_bench
+    else:
+        from specscope.console import print_bench
 
-    print_bench(out, result)
+        print_bench(out, result)
+    _exit_on_failed_points(result.outcome, f"run {result.outcome.run_id} in {db}")
 
 
 @app.command("report", rich_help_panel="Analyse")
@@ -939,6 +1005,7 @@ def predict_cmd(
 def main() -> None:
     """Entry point of the ``specscope`` console script."""
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    install_safe_logging()
     app()
 
 

@@ -23,7 +23,7 @@ def load_points(db: Path, flt: PointFilter, *, lean: bool = False) -> list[Point
 
     ``lean`` reads only the fields a comparison uses (see ``Store.points``).
     """
-    with Store.open(db) as store:
+    with Store.open(db, read_only=True) as store:
         points = store.points(flt, lean=lean)
         if points:
             return points
@@ -105,7 +105,7 @@ def _workload_acceptance(
             "workload": None,
         }
     )
-    with Store.open(db) as store:
+    with Store.open(db, read_only=True) as store:
         if store.count(wide) == store.count(wide.model_copy(update={"workload": c.workload})):
             return []
         return acceptance_by_workload(store.points(wide))

@@ -94,7 +94,7 @@ def example_db(work: Path) -> Path:
     db = work / "example.duckdb"
     done = specscope("import", "inferencex", EXAMPLE, "--db", db, cwd=work)
     assert done.returncode == 0, done.stderr
-    assert "imported 108 new point(s) from 1 file(s)" in done.stdout
+    assert "imported from 1 file(s) into" in done.stdout and ": 108 new, 0 already" in done.stdout
     return db
 
 
@@ -110,7 +110,7 @@ def test_import_counts_points_and_a_second_import_adds_none(
     # 5 MTP files (one record each) + agg_bmk_off.json (an array of 5) = 6 files, 10 points.
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == (
-        f"imported 10 new point(s) from 6 file(s) into {db} (0 already present, 0 skipped)"
+        f"imported from 6 file(s) into {db}: 10 new, 0 already present, 0 skipped"
     )
     assert first.stderr == ""
     with duckdb.connect(str(db), read_only=True) as con:
@@ -155,15 +155,15 @@ def test_import_of_only_broken_files_names_each_problem_and_fails(tmp_path: Path
         assert why in line, line
     assert lines[-1].startswith("error: nothing imported from ")
     assert "all 7 record(s) or file(s) were skipped" in lines[-1]
-    assert "imported 0 new point(s) from 5 file(s)" in done.stdout
+    assert "imported from 5 file(s) into" in done.stdout and ": 0 new," in done.stdout
 
 
 def test_import_of_good_and_broken_files_keeps_the_good_and_exits_0(tmp_path: Path) -> None:
     db = tmp_path / "mixed.duckdb"
     done = specscope("import", "inferencex", BROKEN, FIXTURES, "--db", db, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "imported 10 new point(s) from 11 file(s)" in done.stdout
-    assert "(0 already present, 7 skipped)" in done.stdout
+    assert "imported from 11 file(s) into" in done.stdout
+    assert ": 10 new, 0 already present, 7 skipped" in done.stdout
     assert sum(line.startswith("skipped ") for line in done.stderr.splitlines()) == 7
     assert "error" not in done.stderr
 

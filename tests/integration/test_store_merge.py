@@ -318,7 +318,10 @@ def test_cli_import_specscope_prints_new_and_present_counts(
     result = runner.invoke(app, ["import", "specscope", str(b), "--db", str(a)])
     assert result.exit_code == 0, result.output
     # 2 new rows: b1, and B's a2 kept as another repeat (the JSON says which)
-    assert f"imported 2 new point(s) from 1 store(s) into {a} (0 already present)" in result.output
+    assert (
+        f"imported from 1 store(s) into {a}: 1 new, 1 kept as another repeat of an existing "
+        "configuration, 0 already present"
+    ) in result.output
     again = runner.invoke(app, ["import", "specscope", str(b), "--db", str(a), "--json"])
     assert again.exit_code == 0, again.output
     data = json.loads(again.stdout)

@@ -18,7 +18,7 @@ def load_run_points(db_path: Path | str, run_ids: Sequence[str]) -> list[Point]:
     path = Path(db_path)
     if str(db_path) != ":memory:" and not path.exists():
         raise UserError(f"{path}: no such database file (give the store used for the runs)")
-    with Store.open(path) as store:
+    with Store.open(path, read_only=True) as store:
         points = store.points(PointFilter(run_id=list(run_ids)))
     if not points:
         raise UserError(

@@ -7,6 +7,7 @@ sign rather than parsed as mathtext.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from specscope.analysis.narrative import display_name, fmt_interactivity
+from specscope.files import write_atomic
 from specscope.report.curves import host_counts, series_curve
 from specscope.report.models import AcceptanceByDepth, ReportPair
 
@@ -40,8 +42,9 @@ def _figure() -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, format="png", metadata={"Software": "specscope"})
-    return path
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, format="png", metadata={"Software": "specscope"})
+    return write_atomic(path, buffer.getvalue())
 
 
 def chart_title(pair: ReportPair) -> str:

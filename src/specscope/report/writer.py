@@ -21,6 +21,7 @@ from pathlib import Path
 from specscope.analysis.economics import Preset
 from specscope.analysis.narrative import display_name
 from specscope.errors import UserError
+from specscope.files import write_atomic
 from specscope.report.acceptance import acceptance_by_depth
 from specscope.report.html import plotly_js, render_index, render_page_json
 from specscope.report.markdown import render_markdown
@@ -146,8 +147,7 @@ def write_report(
 
         data = _fit_page(pair, candidates, make)
         text = render_page_json(data, title)
-        path = out_dir / file
-        path.write_text(text, encoding="utf-8")
+        path = write_atomic(out_dir / file, text)
         written_pages.append(path)
         page_bytes[file] = len(text.encode("utf-8"))
 
@@ -177,12 +177,11 @@ def write_report(
             )
         )
 
-    markdown = out_dir / "report.md"
-    markdown.write_text(render_markdown(pairs, pair_files, acceptance), encoding="utf-8")
+    markdown = write_atomic(out_dir / "report.md", render_markdown(pairs, pair_files, acceptance))
     index = out_dir / "index.html"
     if not single:
         index_text = render_index(pages)
-        index.write_text(index_text, encoding="utf-8")
+        write_atomic(index, index_text)
         page_bytes["index.html"] = len(index_text.encode("utf-8"))
     return ReportOutput(
         out_dir=out_dir,

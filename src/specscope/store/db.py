@@ -18,13 +18,17 @@ Reads return the shared typed records (:class:`~specscope.schema.Point`,
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -822,6 +826,20 @@ def _object_array(values: Sequence[Any]) -> np.ndarray[Any, Any]:
     return out
 
 
+_IO_FAILURE_WORDS = ("no space left", "disk full", "read-only file system", "input/output error")
+
+
+def _is_io_failure(exc: BaseException) -> bool:
+    """A write error whose cause is the file system (DuckDB reports some as plain errors)."""
+    text = str(exc).lower()
+    return any(word in text for word in _IO_FAILURE_WORDS)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 _MIN_DUCKDB = (1, 2)
 """Scanning numpy columns (the bulk insert path) needs pandas before DuckDB 1.2."""
 
@@ -902,15 +920,22 @@ class Store:
         self._con = connection
         self.path = path
         """The database file, or None for an in-memory store."""
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        """A migrated copy of an older store opened read-only (removed on close)."""
 
     # ---- lifecycle ------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path = DEFAULT_DB_PATH) -> Store:
+    def open(cls, path: str | Path = DEFAULT_DB_PATH, *, read_only: bool = False) -> Store:
         """Open (creating file, parent folder and schema as needed) and migrate a store.
 
-        ``":memory:"`` opens a throw-away in-memory store.
+        ``":memory:"`` opens a throw-away in-memory store. ``read_only`` opens an existing file
+        without writing to it (compare, report, export): it works on read-only media and
+        immutable files, and a store of an older schema is read through a migrated temporary
+        copy, the file itself untouched.
         """
+        if read_only and str(path) != ":memory:":
+            return cls._open_read_only(Path(path))
         _check_duckdb_version()
         if str(path) == ":memory:":
             con = duckdb.connect(":memory:")
@@ -934,8 +959,63 @@ class Store:
             raise
         return store
 
+    @classmethod
+    def _open_read_only(cls, file: Path) -> Store:
+        _check_duckdb_version()
+        if not file.is_file():
+            raise UserError(
+                f"no store at {file}; measure or import into it first, or pass another --db"
+            )
+        try:
+            con = duckdb.connect(str(file), read_only=True)
+        except (duckdb.Error, OSError) as exc:
+            if isinstance(exc, duckdb.Error) and is_lock_error(str(exc)):
+                raise UserError(
+                    f"store {file} is open for writing by another process (a running sweep, "
+                    "bench or import); read it when that ends, or let the writer use another "
+                    "--db and merge it afterwards with 'specscope import specscope'"
+                ) from exc
+            raise _user_path_error(file, exc) from exc
+        store = cls(con, file)
+        try:
+            tables = {
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+                ).fetchall()
+            }
+            if "schema_version" not in tables:
+                raise UserError(
+                    f"{file} is not a specscope store (no schema_version table); pass another --db"
+                )
+            version = store.schema_version
+        except BaseException:
+            con.close()
+            raise
+        if version == len(MIGRATIONS):
+            return store
+        con.close()
+        if version > len(MIGRATIONS):
+            raise UserError(
+                f"store {file} has schema version {version} but this specscope knows versions "
+                f"up to {len(MIGRATIONS)}; upgrade specscope or pass another --db file"
+            )
+        scratch = tempfile.TemporaryDirectory(prefix="specscope-read-")
+        copy = Path(scratch.name) / file.name
+        shutil.copyfile(file, copy)
+        wal = file.with_name(file.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+        Store.open(copy).close()  # the normal migration, on the copy
+        migrated = cls(duckdb.connect(str(copy), read_only=True), file)
+        migrated._scratch = scratch
+        return migrated
+
     def close(self) -> None:
         self._con.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
     def __enter__(self) -> Self:
         return self
@@ -1004,11 +1084,49 @@ class Store:
 
     # ---- writing --------------------------------------------------------------------------
 
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction: committed when the block ends, rolled back when it raises.
+
+        A failed write is reported as itself: DuckDB may already have aborted the transaction
+        (a full disk fails the commit), and a second error from the rollback must not hide the
+        first. A file-system cause (no space, read-only, I/O error) becomes one UserError line
+        naming the store.
+        """
+        con = self._con
+        con.begin()
+        try:
+            yield con
+            con.commit()
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
+            if isinstance(exc, (duckdb.IOException, OSError)) or _is_io_failure(exc):
+                raise UserError(
+                    f"could not write to store {self._label}: {_one_line(exc)}; nothing of this "
+                    "write was kept (free space or pick another --db and run again)"
+                ) from exc
+            raise
+
     def add_points(self, points: Iterable[Point]) -> int:
         """Store points in one transaction; returns how many point_ids were not stored before.
 
         A point whose id is already stored replaces the stored row (latest write wins).
         """
+        with self.transaction() as con:
+            return self._insert_points(con, points)
+
+    def record_point(
+        self, point: Point, records: Iterable[RequestRecord], superseded: Iterable[str] = ()
+    ) -> None:
+        """A measured point, its request records and the removal of rows it supersedes, in one
+        transaction: after a crash or a full disk the store holds all of it or none of it."""
+        with self.transaction() as con:
+            self._insert_points(con, [point])
+            self._insert_requests(con, records, point.point_id)
+            self._delete_points(con, [i for i in superseded if i != point.point_id])
+
+    def _insert_points(self, con: duckdb.DuckDBPyConnection, points: Iterable[Point]) -> int:
         unique: dict[str, tuple[Any, ...]] = {}
         for point in points:
             row = _point_row(point)
@@ -1022,10 +1140,8 @@ class Store:
             for i, (name, values) in enumerate(zip(names, zip(*rows, strict=True), strict=True))
         }
         select = ", ".join(f"c{i}" for i in range(len(names)))
-        con = self._con
-        con.begin()
+        con.register("_specscope_staging", staging)
         try:
-            con.register("_specscope_staging", staging)
             found = con.execute(
                 "SELECT count(*) FROM points WHERE point_id IN (SELECT c0 FROM _specscope_staging)"
             ).fetchone()
@@ -1035,10 +1151,6 @@ class Store:
                 f"SELECT {select}, ? FROM _specscope_staging",
                 [_utc_now()],
             )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
         finally:
             con.unregister("_specscope_staging")
         return len(rows) - existing
@@ -1071,6 +1183,15 @@ class Store:
         ``point_id`` overrides each record's own ``point_id`` (records are often made before
         their point exists). A record with neither is a programming error (ValueError).
         """
+        with self.transaction() as con:
+            return self._insert_requests(con, records, point_id)
+
+    def _insert_requests(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        records: Iterable[RequestRecord],
+        point_id: str | None,
+    ) -> int:
         rows: dict[tuple[str, bool, int], tuple[Any, ...]] = {}
         for rec in records:
             pid = point_id or rec.point_id
@@ -1095,40 +1216,46 @@ class Store:
                 values = tuple(None if v is None else json.dumps(v) for v in values)
             staging[f"c{i}"] = _object_array(values)
         select = ", ".join(f"c{i}" for i in range(len(_REQUEST_COLUMNS)))
-        con = self._con
-        con.begin()
+        con.register("_specscope_req_staging", staging)
         try:
-            con.register("_specscope_req_staging", staging)
             con.execute(
                 f"INSERT OR REPLACE INTO requests ({_REQUEST_SELECT}) "
                 f"SELECT {select} FROM _specscope_req_staging"
             )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
         finally:
             con.unregister("_specscope_req_staging")
         return len(rows)
 
     def delete_points(self, point_ids: Iterable[str]) -> int:
         """Remove points and their request records in one transaction; returns how many went."""
+        with self.transaction() as con:
+            return self._delete_points(con, point_ids)
+
+    @staticmethod
+    def _delete_points(con: duckdb.DuckDBPyConnection, point_ids: Iterable[str]) -> int:
         ids = sorted(set(point_ids))
         if not ids:
             return 0
-        con = self._con
-        con.begin()
-        try:
-            found = con.execute(
-                "SELECT count(*) FROM points WHERE point_id IN (SELECT unnest(?))", [ids]
-            ).fetchone()
-            con.execute("DELETE FROM requests WHERE point_id IN (SELECT unnest(?))", [ids])
-            con.execute("DELETE FROM points WHERE point_id IN (SELECT unnest(?))", [ids])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+        found = con.execute(
+            "SELECT count(*) FROM points WHERE point_id IN (SELECT unnest(?))", [ids]
+        ).fetchone()
+        con.execute("DELETE FROM requests WHERE point_id IN (SELECT unnest(?))", [ids])
+        con.execute("DELETE FROM points WHERE point_id IN (SELECT unnest(?))", [ids])
         return int(found[0]) if found else 0
+
+    def timed_request_counts(self, point_ids: Iterable[str]) -> dict[str, int]:
+        """How many timed (non-warm-up) request records each point has stored."""
+        ids = sorted(set(point_ids))
+        if not ids:
+            return {}
+        rows = self._con.execute(
+            "SELECT point_id, count(*) FROM requests WHERE NOT warmup AND point_id IN "
+            "(SELECT unnest(?)) GROUP BY point_id",
+            [ids],
+        ).fetchall()
+        counts = dict.fromkeys(ids, 0)
+        counts.update({str(pid): int(n) for pid, n in rows})
+        return counts
 
     def add_run(
         self,

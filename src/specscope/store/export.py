@@ -10,6 +10,7 @@ a nested object there and JSON text in CSV.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Literal, TextIO
@@ -57,7 +58,16 @@ def export_points(
         raise UserError("parquet is a binary format: give a file to write it to (--out FILE)")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _copy(store, fmt, out, filter)
+        # written next to the target and renamed over it once whole: a full disk leaves no
+        # half-written export behind
+        partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:
+            _copy(store, fmt, partial, filter, shown=out)
+            os.replace(partial, out)
+        except OSError as exc:
+            raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
         return None
     with tempfile.TemporaryDirectory(prefix="specscope-export-") as tmp:
         path = Path(tmp) / f"points.{fmt}"
@@ -70,7 +80,14 @@ def export_points(
     return text
 
 
-def _copy(store: Store, fmt: ExportFormat, path: Path, filter: PointFilter | None) -> None:
+def _copy(
+    store: Store,
+    fmt: ExportFormat,
+    path: Path,
+    filter: PointFilter | None,
+    shown: Path | None = None,
+) -> None:
+    """COPY the selected points to ``path`` (errors name ``shown``, the file the user asked for)."""
     con = store.connection
     where, params = where_clause(filter)
     columns = ", ".join(f'"{c}"' for c in POINT_COLUMNS)
@@ -84,6 +101,6 @@ def _copy(store: Store, fmt: ExportFormat, path: Path, filter: PointFilter | Non
         target = str(path).replace("'", "''")
         con.execute(f"COPY {_TABLE} TO '{target}' ({_COPY_OPTIONS[fmt]})")
     except Exception as exc:  # duckdb.Error and OS errors surface alike
-        raise UserError(f"cannot write {path}: {str(exc).splitlines()[0]}") from exc
+        raise UserError(f"cannot write {shown or path}: {str(exc).splitlines()[0]}") from exc
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_TABLE}")

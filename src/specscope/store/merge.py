@@ -143,6 +143,9 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             raise UserError(
                 f"store {path} is in use by another process ({text}); close it and import again"
             ) from None
+        damaged = db.damaged_store_error(exc, [path])
+        if damaged is not None:
+            raise damaged from None
         raise UserError(
             f"{path} is not a specscope store: cannot open it as a DuckDB database ({text}); "
             "give a .duckdb file written by specscope"

@@ -57,8 +57,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from specscope.client.reach import url_problem
 from specscope.errors import UserError
 from specscope.workload.build import FILE, REPLY, Workload, source_problem
+
+MAX_POINTS = 100_000
+"""Most points one recipe may expand to (repeats × server configs × workloads × concurrencies):
+checked before the matrix is built, so a typo of a few zeros is one line, not a MemoryError."""
+MAX_CONCURRENCY = 100_000
+MAX_REQUESTS = 1_000_000
+"""Most timed (or warm-up) requests per point."""
+MAX_TOKENS = 10_000_000
+"""Most tokens in one prompt or one reply (isl, osl, max_*_tokens)."""
 
 
 class _Strict(BaseModel):
@@ -96,6 +106,9 @@ class EngineSection(_Strict):
     def _endpoint_needs_url(self) -> EngineSection:
         if self.kind == "endpoint" and not self.url:
             raise ValueError("engine.kind = 'endpoint' needs engine.url = 'http://host:port'")
+        problem = url_problem(self.url) if self.url is not None else None
+        if problem is not None:
+            raise ValueError(f"engine.url: {problem}")
         return self
 
     @property
@@ -121,8 +134,8 @@ class LoadSection(_Strict):
     request_rate: float | None = Field(default=None, gt=0)
     """Open loop (requests/s); concurrency then caps the requests in flight."""
     arrival: Literal["poisson", "constant"] = "poisson"
-    requests_per_point: int = Field(default=8, ge=1)
-    warmup: int = Field(default=1, ge=0)
+    requests_per_point: int = Field(default=8, ge=1, le=MAX_REQUESTS)
+    warmup: int = Field(default=1, ge=0, le=MAX_REQUESTS)
     timeout_s: float = Field(default=120.0, gt=0)
     max_failed_fraction: float = Field(default=0.05, ge=0, le=1)
     temperature: float = 0.0
@@ -140,6 +153,10 @@ class LoadSection(_Strict):
     def _positive(self) -> LoadSection:
         if any(c < 1 for c in self.concurrency):
             raise ValueError("load.concurrency values must be ≥ 1")
+        if any(c > MAX_CONCURRENCY for c in self.concurrency):
+            raise ValueError(
+                f"load.concurrency values must be ≤ {MAX_CONCURRENCY:,} requests in flight"
+            )
         return self
 
 
@@ -148,15 +165,15 @@ class WorkloadSection(_Strict):
     source: str = "synthetic"
     """``builtin:<category>``, ``synthetic`` (exact ``isl`` tokens), ``file:<path.jsonl>``, or a
     public set from a PyPI package: ``humaneval`` or ``sharegpt``."""
-    isl: int | None = Field(default=None, ge=1)
-    osl: int = Field(default=128, ge=1)
+    isl: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
+    osl: int = Field(default=128, ge=1, le=MAX_TOKENS)
     """Output tokens per request. With ``osl_from = "reply"`` it must be left out; the default
     then only feeds the dry run's duration estimate."""
     osl_from: Literal["fixed", "reply"] = "fixed"
     """``reply`` (sharegpt only): each request asks for as many tokens as its recorded reply."""
-    max_input_tokens: int | None = Field(default=None, ge=1)
+    max_input_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
     """Skip prompts longer than this (sharegpt: replaces vLLM's 1024)."""
-    max_total_tokens: int | None = Field(default=None, ge=1)
+    max_total_tokens: int | None = Field(default=None, ge=1, le=2 * MAX_TOKENS)
     """Skip prompts whose input + output tokens exceed this (sharegpt: replaces vLLM's 2048)."""
     chat_template: bool = False
 
@@ -254,6 +271,15 @@ class Recipe(_Strict):
                 "endpoint mode measures the one server you run: describe it with a single "
                 "[[spec]] and at most one gamma (run one recipe per server config)"
             )
+        points = self.repeats * n_configs * len(self.workload) * len(self.load.concurrency)
+        if points > MAX_POINTS:
+            raise ValueError(
+                f"the sweep matrix has {points:,} points ({self.repeats:,} repeat(s) × "
+                f"{n_configs:,} server config(s) × {len(self.workload):,} workload(s) × "
+                f"{len(self.load.concurrency):,} concurrency level(s)), over the limit of "
+                f"{MAX_POINTS:,}; lower repeats or trim gamma, [[workload]] or load.concurrency, "
+                "or split it into several recipes"
+            )
         return self
 
 
@@ -287,9 +313,14 @@ def parse_recipe(data: dict[str, Any], where: str = "recipe") -> Recipe:
 def load_recipe(path: Path) -> Recipe:
     """Read and validate a TOML recipe."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot read recipe {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save the recipe as UTF-8"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -40,6 +40,7 @@ from specscope.client.hostload import (
 from specscope.client.load import ClosedLoop, OpenLoop
 from specscope.client.power import PowerSampler
 from specscope.client.protocols import BenchPrompt
+from specscope.client.reach import unreachable
 from specscope.client.runner import LoadResult, run_load
 from specscope.demo_model import resolve_model_path
 from specscope.engines.acceptance import AcceptanceError, AcceptanceReader
@@ -51,7 +52,7 @@ from specscope.engines.base import (
     spec_note,
 )
 from specscope.engines.endpoint import Endpoint
-from specscope.engines.errors import EngineDiedError
+from specscope.engines.errors import EngineDiedError, EngineStartError
 from specscope.engines.registry import get_recipe
 from specscope.engines.server import ManagedServer, pick_free_port
 from specscope.errors import UserError
@@ -245,11 +246,17 @@ class _Servers:
                 self.run_dir,
                 health_timeout_s=engine.health_timeout_s,
             )
-        self.hooks.on_server(f"starting {self.engine_name} ({config.label})")
+        if engine.launches:
+            self.hooks.on_server(f"starting {self.engine_name} ({config.label})")
+        else:  # nothing is started: the user runs this server
+            self.hooks.on_server(
+                f"using endpoint {handle.base_url} ({self.engine_name}, {config.label})"
+            )
         try:
             if isinstance(handle, ManagedServer):
                 _start_recording_pid(handle, self.run_dir)
             else:
+                _refuse_fast(handle.base_url)
                 handle.start()
         except UserError as exc:
             self._failed_starts[config.label] = str(exc)
@@ -280,6 +287,17 @@ class _Servers:
             self.handle.stop()
             remove_pid_file(self.run_dir)
         self.handle, self.config, self._tokenizer = None, None, None
+
+
+def _refuse_fast(url: str) -> None:
+    """Fail at once when nothing listens at the user's endpoint: a refused connection is final
+    there (specscope cannot start that server), unlike a server it launched, which may still be
+    loading and whose health wait keeps polling while its process lives."""
+    problem = unreachable(url)
+    if problem is not None:
+        raise EngineStartError(
+            f"no healthy server at {url}: {problem}; start the server there or fix the endpoint URL"
+        )
 
 
 def _start_recording_pid(server: ManagedServer, run_dir: Path) -> None:
@@ -784,6 +802,22 @@ class SweepRunner:
                 stored[key] = p
         return stored
 
+    def _complete(self, stored: dict[str, Point]) -> dict[str, Point]:
+        """Stored points less the ok ones whose request records are not all stored (written by
+        an older specscope that committed the point before its records): those are measured
+        again, and their new rows replace them."""
+        ok = [p for p in stored.values() if p.status == "ok" and p.n_requests]
+        counts = self.store.timed_request_counts(p.point_id for p in ok)
+        short = {p.point_id for p in ok if counts[p.point_id] < (p.n_requests or 0)}
+        for key, point in list(stored.items()):
+            if point.point_id in short:
+                self.hooks.on_server(
+                    f"point {key} is stored without all its request records "
+                    f"({counts[point.point_id]} of {point.n_requests}); measuring it again"
+                )
+                del stored[key]
+        return stored
+
     def _register_run(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "recipe.json").write_text(
@@ -805,7 +839,7 @@ class SweepRunner:
         for pid in stop_stale_servers(self.run_dir.parent):
             self.hooks.on_server(f"stopped server pid {pid}, left running by a killed sweep")
         self._register_run()
-        stored = self._stored()
+        stored = self._complete(self._stored())
         for key, point in stored.items():
             if point.config.is_off and point.status == "ok":
                 self.measurer.remember_off(key, self.store.requests(point.point_id))
@@ -861,10 +895,7 @@ class SweepRunner:
             for p in self.store.points(PointFilter(run_id=self.run_id, status=None))
             if p.provenance.extra.get("sweep_key") == key and p.point_id != point.point_id
         ]
-        self.store.add_points([point])
-        if records:
-            self.store.add_requests(records, point_id=point.point_id)
-        self.store.delete_points(superseded)
+        self.store.record_point(point, records, superseded)
 
 
 def launch_commands(plan: Plan, runs_dir: Path) -> list[tuple[str, str]]:

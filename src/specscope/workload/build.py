@@ -241,6 +241,16 @@ def _filler_warmup(workload: Workload, index: int, tokenizer: Tokenizer | None) 
     return _finish(prompt, workload, tokenizer)
 
 
+def check_available(workload: Workload) -> None:
+    """Raise the :class:`UserError` a run would meet when it reads this workload's prompts (a
+    prompt file that is missing, not UTF-8 or malformed; a public set whose package is absent),
+    without a tokenizer or a server, so ``sweep --dry-run`` finds it before anything starts."""
+    if workload.source == FILE:
+        load_prompt_file(workload.path or "")
+    elif workload.source in DATASETS:
+        dataset_file(DATASETS[workload.source])
+
+
 def _load_pool(workload: Workload) -> Sequence[Prompt] | Sequence[Conversation]:
     if workload.source == FILE:
         return load_prompt_file(workload.path or "")
