@@ -3,6 +3,10 @@
 The server runs in its own session (process group), so stopping it signals every process it
 spawned (vLLM and SGLang fork workers): SIGTERM to the group, then SIGKILL after a grace
 period. Its output goes to a log file in the run folder; errors quote the log's last line.
+
+If specscope dies without stopping it (SIGKILL, OOM), the kernel sends the server SIGTERM
+(PR_SET_PDEATHSIG) and a small watchdog process (``watchdog.py``, in its own session) escalates
+to SIGKILL on the group once the same grace period has passed.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn
 
 import httpx
 
+from specscope.engines import watchdog
 from specscope.engines.base import AcceptanceSource, EngineRecipe, ServerSettings, SpecSettings
 from specscope.engines.errors import EngineDiedError, EngineStartError
 from specscope.errors import UserError
@@ -108,19 +115,78 @@ def _resolve_executable(exe: str) -> str:
     return found
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: ask Linux to SIGTERM it when specscope dies (even by SIGKILL).
-
-    The server runs in its own session (so stop() can signal its whole group), which also shields
-    it from the terminal's Ctrl-C; without this a killed sweep would leave it running. Best effort:
-    a no-op where prctl is unavailable.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 _PR_SET_PDEATHSIG = 1
+_WATCHDOG_EXIT_S = 5.0  # how long stop() waits for the watchdog to exit
+
+
+def _load_prctl() -> Callable[[int, int], int] | None:
+    """libc's prctl, looked up in the parent (never dlopen in a forked child); None where absent."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        prctl: Callable[[int, int], int] = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+def _child_setup(parent_pid: int, report: socket.socket | None) -> Callable[[], None]:
+    """What the server's child process does between fork and exec.
+
+    It tells the watchdog its pid first (so a specscope killed from here on still leaves a
+    watched server), then asks Linux to SIGTERM it when specscope dies, even by SIGKILL: the
+    server runs in its own session (so stop() can signal its whole group), which also shields it
+    from the terminal's Ctrl-C. If specscope died before that request, the child exits instead
+    of starting an unwatched server. Best effort where prctl is unavailable.
+    """
+    prctl = _load_prctl()
+
+    def setup() -> None:
+        if report is not None:
+            with contextlib.suppress(OSError):  # MSG_NOSIGNAL: no SIGPIPE if the watchdog died
+                report.send(f"{os.getpid()}\n".encode(), socket.MSG_NOSIGNAL)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    return setup
+
+
+def _start_watchdog(
+    log: IO[bytes], grace_s: float
+) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """Start the watchdog for a server about to be launched; it and the socket end on which
+    the server's child reports its pid. Raises OSError when it cannot start."""
+    ours, theirs = socket.socketpair()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", watchdog.__file__, str(os.getpid()), f"{grace_s:g}"],
+            stdin=theirs.fileno(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return proc, ours
+
+
+def _end_watchdog(proc: subprocess.Popen[bytes] | None) -> None:
+    """End a watchdog once specscope itself has stopped (or never started) its server: while
+    specscope lives the watchdog has nothing to do, so SIGTERM ends it at once."""
+    if proc is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        proc.wait(timeout=_WATCHDOG_EXIT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5.0)
 
 
 class ManagedServer:
@@ -150,6 +216,7 @@ class ManagedServer:
         self.settings = server.model_copy(update={"config_dir": str(self.run_dir), "port": port})
         self.command: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     # -- what the sweep reads ------------------------------------------------------------
     @property
@@ -199,15 +266,30 @@ class ManagedServer:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             log.write(f"=== specscope {stamp}: {shlex.join(self.command)}\n".encode())
             log.flush()
-            self._proc = subprocess.Popen(
-                [executable, *self.command[1:]],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+            report: socket.socket | None = None
+            if sys.executable:
+                try:
+                    self._watchdog, report = _start_watchdog(log, self.stop_grace_s)
+                except OSError:  # best effort: PR_SET_PDEATHSIG still sends SIGTERM
+                    self._watchdog = None
+            try:
+                self._proc = subprocess.Popen(
+                    [executable, *self.command[1:]],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                    preexec_fn=_child_setup(os.getpid(), report),
+                )
+            except BaseException:
+                if report is not None:
+                    report.close()
+                _end_watchdog(self._watchdog)
+                self._watchdog = None
+                raise
+            if report is not None:
+                report.close()
         atexit.register(self.stop)
         try:
             self.wait_healthy()
@@ -285,6 +367,8 @@ class ManagedServer:
             _signal_group(pgid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5.0)
+        _end_watchdog(self._watchdog)
+        self._watchdog = None
 
     def __enter__(self) -> ManagedServer:
         self.start()
