@@ -399,12 +399,18 @@ def host_cell(point: Point) -> str:
 # predict
 
 
+def _uncalibrated(p: Prediction) -> str:
+    if p.hardware.has_step_constants:
+        return f"uncalibrated: the catalog's {p.hardware.key} family constants"
+    return "uncalibrated: assumed default constants"
+
+
 def print_prediction(console: Console, p: Prediction) -> None:
     req = p.request
     console.print(
         f"[bold]predicted[/] {req.spec_method} vs off: {p.model.key} {p.precision} on "
         f"{p.n_gpus}× {p.hardware.key}, {req.isl}/{req.osl} "
-        f"({'calibrated profile' if p.calibrated else 'uncalibrated defaults'}; "
+        f"({'calibrated profile' if p.calibrated else _uncalibrated(p)}; "
         f"acceptance: {p.acceptance})"
     )
     table = Table(title="throughput per GPU (tok/s) and interactivity (tok/s/user) per concurrency")

@@ -95,11 +95,12 @@ def test_economics_come_from_the_preset() -> None:
 
 
 def test_dense_memory_bound_free_drafting_speeds_up_by_about_al() -> None:
-    # batch 1, dense, memory-bound, n-gram: the verify pass costs what a decode pass costs,
-    # so S ≈ AL: 1.9 for g = 3 (KV and FLOPs of 3 more tokens move it by < 1 %).
+    # batch 1, dense, memory-bound, n-gram: the weights amortise over the verify, so S ≈ AL
+    # less the per-token overheads of 3 more tokens (Hopper: 3 µs × 32 layers × 3 = 0.29 ms
+    # against a ≈ 5.8 ms step) and the host match: 1.9 / 1.05 ≈ 1.81.
     p = dense_ngram()
     g3 = p.curves[2]
-    assert g3.points[0].speedup_vs_off == pytest.approx(1.9, rel=0.01)
+    assert 1.75 < g3.points[0].speedup_vs_off < 1.9
     assert g3.points[0].bound == "memory"
 
 
@@ -114,7 +115,9 @@ def test_spec_stops_paying_once_compute_bound() -> None:
     p = dense_ngram()
     stop3 = next(s for s in p.stop_paying if s.draft_depth == 3)
     assert stop3.pays_at_concurrency_1
-    assert stop3.concurrency is not None and 64 < stop3.concurrency <= p.max_concurrency
+    # per-token overheads (3 µs × 32 layers × 4 tokens per sequence) stop it well before the
+    # compute ridge: between C = 16 and C = 64 on the Hopper constants
+    assert stop3.concurrency is not None and 16 < stop3.concurrency <= 64
     last = p.curves[2].points[-1]
     assert last.bound == "compute" and last.speedup_vs_off < 1.0
 
@@ -133,7 +136,8 @@ def test_schedule_moves_to_shallower_drafts_with_concurrency() -> None:
 def test_c_eff_is_near_zero_memory_bound_and_grows_compute_bound() -> None:
     p = dense_ngram()
     g3 = [e for e in p.c_eff if e.draft_depth == 3]
-    assert g3[0].concurrency == 1 and g3[0].c_eff < 0.01
+    # c_eff at C = 1: the 3 extra tokens' per-token overheads and one host match, ≈ 1 %
+    assert g3[0].concurrency == 1 and g3[0].c_eff < 0.03
     assert g3[-1].c_eff > 0.3
     # c_eff = (AL / S − 1) / g with the step-level S
     for e in g3:

@@ -208,16 +208,19 @@ def test_spec_step_is_verify_plus_drafts() -> None:
     )
     expect = sm.target_time_s(4, 3, 1000) + 2 * sm.draft_time_s(4, 1000)
     assert sm.spec_step_s(4, 2, 1000) == pytest.approx(expect)
-    # the head's overhead is 1/80 of t0: one layer of eighty
+    # a draft pass pays one layer's floor, its tokens' per-layer cost and one draft call,
+    # never a share of t0: 50 µs + 1 × 3 µs + 200 µs = 253 µs (roofs made free)
     free = StepModel(
         model=model,
         rates=H100_BF16,
         bytes_per_param=2.0,
         kv_bytes_per_elem=2.0,
-        efficiency=Efficiency(t0_s=0.002, eta_bw=1e9, eta_f=1e9),
+        efficiency=Efficiency(
+            t0_s=0.002, eta_bw=1e9, eta_f=1e9, layer_s=50e-6, token_layer_s=3e-6, draft_s=200e-6
+        ),
         draft=head,
     )
-    assert free.draft_time_s(1, 1) == pytest.approx(0.002 / 80, rel=1e-3)
+    assert free.draft_time_s(1, 1) == pytest.approx(253e-6, rel=1e-3)
 
 
 batches = st.integers(min_value=1, max_value=2048)

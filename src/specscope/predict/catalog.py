@@ -38,12 +38,26 @@ TFLOPS_FIELDS: dict[str, str] = {
     "fp4": "fp4_tflops",
 }
 
+STEP_FIELDS = (
+    "eta_bw",
+    "eta_f",
+    "step_overhead_ms",
+    "layer_overhead_us",
+    "token_layer_overhead_us",
+    "draft_overhead_us",
+)
+"""Step-model constants a hardware entry may state (one set per hardware family)."""
+
 HARDWARE_NUMBERS = (
     "memory_gb",
     "bandwidth_tb_s",
     *TFLOPS_FIELDS.values(),
     "tdp_w",
     "kw_per_gpu_all_in",
+    *STEP_FIELDS,
+    "link_bandwidth_gb_s",
+    "link_latency_us",
+    "checked_max_concurrency",
 )
 HARDWARE_TEXT = ("name", "aliases", "measured", "notes")
 
@@ -109,9 +123,31 @@ class HardwareSpec(BaseModel):
     """All-in power per device (cooling, networking, host share), as the economics presets use."""
     measured: bool = False
     """True when the numbers come from a probe on this machine rather than a datasheet."""
+    eta_bw: float | None = Field(default=None, gt=0, le=1)
+    """Achieved / listed bandwidth of this hardware family (step-model constant)."""
+    eta_f: float | None = Field(default=None, gt=0, le=1)
+    step_overhead_ms: float | None = Field(default=None, ge=0)
+    """Per target step: scheduling, sampling, host."""
+    layer_overhead_us: float | None = Field(default=None, ge=0)
+    """Per layer per pass: the kernel floor (amortises over a verify)."""
+    token_layer_overhead_us: float | None = Field(default=None, ge=0)
+    """Per token per layer: routing, state update, small per-token kernels (does not)."""
+    draft_overhead_us: float | None = Field(default=None, ge=0)
+    """Per draft pass: the host round trip of one draft call."""
+    link_bandwidth_gb_s: float | None = Field(default=None, gt=0)
+    """Device-to-device link, one direction, GB/s (NVLink, xGMI, PCIe)."""
+    link_latency_us: float | None = Field(default=None, ge=0)
+    """One small all-reduce over that link."""
+    checked_max_concurrency: float | None = Field(default=None, ge=1)
+    """Highest concurrency of the public measurements the constants were checked against."""
     notes: str = ""
     sources: dict[str, SourceRef] = Field(default_factory=dict)
     """Field name → where its number comes from."""
+
+    @property
+    def has_step_constants(self) -> bool:
+        """True when the entry states every step-model constant (one set per family)."""
+        return all(getattr(self, f) is not None for f in STEP_FIELDS)
 
     @model_validator(mode="after")
     def _has_a_rate(self) -> HardwareSpec:

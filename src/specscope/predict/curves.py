@@ -38,7 +38,7 @@ from specscope.predict.catalog import (
 )
 from specscope.predict.deployment import build_deployment
 from specscope.predict.profile import CalibratedProfile
-from specscope.predict.step import DEFAULT_EFFICIENCY, Efficiency, OperatingPoint, operating_point
+from specscope.predict.step import Efficiency, OperatingPoint, check_step, operating_point
 from specscope.schema import OFF, AcceptanceCounts, LatencyStats, Point, PointConfig, Provenance
 from specscope.tie import beats
 
@@ -70,6 +70,66 @@ class PredictRequest(BaseModel):
     targets: list[float] = Field(default_factory=list)
     """Interactivity targets (tok/s/user) for the matched gain; empty → 25/50/75 % of the band."""
     economics_preset: str = "auto"
+    engine: str = "vllm"
+    """Whose scheduler limits apply (see :data:`ENGINE_LIMITS`): vllm, sglang, trtllm, none."""
+    max_running_requests: int | None = Field(default=None, ge=1)
+    """The engine's cap on running requests (vLLM --max-num-seqs, SGLang
+    --max-running-requests); default: the engine's own default."""
+    max_batched_tokens: int | None = Field(default=None, ge=1)
+    """The engine's cap on tokens per step (vLLM --max-num-batched-tokens); a spec step at
+    concurrency C schedules C·(g + 1) tokens."""
+
+
+class EngineLimits(BaseModel):
+    """An engine's default caps on one deployment's decode batch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_running_off: int | None
+    max_running_spec: int | None
+    max_batched_tokens: int | None
+    source: str
+
+
+ENGINE_LIMITS: dict[str, EngineLimits] = {
+    "vllm": EngineLimits(
+        max_running_off=1024,
+        max_running_spec=1024,
+        max_batched_tokens=8192,
+        source=(
+            "vLLM engine args: default max_num_seqs 1024 and max_num_batched_tokens 8192 for the "
+            "API server on GPUs with >= 70 GiB (256 and 2048 below), "
+            "https://github.com/vllm-project/vllm/blob/main/vllm/engine/arg_utils.py"
+        ),
+    ),
+    "sglang": EngineLimits(
+        max_running_off=None,
+        max_running_spec=48,
+        max_batched_tokens=None,
+        source=(
+            "SGLang server args: max_running_requests defaults to 48 with speculative decoding, "
+            "else set by KV memory, "
+            "https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/server_args.py"
+        ),
+    ),
+    "trtllm": EngineLimits(
+        max_running_off=2048,
+        max_running_spec=2048,
+        max_batched_tokens=8192,
+        source=(
+            "TensorRT-LLM defaults max_batch_size 2048, max_num_tokens 8192, "
+            "https://nvidia.github.io/TensorRT-LLM/performance/performance-tuning-guide/"
+        ),
+    ),
+    "none": EngineLimits(
+        max_running_off=None, max_running_spec=None, max_batched_tokens=None, source="KV only"
+    ),
+}
+"""Default caps per engine; a request's own ``max_running_requests``/``max_batched_tokens``
+override them."""
+
+SMALL_GPU_GB = 70.0
+"""vLLM halves its defaults (256 sequences, 2048 batched tokens) on GPUs under 70 GiB."""
 
 
 class CurvePoint(BaseModel):
@@ -236,7 +296,7 @@ def predict(
     hw, warnings = _resolve_hardware(request, cat, profile)
     model = cat.model_spec(request.model)
     draft = cat.model_spec(request.draft_model) if request.draft_model else None
-    eff = efficiency or (profile.efficiency if profile else DEFAULT_EFFICIENCY)
+    eff_in = efficiency or (profile.efficiency if profile else None)
     if request.spec_method.strip().lower() in ("none", "off"):
         raise UserError(
             "--spec must name a spec method (mtp, eagle3, draft_model, ngram); "
@@ -251,7 +311,7 @@ def predict(
         n_gpus=request.n_gpus,
         kv_precision=request.kv_precision,
         draft_model=draft,
-        efficiency=eff,
+        efficiency=eff_in,
         memory_utilization=request.memory_utilization,
     )
     warnings.extend(dep.notes)
@@ -262,23 +322,44 @@ def predict(
             "draft and overstates tokens per step (--calibrate on a measured run shows both)"
         )
     sm = dep.step_model
+    eff = sm.efficiency
+    gammas = sorted(set(request.gammas))
     cap = request.max_concurrency or DEFAULT_CONCURRENCY_CAP
-    limit = min(dep.memory_limit_concurrency, cap)
-    if dep.memory_limit_concurrency > cap and request.max_concurrency is None:
+    off_limit, spec_limits = _limits(request, hw, dep.memory_limit_concurrency, gammas, warnings)
+    limit = max(off_limit, *spec_limits.values())
+    if dep.memory_limit_concurrency > cap and request.max_concurrency is None and limit >= cap:
         warnings.append(
             f"memory allows {dep.memory_limit_concurrency} concurrent sequences; curves stop at "
             f"{cap} (raise with --max-concurrency)"
         )
-    gammas = sorted(set(request.gammas))
     als = {g: request.acceptance.al(g) for g in gammas}
     context = request.isl + request.osl / 2.0
 
     if profile is None and efficiency is None:
-        warnings.append(
-            "uncalibrated: t0, η_bw and η_f are assumed defaults "
-            f"(t0 {eff.t0_s * 1e3:g} ms, η_bw {eff.eta_bw:g}, η_f {eff.eta_f:g}); "
-            "calibrate with measured runs for numbers you can lean on"
-        )
+        if hw.has_step_constants:
+            warnings.append(
+                f"uncalibrated: the {hw.key} step-model constants come from the catalog (one set "
+                f"per hardware family: t0 {eff.t0_s * 1e3:g} ms, {eff.layer_s * 1e6:g} µs/layer, "
+                f"{eff.token_layer_s * 1e6:g} µs/token/layer, η_bw {eff.eta_bw:g}), checked "
+                "against public measurements, not against yours; calibrate with measured runs "
+                "for numbers you can lean on"
+            )
+        else:
+            warnings.append(
+                "uncalibrated: t0, η_bw and η_f are assumed defaults "
+                f"(t0 {eff.t0_s * 1e3:g} ms, η_bw {eff.eta_bw:g}, η_f {eff.eta_f:g}); "
+                "calibrate with measured runs for numbers you can lean on"
+            )
+        checked = hw.checked_max_concurrency
+        if checked is not None and limit > checked:
+            warnings.append(
+                f"out of calibration: the {hw.key} constants were checked against public "
+                f"measurements up to concurrency {checked:g}; points above it are extrapolated"
+            )
+        elif checked is None and hw.has_step_constants:
+            warnings.append(
+                f"out of calibration: no public measurement on {hw.key} checked its constants"
+            )
     if profile is not None:
         if profile.model != model.key:
             warnings.append(
@@ -295,8 +376,10 @@ def predict(
             )
         )
 
-    all_c = range(1, limit + 1)
-    off_ops = [operating_point(sm, concurrency=c, isl=request.isl, osl=request.osl) for c in all_c]
+    off_ops = [
+        operating_point(sm, concurrency=c, isl=request.isl, osl=request.osl)
+        for c in range(1, off_limit + 1)
+    ]
     spec_ops = {
         g: [
             operating_point(
@@ -307,17 +390,19 @@ def predict(
                 depth=g,
                 acceptance_length=als[g],
             )
-            for c in all_c
+            for c in range(1, spec_limits[g] + 1)
         ]
         for g in gammas
     }
+    for g in gammas:
+        for c in range(1, min(off_limit, spec_limits[g]) + 1):
+            check_step(sm, batch=c, depth=g, acceptance_length=als[g], context=context)
     speedups = {
-        g: [s.throughput_per_gpu / o.throughput_per_gpu for s, o in zip(ops, off_ops, strict=True)]
+        g: [s.throughput_per_gpu / o.throughput_per_gpu for s, o in zip(ops, off_ops, strict=False)]
         for g, ops in spec_ops.items()
     }
 
     economics = _economics(hw.key, request.economics_preset, warnings)
-    grid = _grid(limit)
     method = request.spec_method.strip().lower()
 
     def extrapolated(c: int, g: int) -> bool:
@@ -352,7 +437,7 @@ def predict(
             spec_method=OFF,
             draft_depth=0,
             acceptance_length=1.0,
-            points=[curve_point(off_ops[c - 1], 1.0, 0) for c in grid],
+            points=[curve_point(off_ops[c - 1], 1.0, 0) for c in _grid(off_limit)],
         )
     ]
     for g in gammas:
@@ -362,14 +447,18 @@ def predict(
                 spec_method=method,
                 draft_depth=g,
                 acceptance_length=als[g],
-                points=[curve_point(spec_ops[g][c - 1], speedups[g][c - 1], g) for c in grid],
+                points=[
+                    curve_point(spec_ops[g][c - 1], _at(speedups[g], c), g)
+                    for c in _grid(spec_limits[g])
+                ],
             )
         )
 
-    best_s = [max(speedups[g][i] for g in gammas) for i in range(limit)]
+    paired = max(len(v) for v in speedups.values())
+    best_s = [max(v[i] for v in speedups.values() if i < len(v)) for i in range(paired)]
     stop = [_stop_paying(g, speedups[g]) for g in gammas]
     stop.append(_stop_paying(0, best_s))
-    schedule = _schedule(speedups, gammas, limit)
+    schedule = _schedule(speedups, gammas, off_limit)
     c_eff = [
         CEff(
             concurrency=c,
@@ -378,8 +467,9 @@ def predict(
             speedup_vs_off=speedups[g][c - 1],
             acceptance_length=als[g],
         )
-        for c in grid
+        for c in _grid(off_limit)
         for g in gammas
+        if c <= len(speedups[g])
     ]
     matched = [m for g in gammas for m in _matched(g, off_ops, spec_ops[g], request.targets)]
     sources = [*spec_sources(hw), *spec_sources(model)]
@@ -425,6 +515,51 @@ def _economics(hardware: str, preset: str, warnings: list[str]) -> Economics | N
         return None
 
 
+def _at(values: Sequence[float], c: int) -> float:
+    """values[c − 1], or NaN past the paired range (a spec point beyond Off's limit)."""
+    return values[c - 1] if c <= len(values) else float("nan")
+
+
+def _limits(
+    request: PredictRequest,
+    hw: HardwareSpec,
+    memory_limit: int,
+    gammas: Sequence[int],
+    warnings: list[str],
+) -> tuple[int, dict[int, int]]:
+    """The highest concurrency Off and each spec depth may run at: KV memory, the engine's
+    running-request cap, its batched-token cap (C·(g + 1) tokens per spec step) and the
+    prediction's own cap. No predicted point lies beyond them."""
+    key = request.engine.strip().lower()
+    if key not in ENGINE_LIMITS:
+        raise UserError(
+            f"unknown engine '{request.engine}'; use one of: {', '.join(sorted(ENGINE_LIMITS))}"
+        )
+    eng = ENGINE_LIMITS[key]
+    small = hw.memory_gb < SMALL_GPU_GB and key == "vllm"
+    run_off = request.max_running_requests or (256 if small else eng.max_running_off)
+    run_spec = request.max_running_requests or (256 if small else eng.max_running_spec)
+    tokens = request.max_batched_tokens or (2048 if small else eng.max_batched_tokens)
+    cap = request.max_concurrency or DEFAULT_CONCURRENCY_CAP
+
+    def one(depth: int, running: int | None) -> int:
+        bounds = {"KV memory": memory_limit, "--max-concurrency": cap}
+        if running is not None:
+            bounds[f"{key} max running requests"] = running
+        if tokens is not None:
+            bounds[f"{key} max batched tokens {tokens} / {depth + 1} tokens per step"] = max(
+                tokens // (depth + 1), 1
+            )
+        name, value = min(bounds.items(), key=lambda kv: kv[1])
+        if value < cap and name != "--max-concurrency":
+            what = "Off" if depth == 0 else f"g={depth}"
+            warnings.append(f"{what} stops at concurrency {value}: {name}")
+        return value
+
+    off = one(0, run_off)
+    return off, {g: one(g, run_spec) for g in gammas}
+
+
 def _dedupe(refs: Sequence[SourceRef]) -> list[SourceRef]:
     seen: set[tuple[tuple[str, ...], str, str]] = set()
     out: list[SourceRef] = []
@@ -467,6 +602,8 @@ def _schedule(
     for i in range(limit):
         best_g, best_s = 0, 1.0
         for g in gammas:
+            if i >= len(speedups[g]):
+                continue
             if _pays(speedups[g][i]) and speedups[g][i] > best_s:
                 best_g, best_s = g, speedups[g][i]
         c = i + 1

@@ -16,6 +16,7 @@ from specscope.predict.catalog import HardwareSpec, ModelSpec
 from specscope.predict.precision import BYTES_PER_PARAM, compute_precision, normalise_precision
 from specscope.predict.step import (
     DEFAULT_EFFICIENCY,
+    STATE_BYTES_PER_ELEM,
     Efficiency,
     Rates,
     StepModel,
@@ -42,6 +43,42 @@ DRAFT_KINDS: dict[str, str] = {
 """How each spec method drafts: a one-layer head of the target, a separate model, or for free."""
 
 MAX_AUTO_GPUS = 64
+
+
+def hardware_efficiency(hardware: HardwareSpec) -> Efficiency | None:
+    """The step-model constants a hardware entry states (one set per family), or None."""
+    if not hardware.has_step_constants:
+        return None
+    assert hardware.eta_bw is not None and hardware.eta_f is not None
+    assert hardware.step_overhead_ms is not None and hardware.layer_overhead_us is not None
+    assert hardware.token_layer_overhead_us is not None
+    assert hardware.draft_overhead_us is not None
+    return Efficiency(
+        t0_s=hardware.step_overhead_ms * 1e-3,
+        eta_bw=hardware.eta_bw,
+        eta_f=hardware.eta_f,
+        layer_s=hardware.layer_overhead_us * 1e-6,
+        token_layer_s=hardware.token_layer_overhead_us * 1e-6,
+        draft_s=hardware.draft_overhead_us * 1e-6,
+        ngram_s_per_seq=NGRAM_HOST_S_PER_SEQ,
+    )
+
+
+NGRAM_HOST_S_PER_SEQ = 20e-6
+"""Host time of one n-gram/suffix match per sequence per step (assumed: a hash lookup over the
+recent tokens in Python/C++, tens of microseconds)."""
+
+
+def hardware_rates(hardware: HardwareSpec, tflops: float) -> Rates:
+    """Listed peaks plus the link (defaults: NVLink-class 450 GB/s, 10 µs when not listed)."""
+    link: dict[str, float] = {}
+    if hardware.link_bandwidth_gb_s is not None:
+        link["link_bandwidth_bytes_s"] = hardware.link_bandwidth_gb_s * 1e9
+    if hardware.link_latency_us is not None:
+        link["link_latency_s"] = hardware.link_latency_us * 1e-6
+    return Rates(
+        bandwidth_bytes_s=hardware.bandwidth_tb_s * 1e12, flops_per_s=tflops * 1e12, **link
+    )
 
 
 class Deployment(BaseModel):
@@ -131,7 +168,10 @@ def build_deployment(
     if draft is not None:
         draft_b = draft.weight_bytes_per_param(prec, BYTES_PER_PARAM[prec])
         weights += draft.params_total * draft_b
-    per_seq = (kv_elements_per_sequence(model, max_context) + model.linear_state_elements) * kv_b
+    per_seq = (
+        kv_elements_per_sequence(model, max_context) * kv_b
+        + model.linear_state_elements * STATE_BYTES_PER_ELEM
+    )
     if draft is not None and kind == "model":
         per_seq += kv_elements_per_sequence(draft, max_context) * kv_b
 
@@ -152,13 +192,20 @@ def build_deployment(
         )
     limit = math.floor((capacity(n_gpus) - weights) / per_seq) if per_seq > 0 else 1 << 20
 
+    eff = efficiency or hardware_efficiency(hardware)
+    if eff is None:
+        eff = DEFAULT_EFFICIENCY
+        notes.append(
+            f"{hardware.key} states no step-model constants in the catalog: assumed defaults "
+            "are used (t0, per-layer, per-token and per-draft overheads, η_bw, η_f)"
+        )
     sm = StepModel(
         model=model,
-        rates=Rates(bandwidth_bytes_s=hardware.bandwidth_tb_s * 1e12, flops_per_s=tflops * 1e12),
+        rates=hardware_rates(hardware, tflops),
         bytes_per_param=b_w,
         kv_bytes_per_elem=kv_b,
         n_gpus=n_gpus,
-        efficiency=efficiency or DEFAULT_EFFICIENCY,
+        efficiency=eff,
         draft=draft,
         draft_bytes_per_param=(
             draft.weight_bytes_per_param(prec, BYTES_PER_PARAM[prec]) if draft else None

@@ -37,6 +37,9 @@ def predict_cli(
     catalog: Sequence[Path],
     hardware_profile: Path | None,
     store_db: Path | None,
+    engine: str = "vllm",
+    max_running_requests: int | None = None,
+    max_batched_tokens: int | None = None,
 ) -> Prediction:
     """Predict off and spec curves; with ``store_db`` the curves are stored as predicted points."""
     if not any(
@@ -69,6 +72,9 @@ def predict_cli(
         max_concurrency=max_concurrency,
         targets=targets,
         economics_preset=preset,
+        engine=engine,
+        max_running_requests=max_running_requests,
+        max_batched_tokens=max_batched_tokens,
     )
     profile = load_profile(hardware_profile) if hardware_profile else None
     prediction = predict(request, catalog=load_catalog(catalog), profile=profile)

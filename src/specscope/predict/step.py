@@ -2,21 +2,37 @@
 
 Pure functions: numbers in, numbers out (theory reference §7).
 
-One pass over ``batch`` sequences × ``tokens`` new tokens each, at context length ``context``:
+One pass over ``batch`` sequences × ``tokens`` new tokens each, at context length ``context``,
+running ``L`` layers on ``n = batch·tokens`` tokens:
 
-    t_pass = t0·s + combine(bytes / (η_bw·BW), FLOPs / (η_f·F))        combine = max (or sum)
+    t_pass = t0·s + L·t_layer + n·L·t_token + combine(bytes / (η_bw·BW), FLOPs / (η_f·F)) + comm
 
-- bytes = weights streamed + KV read + recurrent state read/written. Dense weights are read once
-  per pass whatever the batch; a MoE streams the non-routed part plus, per MoE layer, the expected
-  union of routed experts hit by n = batch·tokens tokens under uniform independent routing,
+- ``t0`` (per target step: scheduler, sampling, host) and ``t_layer`` (the kernel floor of one
+  layer: launches, tiny GEMMs, norms) are paid once per pass and amortise over a verify batch;
+  ``t_token`` (per token per layer: MoE routing, top-k, permute/unpermute, recurrent-state
+  update, the part of attention no roof sees) does not: a 4-token verify pays it four times.
+- comm: tensor parallelism all-reduces the hidden state twice per layer,
+  2 × L × (latency + 2(n_gpu − 1)/n_gpu · n · hidden · 2 B / link bandwidth).
+- bytes = weights streamed + KV read + recurrent state read once and written once per token
+  (a verify keeps the state after every drafted token to roll back to; float32 by default).
+  Dense weights are read once per pass whatever the batch; a MoE streams the non-routed part
+  plus, per MoE layer, the expected union of routed experts hit by n = batch·tokens tokens
+  under uniform independent routing,
   U(n) = N·(1 − (1 − k/N)^n). KV read = batch × per-sequence cache (shared by the new tokens).
 - FLOPs = 2·active params·batch·tokens + attention (4·heads·head_dim per context token per layer
   for GQA); a prefill computes logits for its last token only.
-- ``s`` scales the fixed overhead by the share of the target's layers a pass runs (1 for the
-  target, 1/n_layers for a one-layer MTP head): launch overhead grows with layers launched.
-- Everything is divided over ``n_gpus`` (tensor/expert parallel, perfectly balanced).
+- ``s`` is 1 for a target pass and 0 for a draft pass, which pays ``t_draft`` (the host
+  round trip of one draft call) instead: a draft pass costs what it is, never t0/n_layers.
+- Weights, KV and FLOPs are divided over ``n_gpus``; per-token and per-layer overheads are not
+  (every tensor-parallel rank runs every layer on every token).
 
-Spec step = verify pass at g + 1 tokens + g draft passes (MTP head, draft model; none for n-gram).
+Spec step = verify pass at g + 1 tokens + g draft passes: an MTP or EAGLE head is one layer plus
+the LM head (its own roofline pass), a draft model is its own full pass, n-gram drafting is host
+time per sequence.
+
+Sanity gates (:func:`check_step`, :func:`check_roofline`): a per-step speedup above g + 1 at the
+same batch, or a step faster than the ideal roofline of its bytes and FLOPs, is a bug in the
+model and raises :class:`ModelInvariantError` with one line.
 """
 
 from __future__ import annotations
@@ -29,32 +45,59 @@ from pydantic import BaseModel, ConfigDict, Field
 from specscope.predict.catalog import ModelSpec
 
 
+class ModelInvariantError(RuntimeError):
+    """The step model produced something physics forbids: a bug, never a user mistake."""
+
+
 class Efficiency(BaseModel):
-    """The three calibrated constants of the step model, plus how the two roofs combine."""
+    """The constants of the step model, plus how the two roofs combine.
+
+    ``t0_s``, ``eta_bw`` and ``eta_f`` are what calibration fits; the per-layer, per-token and
+    per-draft overheads come from the hardware catalog (one set per hardware family).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     t0_s: float = Field(ge=0)
-    """Fixed overhead of one full target pass, seconds (launches, sampling, scheduling)."""
+    """Fixed overhead of one target step, seconds (scheduling, sampling, host)."""
     eta_bw: float = Field(gt=0)
     """Achieved / listed memory bandwidth."""
     eta_f: float = Field(gt=0)
     """Achieved / listed dense compute rate."""
     overlap: Literal["max", "sum"] = "max"
     """``max``: memory and compute overlap (roofline); ``sum``: they do not."""
+    layer_s: float = Field(default=0.0, ge=0)
+    """Per layer per pass: the kernel floor (amortises over the tokens of a pass)."""
+    token_layer_s: float = Field(default=0.0, ge=0)
+    """Per token per layer: routing, state updates, small kernels that scale with tokens."""
+    draft_s: float = Field(default=0.0, ge=0)
+    """Per draft pass: the host round trip of one draft call (sync, sampling)."""
+    ngram_s_per_seq: float = Field(default=0.0, ge=0)
+    """Host time of n-gram drafting per sequence per step."""
 
 
-DEFAULT_EFFICIENCY = Efficiency(t0_s=0.002, eta_bw=0.7, eta_f=0.5)
-"""Assumed, not measured: used until a calibrated profile is given (predictions say so)."""
+DEFAULT_EFFICIENCY = Efficiency(
+    t0_s=0.002, eta_bw=0.7, eta_f=0.5, layer_s=20e-6, token_layer_s=1e-6, draft_s=100e-6
+)
+"""Assumed, not measured: used for hardware whose catalog entry gives no constants and until a
+calibrated profile is given (predictions say so)."""
+
+STATE_BYTES_PER_ELEM = 4.0
+"""Recurrent (Gated DeltaNet) state is kept in float32: llama.cpp's recurrent memory allocates
+its state tensors as F32, and vLLM keeps the Qwen3-Next/3.5 SSM state in float32."""
 
 
 class Rates(BaseModel):
-    """Listed peak rates of one device."""
+    """Listed peak rates of one device, and its link to the others."""
 
     model_config = ConfigDict(frozen=True)
 
     bandwidth_bytes_s: float = Field(gt=0)
     flops_per_s: float = Field(gt=0)
+    link_bandwidth_bytes_s: float = Field(default=450e9, gt=0)
+    """One direction, per device (NVLink, xGMI or PCIe)."""
+    link_latency_s: float = Field(default=10e-6, ge=0)
+    """One small all-reduce."""
 
 
 class PassCost(BaseModel):
@@ -67,6 +110,15 @@ class PassCost(BaseModel):
     state_bytes: float
     flops: float
     overhead_scale: float = 1.0
+    layers: float = 0.0
+    """Layers the pass runs (for the per-layer and per-token overheads)."""
+    tokens: float = 0.0
+    """Tokens in the pass over all sequences (batch × tokens each)."""
+    allreduce_calls: float = 0.0
+    allreduce_bytes: float = 0.0
+    """Bytes each device moves over its link for the pass's all-reduces."""
+    draft_calls: float = 0.0
+    """Draft calls this pass stands for (each pays ``Efficiency.draft_s``)."""
 
     @property
     def total_bytes(self) -> float:
@@ -149,15 +201,30 @@ def pass_cost(
     n_gpus: int = 1,
     overhead_scale: float = 1.0,
     logits_tokens: float | None = None,
+    state_bytes_per_elem: float = STATE_BYTES_PER_ELEM,
+    draft_calls: float = 0.0,
 ) -> PassCost:
-    """Bytes and FLOPs of one pass, per device."""
+    """Bytes and FLOPs of one pass, per device, and what its overheads scale with.
+
+    Recurrent state: read once, written once per token (T states kept for a verify to roll
+    back to). All-reduces: two per layer under tensor parallelism, each moving
+    2(n − 1)/n × tokens × hidden × 2 bytes (BF16 activations) per device.
+    """
     n = float(n_gpus)
+    n_tok = batch * tokens
+    calls = 2.0 * model.n_layers if n_gpus > 1 else 0.0
+    per_call = 2.0 * (n - 1.0) / n * n_tok * float(model.hidden_size or 0) * 2.0
     return PassCost(
-        weight_bytes=weight_bytes(model, bytes_per_param, batch * tokens) / n,
+        weight_bytes=weight_bytes(model, bytes_per_param, n_tok) / n,
         kv_bytes=batch * kv_elements_per_sequence(model, context) * kv_bytes_per_elem / n,
-        state_bytes=2.0 * batch * model.linear_state_elements * kv_bytes_per_elem / n,
+        state_bytes=(1.0 + tokens) * batch * model.linear_state_elements * state_bytes_per_elem / n,
         flops=pass_flops(model, batch, tokens, context, logits_tokens) / n,
         overhead_scale=overhead_scale,
+        layers=float(model.n_layers),
+        tokens=n_tok,
+        allreduce_calls=calls,
+        allreduce_bytes=calls * per_call,
+        draft_calls=draft_calls,
     )
 
 
@@ -176,9 +243,34 @@ def roofline_time_s(cost: PassCost, rates: Rates, eff: Efficiency) -> float:
     return max(mem, comp) if eff.overlap == "max" else mem + comp
 
 
+def overhead_time_s(cost: PassCost, eff: Efficiency) -> float:
+    """t0·s + L·t_layer + n·L·t_token + draft calls · t_draft."""
+    return (
+        eff.t0_s * cost.overhead_scale
+        + cost.layers * eff.layer_s
+        + cost.tokens * cost.layers * eff.token_layer_s
+        + cost.draft_calls * eff.draft_s
+    )
+
+
+def comm_time_s(cost: PassCost, rates: Rates) -> float:
+    """All-reduce latency per call plus bytes over the link bandwidth."""
+    if cost.allreduce_calls <= 0:
+        return 0.0
+    return (
+        cost.allreduce_calls * rates.link_latency_s
+        + cost.allreduce_bytes / rates.link_bandwidth_bytes_s
+    )
+
+
 def pass_time_s(cost: PassCost, rates: Rates, eff: Efficiency) -> float:
-    """t0·s + combine(bytes / (η_bw·BW), FLOPs / (η_f·F))."""
-    return eff.t0_s * cost.overhead_scale + roofline_time_s(cost, rates, eff)
+    """Overheads + combine(bytes / (η_bw·BW), FLOPs / (η_f·F)) + communication."""
+    return overhead_time_s(cost, eff) + roofline_time_s(cost, rates, eff) + comm_time_s(cost, rates)
+
+
+def ideal_time_s(cost: PassCost, rates: Rates) -> float:
+    """The hardware roofline of a pass: its bytes and FLOPs at the listed peaks, no overhead."""
+    return max(cost.total_bytes / rates.bandwidth_bytes_s, cost.flops / rates.flops_per_s)
 
 
 def bound(cost: PassCost, rates: Rates, eff: Efficiency) -> Literal["memory", "compute"]:
@@ -202,8 +294,9 @@ class StepModel(BaseModel):
     n_gpus: int = Field(default=1, ge=1)
     efficiency: Efficiency = DEFAULT_EFFICIENCY
     draft: ModelSpec | None = None
-    """The draft pass as a model (MTP head, draft model); None for n-gram (free drafting)."""
+    """The draft pass as a model (MTP/EAGLE head, draft model); None for n-gram (host drafting)."""
     draft_bytes_per_param: float | None = None
+    state_bytes_per_elem: float = Field(default=STATE_BYTES_PER_ELEM, gt=0)
 
     def with_efficiency(self, efficiency: Efficiency) -> StepModel:
         return self.model_copy(update={"efficiency": efficiency})
@@ -217,16 +310,17 @@ class StepModel(BaseModel):
             bytes_per_param=self.bytes_per_param,
             kv_bytes_per_elem=self.kv_bytes_per_elem,
             n_gpus=self.n_gpus,
+            state_bytes_per_elem=self.state_bytes_per_elem,
         )
 
     def target_time_s(self, batch: float, tokens: float, context: float) -> float:
         return pass_time_s(self.target_cost(batch, tokens, context), self.rates, self.efficiency)
 
-    def draft_time_s(self, batch: float, context: float) -> float:
-        """One draft pass (one token per sequence); 0 for drafting that needs no model."""
+    def draft_cost(self, batch: float, context: float) -> PassCost | None:
+        """One draft pass (one token per sequence): a head's one layer + LM head, or a model."""
         if self.draft is None:
-            return 0.0
-        cost = pass_cost(
+            return None
+        return pass_cost(
             self.draft,
             batch=batch,
             tokens=1.0,
@@ -234,22 +328,47 @@ class StepModel(BaseModel):
             bytes_per_param=self.draft_bytes_per_param or self.bytes_per_param,
             kv_bytes_per_elem=self.kv_bytes_per_elem,
             n_gpus=self.n_gpus,
-            overhead_scale=self.draft.n_layers / self.model.n_layers,
+            overhead_scale=0.0,
+            state_bytes_per_elem=self.state_bytes_per_elem,
+            draft_calls=1.0,
         )
+
+    def draft_time_s(self, batch: float, context: float) -> float:
+        """One draft pass; for n-gram drafting, the host time of one step's matching."""
+        cost = self.draft_cost(batch, context)
+        if cost is None:
+            return self.efficiency.ngram_s_per_seq * batch
         return pass_time_s(cost, self.rates, self.efficiency)
 
     def off_step_s(self, batch: float, context: float) -> float:
         """A plain decode step: one target pass at one token per sequence."""
         return self.target_time_s(batch, 1.0, context)
 
+    def draft_passes(self, depth: int) -> int:
+        """Draft passes per step: g chained head/model passes; one host match for n-gram."""
+        return depth if self.draft is not None else 1
+
     def spec_step_s(
         self, batch: float, depth: int, context: float, verify_tokens: float | None = None
     ) -> float:
-        """Verify pass over ``verify_tokens`` (default g + 1) tokens plus g draft passes."""
+        """Verify pass over ``verify_tokens`` (default g + 1) tokens plus the draft passes."""
         tokens = float(depth + 1) if verify_tokens is None else verify_tokens
-        return self.target_time_s(batch, tokens, context) + depth * self.draft_time_s(
-            batch, context
-        )
+        return self.target_time_s(batch, tokens, context) + self.draft_passes(
+            depth
+        ) * self.draft_time_s(batch, context)
+
+    def ideal_step_s(
+        self, batch: float, depth: int, context: float, verify_tokens: float | None = None
+    ) -> float:
+        """The hardware roofline of a whole step (η = 1, no overhead, no communication)."""
+        if depth == 0:
+            return ideal_time_s(self.target_cost(batch, 1.0, context), self.rates)
+        tokens = float(depth + 1) if verify_tokens is None else verify_tokens
+        ideal = ideal_time_s(self.target_cost(batch, tokens, context), self.rates)
+        draft = self.draft_cost(batch, context)
+        if draft is not None:
+            ideal += depth * ideal_time_s(draft, self.rates)
+        return ideal
 
     def step_bound(
         self, batch: float, tokens: float, context: float
@@ -266,6 +385,7 @@ class StepModel(BaseModel):
             kv_bytes_per_elem=self.kv_bytes_per_elem,
             n_gpus=self.n_gpus,
             logits_tokens=1.0,
+            state_bytes_per_elem=self.state_bytes_per_elem,
         )
 
     def prefill_interference_s(self, isl: int) -> float:
@@ -275,10 +395,50 @@ class StepModel(BaseModel):
         return compute_time_s(self.prefill_cost(isl), self.rates, self.efficiency)
 
     def ttft_s(self, isl: int) -> float:
-        """Unloaded time to first token: one prefill pass of the prompt."""
+        """Unloaded time to first token: one prefill pass of the prompt (overheads once)."""
         if isl <= 0:
             return self.efficiency.t0_s
-        return pass_time_s(self.prefill_cost(isl), self.rates, self.efficiency)
+        cost = self.prefill_cost(isl).model_copy(update={"tokens": 1.0})
+        return pass_time_s(cost, self.rates, self.efficiency)
+
+
+def check_step(
+    sm: StepModel, *, batch: float, depth: int, acceptance_length: float, context: float
+) -> float:
+    """The per-step speedup S = AL · t_off / t_spec at one batch; raise if S > g + 1.
+
+    A step that emits AL ≤ g + 1 tokens and costs at least a plain step cannot beat Off by more
+    than g + 1 at the same batch; a larger S means the step model lost a term.
+    """
+    off = sm.off_step_s(batch, context)
+    spec = sm.spec_step_s(batch, depth, context)
+    s = acceptance_length * off / spec
+    if s > depth + 1 + 1e-9 or spec < off * (1 - 1e-9):
+        raise ModelInvariantError(
+            f"step model bug: {sm.model.key} at batch {batch:g}, g = {depth}: per-step speedup "
+            f"{s:.3f} (spec step {spec * 1e3:.3f} ms vs off {off * 1e3:.3f} ms) exceeds g + 1 "
+            f"= {depth + 1} or the spec step is cheaper than a plain one"
+        )
+    return s
+
+
+def check_roofline(
+    sm: StepModel,
+    *,
+    step_s: float,
+    batch: float,
+    depth: int,
+    context: float,
+    verify_tokens: float | None = None,
+) -> None:
+    """Raise if a step is faster than the hardware roofline of its own bytes and FLOPs."""
+    ideal = sm.ideal_step_s(batch, depth, context, verify_tokens)
+    if step_s < ideal * (1 - 1e-9):
+        raise ModelInvariantError(
+            f"step model bug: {sm.model.key} at batch {batch:g}, g = {depth}: step "
+            f"{step_s * 1e3:.4f} ms is under the hardware roofline {ideal * 1e3:.4f} ms "
+            "(efficiencies above 1?)"
+        )
 
 
 class OperatingPoint(BaseModel):
@@ -327,6 +487,14 @@ def operating_point(
     else:
         step = sm.off_step_s(concurrency, context)
         tokens = 1.0
+    check_roofline(
+        sm,
+        step_s=step,
+        batch=concurrency,
+        depth=depth,
+        context=context,
+        verify_tokens=verify_tokens,
+    )
     decode_tokens = max(osl - 1, 1)
     decode_s = decode_tokens / al * step + (concurrency - 1) * sm.prefill_interference_s(isl)
     tpot = decode_s / decode_tokens
