@@ -538,6 +538,74 @@ def _print_plan(plan: Any, runs_dir: Path) -> None:
     )
 
 
+def _adaptive_sweep(
+    plan: Any,
+    db: Path,
+    runs_dir: Path,
+    resume: bool,
+    quiet: bool,
+    as_json: bool,
+    executor: str,
+    address: str | None,
+    budget_points: int | None,
+    budget_minutes: float | None,
+) -> None:
+    """``sweep --adaptive``: the decision core chooses each point (sweep/adaptive_run.py)."""
+    from specscope.sweep.adaptive_run import run_adaptive_sweep
+
+    if executor != "local" or address is not None:
+        raise UserError("--adaptive chooses each point from the last one: use --executor local")
+    budget = budget_points or len(plan.points)
+
+    def run(hooks: Any = None) -> Any:
+        return run_adaptive_sweep(
+            plan,
+            db,
+            runs_dir,
+            resume=resume,
+            hooks=hooks,
+            budget_points=budget_points,
+            budget_minutes=budget_minutes,
+        )
+
+    if quiet or as_json:
+        result = run()
+    else:
+        from specscope.sweep.progress import SweepProgress
+
+        with SweepProgress(err, budget) as progress:
+            result = run(progress.hooks())
+    if as_json:
+        print_json(result)
+    else:
+        sweep = result.sweep
+        out.print(
+            f"run {sweep.run_id} (adaptive): {result.points} of {result.grid_points} grid "
+            f"points measured ({sweep.failed} failed); stopped: {result.stopped}; decision log "
+            f"{result.log}"
+        )
+        for found in result.answers:
+            best = ", ".join(
+                f"C={b.concurrency}: g={b.g}{'' if b.decided else '?'}" for b in found.best
+            )
+            out.print(f"  {found.workload}: best g {best}")
+            stop = found.stop
+            out.print(
+                f"  {found.workload}: spec stops paying at C={stop.first_not_paying} "
+                f"({stop.note}){'' if stop.decided else ' — open'}"
+            )
+            for t in found.targets:
+                ratio = "n/a" if t.ratio is None else f"{t.ratio:.2f}×"
+                ci = "" if t.ci_95 is None else f" (95 % CI {t.ci_95[0]:.2f}–{t.ci_95[1]:.2f})"
+                out.print(
+                    f"  {found.workload}: spec/off tok/s/GPU at {t.target:g} tok/s/user "
+                    f"{ratio}{ci}: {t.verdict}{'' if t.decided else ' — open'}"
+                )
+        if result.open:
+            out.print("still open: " + "; ".join(result.open))
+    _exit_on_failed_points(result.sweep, f"logs in {result.sweep.run_dir}")
+
+
 @app.command("sweep", rich_help_panel="Measure")
 @user_errors
 def sweep_cmd(
@@ -571,6 +639,30 @@ def sweep_cmd(
             "local cluster on this machine.",
         ),
     ] = None,
+    adaptive: Annotated[
+        bool,
+        typer.Option(
+            "--adaptive",
+            help="Choose the points: Off and one spec config on a coarse concurrency ladder "
+            "first, then each next point where it most changes the answers (best g per "
+            "concurrency, where spec stops paying, spec/off at target interactivities); stop "
+            "when all are decided at 95 % or the budget is spent. The recipe's grid is the "
+            "candidate set; the decision log goes to adaptive.json in the run folder. Local "
+            "executor only.",
+        ),
+    ] = False,
+    budget_points: Annotated[
+        int | None,
+        typer.Option("--budget-points", help="--adaptive: measure at most N points.", min=1),
+    ] = None,
+    budget_minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--budget-minutes",
+            help="--adaptive: start no new point after M minutes.",
+            min=0.0,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a sweep: spec config × g × workload × concurrency × repeats, from a TOML recipe.
@@ -597,6 +689,22 @@ def sweep_cmd(
             )
         else:
             _print_plan(plan, runs_dir)
+        return
+    if (budget_points is not None or budget_minutes is not None) and not adaptive:
+        raise UserError("--budget-points and --budget-minutes go with --adaptive")
+    if adaptive:
+        _adaptive_sweep(
+            plan,
+            db,
+            runs_dir,
+            resume,
+            quiet,
+            as_json,
+            executor,
+            address,
+            budget_points,
+            budget_minutes,
+        )
         return
     runner = _executor(executor, address)
     outcome = _run_plan(plan, db, runs_dir, resume, quiet or as_json, runner)
@@ -932,6 +1040,24 @@ def predict_cmd(
     max_concurrency: Annotated[
         int | None, typer.Option(help="Highest concurrency to predict.")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Serving engine whose limits cap the curves: vllm, sglang, trtllm, or none "
+            "(no engine cap, KV memory only)."
+        ),
+    ] = "vllm",
+    max_running_requests: Annotated[
+        int | None,
+        typer.Option(help="The engine's running-request cap (default: the engine's own)."),
+    ] = None,
+    max_batched_tokens: Annotated[
+        int | None,
+        typer.Option(
+            help="The engine's tokens per step cap (default: the engine's own); a verify of g "
+            "drafts takes g + 1 tokens per request."
+        ),
+    ] = None,
     targets: Annotated[
         str | None, typer.Option(help="Interactivity targets for the matched gain.")
     ] = None,
@@ -955,10 +1081,14 @@ def predict_cmd(
 ) -> None:
     """Predict spec vs off on hardware you may not have: a roofline step model under batching.
 
-    Step time = overhead + max(bytes / bandwidth, FLOPs / compute), with MoE expert unions for the
-    g+1-token verify and KV reads; acceptance enters as AL per g. Gives throughput/GPU vs
-    interactivity for off and each g, where spec stops paying, the best g per concurrency and c_eff.
-    Calibrate on measured runs first (--calibrate RUN) for numbers you can trust.
+    Step time = overhead + max(bytes / bandwidth, FLOPs / compute) + communication, with MoE
+    expert unions and per-token costs for the g+1-token verify, KV and recurrent-state reads, and
+    a draft pass priced as what it is (MTP/EAGLE head, draft model, n-gram host time); acceptance
+    enters as AL per g. Curves stop at the engine's limits (running requests, tokens per step,
+    KV memory). Gives throughput/GPU vs interactivity for off and each g, where spec stops paying,
+    the best g per concurrency and c_eff; a per-step speedup above g + 1 is refused as a bug.
+    Calibrate on measured runs first (--calibrate RUN) for numbers you can trust; queries outside
+    the checked range of a hardware family warn.
     """
     from specscope.console import print_calibration, print_prediction
     from specscope.predict.service import calibrate_cli, predict_cli
@@ -995,6 +1125,9 @@ def predict_cmd(
         catalog=catalog or [],
         hardware_profile=hardware_profile,
         store_db=db if save_points else None,
+        engine=engine,
+        max_running_requests=max_running_requests,
+        max_batched_tokens=max_batched_tokens,
     )
     if as_json:
         print_json(prediction)

@@ -304,9 +304,8 @@ def test_a_newer_store_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with Store.open(tmp_path / "a.duckdb") as store, pytest.raises(UserError) as info:
         merge_stores(store, [newer])
     known = len(store_db.MIGRATIONS)
-    assert (
-        f"has schema version {known + 1} but this specscope knows versions up to {known}"
-        in str(info.value)
+    assert f"has schema version {known + 1} but this specscope knows versions up to {known}" in str(
+        info.value
     )
 
 

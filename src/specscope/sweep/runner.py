@@ -790,6 +790,8 @@ class SweepRunner:
         self._ids: dict[str, str] = {}
         """Point id of each planned point stored by this run (or found stored), by sweep key."""
         self._measured = self._failed = 0
+        self.extra_notes: dict[str, Any] = {}
+        """More notes for the run's row (the adaptive sweep marks its runs)."""
 
     # -- bookkeeping ----------------------------------------------------------------------
     def _stored(self) -> dict[str, Point]:
@@ -828,11 +830,18 @@ class SweepRunner:
             kind="sweep",
             command=f"specscope sweep ({self.recipe.name})",
             engine=self.recipe.engine.kind,
-            notes={"recipe_hash": self.plan.recipe_hash, "recipe": self.recipe.name},
+            notes={
+                "recipe_hash": self.plan.recipe_hash,
+                "recipe": self.recipe.name,
+                **self.extra_notes,
+            },
         )
 
     # -- the loop -------------------------------------------------------------------------
-    def run(self) -> SweepOutcome:
+    def run(self, points: Iterable[PlannedPoint] | None = None) -> SweepOutcome:
+        """Measure the plan's points, or ``points`` when given (the adaptive sweep passes a
+        generator that chooses each next point from the store after the previous one is
+        recorded: the local executor asks for a point only once the last one is stored)."""
         for config in {p.server.label: p.server for p in self.plan.points}.values():
             # a spec config the engine cannot run is a recipe mistake: say so before measuring
             self.servers.spec_config_text(config)
@@ -848,7 +857,7 @@ class SweepRunner:
 
         def todo() -> Iterator[PlannedPoint]:
             """The points not stored ok yet; the others are announced as skipped on the way."""
-            for planned in self.plan.points:
+            for planned in self.plan.points if points is None else points:
                 done = stored.get(planned.key)
                 if done is not None and done.status == "ok":
                     self.hooks.on_point_skipped(planned)
@@ -867,11 +876,15 @@ class SweepRunner:
         return SweepOutcome(
             run_id=self.run_id,
             run_dir=str(self.run_dir),
-            planned=len(self.plan.points),
+            planned=len(self.plan.points) if points is None else len(self._ids),
             measured=self._measured,
             skipped=len(skipped),
             failed=self._failed,
-            point_ids=[self._ids[p.key] for p in self.plan.points if p.key in self._ids],
+            point_ids=(
+                [self._ids[p.key] for p in self.plan.points if p.key in self._ids]
+                if points is None
+                else list(self._ids.values())
+            ),
         )
 
     def record(self, measured: MeasuredPoint) -> None:

@@ -1,0 +1,139 @@
+"""The adaptive sweep's decision core (``sweep.adaptive``): pure functions over measured points,
+checked with hand-made cells and with the step-model simulator (``sweep.adaptive_sim``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from specscope.sweep.adaptive import (
+    Arm,
+    Candidates,
+    Observation,
+    answers,
+    pooled_noise,
+    propose,
+)
+from specscope.sweep.adaptive_sim import (
+    agree,
+    run_adaptive,
+    run_full,
+    standard_profiles,
+    truth_answers,
+)
+
+OFF = Arm(label="off:none", family="off", g=0, off=True)
+SPEC = [Arm(label=f"s:g{g}", family="s", g=g) for g in (1, 2, 3)]
+CANDS = Candidates(
+    arms=[OFF, *SPEC], workloads=["w"], concurrencies=[1, 2, 4, 8, 16], max_repeats=3
+)
+
+
+def _obs(arm: str, c: int, tput: float, repeat: int = 0, x: float | None = None) -> Observation:
+    return Observation(
+        arm=arm,
+        workload="w",
+        concurrency=c,
+        repeat=repeat,
+        throughput_per_gpu=tput,
+        interactivity=x if x is not None else 100.0 / c,
+    )
+
+
+def test_first_points_are_the_coarse_ladder_of_off_and_the_middle_g() -> None:
+    assert CANDS.coarse_ladder() == [1, 4, 16]
+    assert CANDS.start_arm().label == "s:g2"
+    obs: list[Observation] = []
+    seen = []
+    for _ in range(12):
+        p = propose(CANDS, obs, {})
+        assert p is not None and p.question == "coarse"
+        seen.append((p.arm, p.concurrency, p.repeat))
+        obs.append(_obs(p.arm, p.concurrency, 100.0 + len(obs), p.repeat))
+    assert sorted(seen) == sorted(
+        (a, c, r) for a in ("off:none", "s:g2") for c in (1, 4, 16) for r in (0, 1)
+    )
+    nxt = propose(CANDS, obs, {})
+    assert nxt is not None and nxt.question == "best_g"
+
+
+def test_pooled_noise_is_the_log_sd_over_repeated_cells() -> None:
+    obs = [_obs("off:none", 1, 100.0, 0), _obs("off:none", 1, 110.0, 1), _obs("s:g1", 1, 50.0)]
+    noise = pooled_noise(obs)
+    assert noise is not None and noise.df == 1.0
+    assert noise.rel_sd == pytest.approx(abs(0.0953101798) / 2**0.5, rel=1e-6)
+
+
+def test_clear_answers_are_decided_and_a_worse_neighbour_is_dropped() -> None:
+    # spec g2 is 1.5× off at every C, g1 and g3 are 1.2×: with 1 % noise everything is decided
+    obs = []
+    for c in CANDS.concurrencies:
+        for r, f in enumerate((0.99, 1.01)):
+            obs.append(_obs("off:none", c, 100.0 * c * f, r))
+            obs.append(_obs("s:g2", c, 150.0 * c * f, r))
+            obs.append(_obs("s:g1", c, 120.0 * c * f, r))
+            obs.append(_obs("s:g3", c, 120.0 * c * f, r))
+    (found,) = answers(CANDS, obs, {"w": [10.0]})
+    assert [b.g for b in found.best] == [2] * 5
+    assert all(b.decided for b in found.best)
+    assert found.stop.first_not_paying is None and found.stop.decided
+    assert found.targets[0].verdict == "spec" and found.targets[0].decided
+    assert found.open == []
+    assert propose(CANDS, obs, {"w": [10.0]}) is None
+
+
+def test_crossover_is_bisected_between_paying_and_not_paying_anchors() -> None:
+    # spec (g2 best) pays 1.5× at C ≤ 2, 0.7× from C = 4: coarse anchors 1, 4, 16
+    def ratio(c: int) -> float:
+        return 1.5 if c <= 2 else 0.7
+
+    obs = []
+    for c in (1, 4, 16):
+        for r in (0, 1):
+            obs.append(_obs("off:none", c, 100.0 * c * (1 + 0.01 * r), r))
+            obs.append(_obs("s:g2", c, 100.0 * c * ratio(c) * (1 + 0.01 * r), r))
+            obs.append(_obs("s:g1", c, 90.0 * c * ratio(c) * (1 + 0.01 * r), r))
+            obs.append(_obs("s:g3", c, 90.0 * c * ratio(c) * (1 + 0.01 * r), r))
+    (found,) = answers(CANDS, obs, {})
+    assert (found.stop.last_paying, found.stop.first_not_paying) == (1, 4)
+    assert not found.stop.decided  # C = 2 lies between, unmeasured
+    p = propose(CANDS, obs, {})
+    assert p is not None and p.question == "crossover" and p.concurrency == 2
+
+
+def test_best_g_is_inferred_between_anchors_that_agree() -> None:
+    obs = []
+    for c in (1, 16):
+        for r in (0, 1):
+            for arm, f in (("off:none", 1.0), ("s:g1", 1.1), ("s:g2", 1.3), ("s:g3", 1.2)):
+                obs.append(_obs(arm, c, 100.0 * c * f * (1 + 0.005 * r), r))
+    (found,) = answers(CANDS, obs, {})
+    by_c = {b.concurrency: b for b in found.best}
+    assert by_c[4].how == "inferred" and by_c[4].g == 2 and by_c[4].decided
+
+
+def test_no_interval_with_single_repeats_leaves_answers_open() -> None:
+    obs = [_obs(a.label, 1, 100.0 + i) for i, a in enumerate(CANDS.arms)]
+    (found,) = answers(CANDS, obs, {})
+    assert not found.stop.decided
+    assert "where spec stops paying" in found.open
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3])
+def test_simulated_profiles_use_a_third_of_the_grid(index: int) -> None:
+    profile = standard_profiles(0.02)[index]
+    budget = profile.cands.grid_points // 3
+    for seed in range(3):
+        run = run_adaptive(profile, seed, budget_points=budget)
+        assert run.points <= budget
+        assert len(run.log) == run.points
+
+
+def test_simulated_answers_match_the_truth_at_low_noise() -> None:
+    profile = standard_profiles(0.005)[1]  # stops paying at C = 16, best g 5 → 1
+    truth = truth_answers(profile)
+    assert truth.stop.first_not_paying == 16
+    run = run_adaptive(profile, 0, budget_points=profile.cands.grid_points // 3)
+    assert agree(run.answers, truth, profile).all
+    full = run_full(profile, 0)
+    assert full.points == profile.cands.grid_points
+    assert agree(full.answers, truth, profile).all
