@@ -64,16 +64,30 @@ def remove_pid_file(run_dir: Path) -> None:
         (run_dir / PID_FILE).unlink()
 
 
-def _stop_group(pid: int, start: int | None, grace_s: float) -> None:
-    """SIGTERM the server's process group (it leads its own session), SIGKILL after grace."""
+def _stop_group(pid: int, grace_s: float) -> None:
+    """SIGTERM the server's process group (it leads its own session), SIGKILL after grace.
+
+    The whole group is waited for, not only its leader: a leader that exits on SIGTERM can
+    leave workers behind that ignore it, and those get the SIGKILL too."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, sig)
         deadline = time.monotonic() + grace_s
-        while _same_process(pid, start) and time.monotonic() < deadline:
+        while _group_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if not _same_process(pid, start):
+        if not _group_alive(pid):
             return
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process is left in process group ``pgid``."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def stop_stale_servers(runs_dir: Path, grace_s: float = 10.0) -> list[int]:
@@ -92,7 +106,7 @@ def stop_stale_servers(runs_dir: Path, grace_s: float = 10.0) -> list[int]:
         if _same_process(record.owner_pid, record.owner_start):
             continue
         if _same_process(record.server_pid, record.server_start):
-            _stop_group(record.server_pid, record.server_start, grace_s)
+            _stop_group(record.server_pid, grace_s)
             stopped.append(record.server_pid)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
