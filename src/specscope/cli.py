@@ -538,6 +538,23 @@ def _print_plan(plan: Any, runs_dir: Path) -> None:
     )
 
 
+def _print_adaptive_preview(plan: Any, as_json: bool) -> None:
+    """``sweep --adaptive --dry-run``: the coarse ladder measured first and the grid's size."""
+    from specscope.sweep.adaptive_run import preview
+
+    shown = preview(plan)
+    if as_json:
+        print_json(shown)
+        return
+    out.print(
+        f"adaptive sweep over a grid of {shown.grid_points} points (up to {shown.max_repeats} "
+        f"repeats per cell); measured first, the coarse ladder ({len(shown.first_points)} points):"
+    )
+    for key in shown.first_points:
+        out.print(f"  {key}")
+    out.print(shown.note)
+
+
 def _adaptive_sweep(
     plan: Any,
     db: Path,
@@ -603,6 +620,8 @@ def _adaptive_sweep(
                 )
         if result.open:
             out.print("still open: " + "; ".join(result.open))
+        if result.left_out:
+            out.print("left out (their point failed): " + "; ".join(result.left_out))
     _exit_on_failed_points(result.sweep, f"logs in {result.sweep.run_dir}")
 
 
@@ -678,6 +697,9 @@ def sweep_cmd(
     recipe = load_recipe(recipe_path)
     _check_workloads(recipe, str(recipe_path))  # what the run would meet, the dry run meets too
     plan = make_plan(recipe)
+    if dry_run and adaptive:
+        _print_adaptive_preview(plan, as_json)
+        return
     if dry_run:
         if as_json:
             print_json(
@@ -1058,6 +1080,13 @@ def predict_cmd(
             "drafts takes g + 1 tokens per request."
         ),
     ] = None,
+    expert_parallel: Annotated[
+        bool,
+        typer.Option(
+            help="MoE experts spread over the GPUs (expert parallelism): each MoE layer pays a "
+            "dispatch and a combine all-to-all instead of a tensor-parallel all-reduce."
+        ),
+    ] = False,
     targets: Annotated[
         str | None, typer.Option(help="Interactivity targets for the matched gain.")
     ] = None,
@@ -1128,6 +1157,7 @@ def predict_cmd(
         engine=engine,
         max_running_requests=max_running_requests,
         max_batched_tokens=max_batched_tokens,
+        expert_parallel=expert_parallel,
     )
     if as_json:
         print_json(prediction)

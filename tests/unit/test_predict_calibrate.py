@@ -327,3 +327,30 @@ def test_a_dense_model_at_one_context_ties_t0_to_eta_bw() -> None:
     # the round trip over c = 1…256 tells them apart (KV bytes and compute differ by point)
     wide = calibrate(synthetic_points([1, 4, 16, 64, 256], [0, 2]), overlap="max")
     assert wide.profile.fit.tied == []
+
+
+def test_a_per_token_overhead_is_fitted_when_the_points_identify_it() -> None:
+    # truth: 1 µs per token per layer on top of t0, η_bw, η_f. At C = 256, g = 2 that is
+    # 256 · 3 tokens · 32 layers · 1 µs = 24.6 ms per step; t0/η_bw/η_f alone absorb most of it
+    # through η_f (the compute roof also grows with tokens) but leave a 1.1 % median error
+    # across C = 1 … 256 and g = 0, 2, and the fit with the per-token term is exact
+    truth = TRUTH.model_copy(update={"token_layer_s": 1e-6})
+    points = synthetic_points([1, 4, 16, 64, 256], [0, 2], truth=truth)
+    base = calibrate(points, overlap="max", extras=())
+    full = calibrate(points, overlap="max")
+    assert base.profile.fit.median_rel_error == pytest.approx(0.0108, abs=0.001)
+    assert full.profile.fit.median_rel_error < 1e-4
+    assert full.profile.efficiency.token_layer_s == pytest.approx(1e-6, rel=0.01)
+    assert full.profile.efficiency.t0_s == pytest.approx(TRUTH.t0_s, rel=0.02)
+    assert full.profile.fit.constrained["token_layer_s"] is True
+    # the per-layer and per-draft terms were not needed: they stay at their start (0)
+    assert full.profile.efficiency.layer_s == 0.0
+    assert "layer_s" not in full.profile.fit.constrained
+
+
+def test_extras_are_not_taken_when_the_base_constants_already_fit() -> None:
+    points = synthetic_points([1, 4, 16, 64, 256], [0, 2])
+    result = calibrate(points, overlap="max")
+    eff = result.profile.efficiency
+    assert (eff.token_layer_s, eff.draft_s, eff.layer_s) == (0.0, 0.0, 0.0)
+    assert set(result.profile.fit.constrained) == {"t0_s", "eta_bw", "eta_f"}

@@ -298,3 +298,24 @@ def test_public_benchmark_meets_the_seed_page_and_blog_targets() -> None:
     results = predict_public.evaluate(rows)
     _, all_ok = predict_public.report(results, {})
     assert all_ok, [r.id for r in results if not r.ok]
+
+
+def test_public_benchmark_holds_out_one_page_target_at_a_time() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import predict_public
+    finally:
+        sys.path.pop(0)
+    with (ROOT / "benchmarks" / "data" / "public_measurements.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["id"].startswith("ix-h200")]
+    assert predict_public._group(rows[0]) == ("ix-h200", "ix-h200-55")
+    held = predict_public.held_out(rows)
+    # one refit per held-out target (on the other two), each target predicted once: the ratio
+    # and the Off interactivity at the page's Off concurrency
+    assert [r.id for r in held] == [
+        "ix-h200-55", "ix-h200-55-off", "ix-h200-75", "ix-h200-75-off",
+        "ix-h200-96", "ix-h200-96-off",
+    ]  # fmt: skip
+    assert all(r.split == "held-out" and r.error is not None for r in held)
+    assert all(abs(r.error) <= 0.35 for r in held if r.error is not None)
+    assert all("refit on 2 other rows" in r.where for r in held)

@@ -13,6 +13,13 @@ tokens per step (:func:`specscope.predict.step.operating_point`, which includes 
 requests' prefills). ``scipy.optimize.least_squares`` (bounded) minimises the relative errors; a
 weak pull towards the starting values keeps a constant the data cannot see (η_f when every point
 is memory-bound) from wandering, and the report says which constants were pinned.
+
+The overheads that do not amortise like t0 (:data:`EXTRA_PARAMS`: per layer per pass, per token
+per layer, per draft call) are fitted too when the data identify them: each is tried in turn on
+top of t0, η_bw, η_f (and the ones already taken), and kept only when the fit with it is clearly
+better (median relative error at least :data:`EXTRA_GAIN` lower, and by at least
+:data:`EXTRA_MIN_DROP`) and it is not tied to another constant. Otherwise it stays at its
+starting value (0 unless ``start`` gives one), and the point table is the same as before.
 """
 
 from __future__ import annotations
@@ -37,6 +44,12 @@ from specscope.predict.step import DEFAULT_EFFICIENCY, Efficiency, StepModel, op
 from specscope.schema import AcceptanceCounts, Point
 
 PARAMS = ("t0_s", "eta_bw", "eta_f")
+EXTRA_PARAMS = ("token_layer_s", "draft_s", "layer_s")
+"""Overheads fitted only when the points identify them (see the module docstring)."""
+EXTRA_GAIN = 0.2
+"""An extra constant is kept when it lowers the median relative error by at least 20 % …"""
+EXTRA_MIN_DROP = 0.005
+"""… and by at least half a percentage point."""
 PRIOR_WEIGHT = 1e-4
 """Weight of the pull towards the starting values (per log-unit of η, per median step of t0),
 small against relative errors of order 0.01–0.1 so it only decides what the data leave open."""
@@ -310,22 +323,51 @@ def _fit_errors(
     ]
 
 
+def _extra_ref(name: str, obs: Sequence[Observation], models: dict[str, StepModel]) -> float:
+    """A natural size for an extra constant: what makes it cost a median step once."""
+    steps = [o.step_time_s for o in obs]
+    t_ref = max(statistics.median(steps), 1e-9)
+    layers = max(float(m.model.n_layers) for m in models.values())
+    if name == "layer_s":
+        return t_ref / layers
+    if name == "token_layer_s":
+        tokens = statistics.median(o.concurrency * o.verify_tokens for o in obs)
+        return t_ref / (layers * max(tokens, 1.0))
+    depths = [o.draft_depth for o in obs if o.draft_depth > 0]
+    return t_ref / max(max(depths, default=1), 1)
+
+
 def _fit(
     obs: Sequence[Observation],
     models: dict[str, StepModel],
     overlap: Literal["max", "sum"],
     start: Efficiency,
     eta_max: float,
+    extras: Sequence[str] = (),
 ) -> tuple[Efficiency, dict[str, bool], list[str]]:
     steps = [o.step_time_s for o in obs]
     t0_scale = max(statistics.median(steps), 1e-9)
-    x0 = np.array([start.t0_s, start.eta_bw, start.eta_f], dtype=float)
-    lower = np.array([0.0, 1e-3, 1e-3])
-    upper = np.array([10.0 * max(steps), eta_max, eta_max])
-    x0 = np.clip(x0, lower + 1e-9, upper - 1e-9)
+    names = [*PARAMS, *extras]
+    refs = [_extra_ref(e, obs, models) for e in extras]
+    x0 = np.array(
+        [start.t0_s, start.eta_bw, start.eta_f, *(getattr(start, e) for e in extras)], dtype=float
+    )
+    lower = np.array([0.0, 1e-3, 1e-3, *(0.0 for _ in extras)])
+    upper = np.array([10.0 * max(steps), eta_max, eta_max, *(100.0 * r for r in refs)])
+    x0 = np.clip(x0, lower + 1e-12, upper - 1e-12)
+    kept = {e: getattr(start, e) for e in EXTRA_PARAMS if e not in extras}
 
     def efficiency(x: npt.NDArray[np.float64]) -> Efficiency:
-        return Efficiency(t0_s=float(x[0]), eta_bw=float(x[1]), eta_f=float(x[2]), overlap=overlap)
+        fitted = {e: float(x[3 + i]) for i, e in enumerate(extras)}
+        return Efficiency(
+            t0_s=float(x[0]),
+            eta_bw=float(x[1]),
+            eta_f=float(x[2]),
+            overlap=overlap,
+            ngram_s_per_seq=start.ngram_s_per_seq,
+            **kept,
+            **fitted,
+        )
 
     def residuals(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         data = _fit_errors(obs, models, efficiency(x))
@@ -333,28 +375,69 @@ def _fit(
             PRIOR_WEIGHT * (x[0] - x0[0]) / t0_scale,
             PRIOR_WEIGHT * math.log(x[1] / x0[1]),
             PRIOR_WEIGHT * math.log(x[2] / x0[2]),
+            *(PRIOR_WEIGHT * (x[3 + i] - x0[3 + i]) / r for i, r in enumerate(refs)),
         ]
         return np.array([*data, *prior], dtype=float)
 
     fitted = least_squares(
-        residuals, x0, bounds=(lower, upper), x_scale=np.array([0.1 * t0_scale, 1.0, 1.0])
+        residuals,
+        x0,
+        bounds=(lower, upper),
+        x_scale=np.array([0.1 * t0_scale, 1.0, 1.0, *(0.1 * r for r in refs)]),
     )
     x = fitted.x
     jac = np.asarray(fitted.jac)[: len(obs)]
-    scales = [max(x[0], 0.1 * t0_scale), x[1], x[2]]
+    scales = [
+        max(x[0], 0.1 * t0_scale),
+        x[1],
+        x[2],
+        *(max(x[3 + i], 0.1 * r) for i, r in enumerate(refs)),
+    ]
     constrained = {
         name: bool(np.max(np.abs(jac[:, j])) * scales[j] >= SENSITIVITY_FLOOR)
-        for j, name in enumerate(PARAMS)
+        for j, name in enumerate(names)
     }
-    return efficiency(x), constrained, _tied(jac * np.array(scales), constrained)
+    return efficiency(x), constrained, _tied(jac * np.array(scales), constrained, names)
 
 
-def _tied(jac: npt.NDArray[np.float64], constrained: dict[str, bool]) -> list[str]:
+def _score(obs: Sequence[Observation], models: dict[str, StepModel], eff: Efficiency) -> float:
+    return statistics.median(abs(e) for e in _fit_errors(obs, models, eff))
+
+
+def _fit_with_extras(
+    obs: Sequence[Observation],
+    models: dict[str, StepModel],
+    overlap: Literal["max", "sum"],
+    start: Efficiency,
+    eta_max: float,
+    candidates: Sequence[str],
+) -> tuple[Efficiency, dict[str, bool], list[str]]:
+    """The base fit, then each candidate extra kept only when the data clearly want it."""
+    eff, constrained, tied = _fit(obs, models, overlap, start, eta_max)
+    score = _score(obs, models, eff)
+    taken: list[str] = []
+    for extra in candidates:
+        trial = [*taken, extra]
+        t_eff, t_con, t_tied = _fit(obs, models, overlap, eff, eta_max, trial)
+        t_score = _score(obs, models, t_eff)
+        clearly_better = t_score <= score * (1 - EXTRA_GAIN) and score - t_score >= EXTRA_MIN_DROP
+        alone = t_con.get(extra, False) and not any(extra in pair for pair in t_tied)
+        if clearly_better and alone:
+            taken = trial
+            eff, constrained, tied, score = t_eff, t_con, t_tied, t_score
+    return eff, constrained, tied
+
+
+def _tied(
+    jac: npt.NDArray[np.float64],
+    constrained: dict[str, bool],
+    names: Sequence[str] = PARAMS,
+) -> list[str]:
     """Pairs of pinned constants whose (scaled) effects on the points are nearly parallel."""
     tied: list[str] = []
-    for i, a in enumerate(PARAMS):
-        for j in range(i + 1, len(PARAMS)):
-            b = PARAMS[j]
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            b = names[j]
             if not (constrained[a] and constrained[b]):
                 continue
             norm = float(np.linalg.norm(jac[:, i]) * np.linalg.norm(jac[:, j]))
@@ -375,13 +458,15 @@ def calibrate(
     overlap: Literal["max", "sum", "auto"] = "auto",
     start: Efficiency | None = None,
     merge: bool = True,
+    extras: Sequence[str] | None = EXTRA_PARAMS,
 ) -> CalibrationResult:
     """Least-squares fit of t0, η_bw, η_f to measured points of one hardware × model × precision.
 
     Hardware, model and precision default to the points' own (they must agree). ``overlap``
     ``auto`` fits both the roofline (max) and the additive (sum) form and keeps the better.
     ``merge`` fits one observation per measured config (the median repeat, :func:`merge_repeats`)
-    instead of every repeat.
+    instead of every repeat. ``extras``: the overheads (:data:`EXTRA_PARAMS`) that may also be
+    fitted when the data identify them; ``None`` or ``()`` fits t0, η_bw, η_f only.
     """
     obs, skipped = observations(points)
     if merge:
@@ -419,7 +504,9 @@ def calibrate(
     forms: list[Literal["max", "sum"]] = ["max", "sum"] if overlap == "auto" else [overlap]
     best: tuple[float, Efficiency, dict[str, bool], list[str]] | None = None
     for form in forms:
-        eff, constrained, tied = _fit(obs, models, form, first, eta_max)
+        eff, constrained, tied = _fit_with_extras(
+            obs, models, form, first, eta_max, [e for e in (extras or ()) if e in EXTRA_PARAMS]
+        )
         score = statistics.median(abs(e) for e in _fit_errors(obs, models, eff))
         if best is None or score < best[0] - 1e-12:
             best = (score, eff, constrained, tied)

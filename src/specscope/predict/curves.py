@@ -78,10 +78,13 @@ class PredictRequest(BaseModel):
     max_batched_tokens: int | None = Field(default=None, ge=1)
     """The engine's cap on tokens per step (vLLM --max-num-batched-tokens); a spec step at
     concurrency C schedules C·(g + 1) tokens."""
+    expert_parallel: bool = False
+    """MoE experts spread over the GPUs (vLLM --enable-expert-parallel, SGLang --ep-size):
+    each MoE layer pays a dispatch and a combine all-to-all instead of an all-reduce."""
 
 
 class EngineLimits(BaseModel):
-    """An engine's default caps on one deployment's decode batch."""
+    """An engine's default caps on one deployment's decode batch (as its own source sets them)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -89,6 +92,9 @@ class EngineLimits(BaseModel):
     max_running_spec: int | None
     max_batched_tokens: int | None
     source: str
+    small_gpu_running: int | None = None
+    """The running-request cap on a device below the engine's large-GPU threshold (vLLM)."""
+    small_gpu_batched_tokens: int | None = None
 
 
 ENGINE_LIMITS: dict[str, EngineLimits] = {
@@ -96,20 +102,30 @@ ENGINE_LIMITS: dict[str, EngineLimits] = {
         max_running_off=1024,
         max_running_spec=1024,
         max_batched_tokens=8192,
+        small_gpu_running=256,
+        small_gpu_batched_tokens=2048,
         source=(
-            "vLLM engine args: default max_num_seqs 1024 and max_num_batched_tokens 8192 for the "
-            "API server on GPUs with >= 70 GiB (256 and 2048 below), "
-            "https://github.com/vllm-project/vllm/blob/main/vllm/engine/arg_utils.py"
+            "vLLM EngineArgs._set_default_args (vllm/engine/arg_utils.py, "
+            "vllm-project/vllm@99d7eb5d, v0.11 series; the same table in get_batch_defaults of "
+            "later trees): for the OpenAI API server max_num_seqs 1024 and "
+            "max_num_batched_tokens 8192 when the device has >= 70 GiB and its name does not "
+            "contain 'a100', else 256 and 2048 (the offline LLM class gets 16384 / 8192 tokens); "
+            "speculative decoding does not change them, and each running request schedules "
+            "1 + num_speculative_tokens tokens against max_num_batched_tokens"
         ),
     ),
     "sglang": EngineLimits(
-        max_running_off=None,
+        max_running_off=2048,
         max_running_spec=48,
         max_batched_tokens=None,
         source=(
-            "SGLang server args: max_running_requests defaults to 48 with speculative decoding, "
-            "else set by KV memory, "
-            "https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/server_args.py"
+            "SGLang ServerArgs._handle_speculative_decoding (python/sglang/srt/server_args.py; "
+            "arg_groups/speculative_hook.py in trees from sgl-project/sglang@004c82e0): "
+            "EAGLE, EAGLE3, STANDALONE and NEXTN/MTP (an alias of EAGLE) set "
+            "max_running_requests to 48 when it is not given ('Max running requests is reset "
+            "to 48 for speculative decoding'); without speculation the model runner sizes it "
+            "as clamp(KV tokens / context_len × 512, 2048, 4096), at most KV tokens / 2 "
+            "(hybrid linear-attention models also by --max-mamba-cache-size): 2048 is the floor"
         ),
     ),
     "trtllm": EngineLimits(
@@ -117,8 +133,12 @@ ENGINE_LIMITS: dict[str, EngineLimits] = {
         max_running_spec=2048,
         max_batched_tokens=8192,
         source=(
-            "TensorRT-LLM defaults max_batch_size 2048, max_num_tokens 8192, "
-            "https://nvidia.github.io/TensorRT-LLM/performance/performance-tuning-guide/"
+            "TensorRT-LLM BuildConfig (tensorrt_llm/builder.py, NVIDIA/TensorRT-LLM@008b2b8d) "
+            "and BaseLlmArgs (tensorrt_llm/llmapi/llm_args.py): max_batch_size 2048, "
+            "max_num_tokens 8192; trtllm-serve takes the BuildConfig defaults "
+            "(tensorrt_llm/commands/serve.py@00209af1); the PyTorch backend captures CUDA graphs "
+            "only up to batch 128 by default (CudaGraphConfig.max_batch_size), larger batches run "
+            "eagerly"
         ),
     ),
     "none": EngineLimits(
@@ -128,8 +148,18 @@ ENGINE_LIMITS: dict[str, EngineLimits] = {
 """Default caps per engine; a request's own ``max_running_requests``/``max_batched_tokens``
 override them."""
 
-SMALL_GPU_GB = 70.0
-"""vLLM halves its defaults (256 sequences, 2048 batched tokens) on GPUs under 70 GiB."""
+VLLM_LARGE_GPU_BYTES = 70 * 2**30
+"""vLLM's threshold for its larger defaults: 70 GiB of device memory (and not an A100)."""
+
+
+def vllm_small_gpu(hw: HardwareSpec) -> bool:
+    """Whether vLLM would pick its small-device defaults (256 sequences, 2048 batched tokens).
+
+    Worked: H100 80 GB (74.5 GiB) → large; A100 80 GB → small (excluded by name);
+    RTX 3090 24 GB → small.
+    """
+    names = f"{hw.key} {hw.name}".lower()
+    return hw.memory_gb * 1e9 < VLLM_LARGE_GPU_BYTES or "a100" in names
 
 
 class CurvePoint(BaseModel):
@@ -313,6 +343,7 @@ def predict(
         draft_model=draft,
         efficiency=eff_in,
         memory_utilization=request.memory_utilization,
+        expert_parallel=request.expert_parallel,
     )
     warnings.extend(dep.notes)
     if dep.draft_kind == "free" and dep.spec_method != "synthetic":
@@ -536,10 +567,16 @@ def _limits(
             f"unknown engine '{request.engine}'; use one of: {', '.join(sorted(ENGINE_LIMITS))}"
         )
     eng = ENGINE_LIMITS[key]
-    small = hw.memory_gb < SMALL_GPU_GB and key == "vllm"
-    run_off = request.max_running_requests or (256 if small else eng.max_running_off)
-    run_spec = request.max_running_requests or (256 if small else eng.max_running_spec)
-    tokens = request.max_batched_tokens or (2048 if small else eng.max_batched_tokens)
+    small = eng.small_gpu_running is not None and vllm_small_gpu(hw)
+    run_off = request.max_running_requests or (
+        eng.small_gpu_running if small else eng.max_running_off
+    )
+    run_spec = request.max_running_requests or (
+        eng.small_gpu_running if small else eng.max_running_spec
+    )
+    tokens = request.max_batched_tokens or (
+        eng.small_gpu_batched_tokens if small else eng.max_batched_tokens
+    )
     cap = request.max_concurrency or DEFAULT_CONCURRENCY_CAP
 
     def one(depth: int, running: int | None) -> int:

@@ -126,6 +126,7 @@ def build_deployment(
     draft_model: ModelSpec | None = None,
     efficiency: Efficiency | None = None,
     memory_utilization: float = 0.9,
+    expert_parallel: bool = False,
 ) -> Deployment:
     """Resolve precisions, the draft pass, the GPU count and the memory-limited concurrency."""
     prec = normalise_precision(precision)
@@ -210,7 +211,10 @@ def build_deployment(
         draft_bytes_per_param=(
             draft.weight_bytes_per_param(prec, BYTES_PER_PARAM[prec]) if draft else None
         ),
+        expert_parallel=expert_parallel and model.is_moe and n_gpus > 1,
     )
+    if expert_parallel and not (model.is_moe and n_gpus > 1):
+        notes.append("expert parallelism ignored: it needs a MoE model on more than one GPU")
     return Deployment(
         step_model=sm,
         hardware=hardware,

@@ -40,6 +40,7 @@ def predict_cli(
     engine: str = "vllm",
     max_running_requests: int | None = None,
     max_batched_tokens: int | None = None,
+    expert_parallel: bool = False,
 ) -> Prediction:
     """Predict off and spec curves; with ``store_db`` the curves are stored as predicted points."""
     if not any(
@@ -75,6 +76,7 @@ def predict_cli(
         engine=engine,
         max_running_requests=max_running_requests,
         max_batched_tokens=max_batched_tokens,
+        expert_parallel=expert_parallel,
     )
     profile = load_profile(hardware_profile) if hardware_profile else None
     prediction = predict(request, catalog=load_catalog(catalog), profile=profile)

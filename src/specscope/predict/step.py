@@ -13,6 +13,11 @@ running ``L`` layers on ``n = batch·tokens`` tokens:
   update, the part of attention no roof sees) does not: a 4-token verify pays it four times.
 - comm: tensor parallelism all-reduces the hidden state twice per layer,
   2 × L × (latency + 2(n_gpu − 1)/n_gpu · n · hidden · 2 B / link bandwidth).
+  With expert parallelism (EP over the same n_gpu devices) each MoE layer's all-reduce is
+  replaced by an all-to-all pair (dispatch + combine): every token leaves its home device once
+  for each of its k experts, (n_gpu − 1)/n_gpu of them remote, so per device and per call
+  (n/n_gpu) · k · (n_gpu − 1)/n_gpu · hidden · 2 B cross the link, plus one latency per call:
+  2 × L_moe × (latency + that / link bandwidth); it grows with the tokens of the step.
 - bytes = weights streamed + KV read + recurrent state read once and written once per token
   (a verify keeps the state after every drafted token to roll back to; float32 by default).
   Dense weights are read once per pass whatever the batch; a MoE streams the non-routed part
@@ -117,6 +122,9 @@ class PassCost(BaseModel):
     allreduce_calls: float = 0.0
     allreduce_bytes: float = 0.0
     """Bytes each device moves over its link for the pass's all-reduces."""
+    alltoall_calls: float = 0.0
+    alltoall_bytes: float = 0.0
+    """Bytes each device sends over its link for the pass's expert-parallel all-to-alls."""
     draft_calls: float = 0.0
     """Draft calls this pass stands for (each pays ``Efficiency.draft_s``)."""
 
@@ -203,17 +211,27 @@ def pass_cost(
     logits_tokens: float | None = None,
     state_bytes_per_elem: float = STATE_BYTES_PER_ELEM,
     draft_calls: float = 0.0,
+    expert_parallel: bool = False,
 ) -> PassCost:
     """Bytes and FLOPs of one pass, per device, and what its overheads scale with.
 
     Recurrent state: read once, written once per token (T states kept for a verify to roll
     back to). All-reduces: two per layer under tensor parallelism, each moving
-    2(n − 1)/n × tokens × hidden × 2 bytes (BF16 activations) per device.
+    2(n − 1)/n × tokens × hidden × 2 bytes (BF16 activations) per device. Expert parallelism
+    (:func:`alltoall_per_call_bytes`) swaps each MoE layer's all-reduce for a dispatch and a
+    combine all-to-all.
     """
     n = float(n_gpus)
     n_tok = batch * tokens
     calls = 2.0 * model.n_layers if n_gpus > 1 else 0.0
     per_call = 2.0 * (n - 1.0) / n * n_tok * float(model.hidden_size or 0) * 2.0
+    a2a_calls = 0.0
+    a2a_bytes = 0.0
+    if expert_parallel and n_gpus > 1 and model.is_moe:
+        moe_layers = float(model.n_moe_layers or 0)
+        calls -= moe_layers
+        a2a_calls = 2.0 * moe_layers
+        a2a_bytes = a2a_calls * alltoall_per_call_bytes(model, n_tok, n_gpus)
     return PassCost(
         weight_bytes=weight_bytes(model, bytes_per_param, n_tok) / n,
         kv_bytes=batch * kv_elements_per_sequence(model, context) * kv_bytes_per_elem / n,
@@ -224,7 +242,29 @@ def pass_cost(
         tokens=n_tok,
         allreduce_calls=calls,
         allreduce_bytes=calls * per_call,
+        alltoall_calls=a2a_calls,
+        alltoall_bytes=a2a_bytes,
         draft_calls=draft_calls,
+    )
+
+
+ALLTOALL_BYTES_PER_ELEM = 2.0
+"""Dispatched and combined hidden states in BF16 (an FP8 dispatch would halve the dispatch)."""
+
+
+def alltoall_per_call_bytes(model: ModelSpec, n_tokens: float, n_gpus: int) -> float:
+    """Bytes one device sends in one EP all-to-all (a dispatch or a combine) of one MoE layer.
+
+    Each device is home to n_tokens / n_gpus tokens; each goes to its k experts, of which
+    (n_gpus − 1)/n_gpus live elsewhere under uniform placement.
+    Worked (hidden 4096, k 10, 8 GPUs, 64 tokens): 8 · 10 · 7/8 · 4096 · 2 B = 573 440 B.
+    """
+    if n_gpus <= 1 or not model.is_moe:
+        return 0.0
+    n = float(n_gpus)
+    k = float(model.n_active_experts or 0)
+    return (
+        n_tokens / n * k * (n - 1.0) / n * float(model.hidden_size or 0) * ALLTOALL_BYTES_PER_ELEM
     )
 
 
@@ -254,12 +294,13 @@ def overhead_time_s(cost: PassCost, eff: Efficiency) -> float:
 
 
 def comm_time_s(cost: PassCost, rates: Rates) -> float:
-    """All-reduce latency per call plus bytes over the link bandwidth."""
-    if cost.allreduce_calls <= 0:
+    """All-reduce and all-to-all latency per call plus bytes over the link bandwidth."""
+    calls = cost.allreduce_calls + cost.alltoall_calls
+    if calls <= 0:
         return 0.0
     return (
-        cost.allreduce_calls * rates.link_latency_s
-        + cost.allreduce_bytes / rates.link_bandwidth_bytes_s
+        calls * rates.link_latency_s
+        + (cost.allreduce_bytes + cost.alltoall_bytes) / rates.link_bandwidth_bytes_s
     )
 
 
@@ -297,6 +338,9 @@ class StepModel(BaseModel):
     """The draft pass as a model (MTP/EAGLE head, draft model); None for n-gram (host drafting)."""
     draft_bytes_per_param: float | None = None
     state_bytes_per_elem: float = Field(default=STATE_BYTES_PER_ELEM, gt=0)
+    expert_parallel: bool = False
+    """MoE experts spread over the devices (EP): all-to-all per MoE layer instead of an
+    all-reduce (:func:`alltoall_per_call_bytes`)."""
 
     def with_efficiency(self, efficiency: Efficiency) -> StepModel:
         return self.model_copy(update={"efficiency": efficiency})
@@ -311,6 +355,7 @@ class StepModel(BaseModel):
             kv_bytes_per_elem=self.kv_bytes_per_elem,
             n_gpus=self.n_gpus,
             state_bytes_per_elem=self.state_bytes_per_elem,
+            expert_parallel=self.expert_parallel,
         )
 
     def target_time_s(self, batch: float, tokens: float, context: float) -> float:
@@ -386,6 +431,7 @@ class StepModel(BaseModel):
             n_gpus=self.n_gpus,
             logits_tokens=1.0,
             state_bytes_per_elem=self.state_bytes_per_elem,
+            expert_parallel=self.expert_parallel,
         )
 
     def prefill_interference_s(self, isl: int) -> float:
