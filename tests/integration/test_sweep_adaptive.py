@@ -104,3 +104,102 @@ def test_adaptive_sweep_resumes_and_decides_without_a_budget(tmp_path: Path) -> 
     assert {b.g for b in found.best if b.concurrency <= 4} == {2}
     log = json.loads((Path(second.sweep.run_dir) / LOG_NAME).read_text())
     assert len(log["steps"]) == second.points
+
+
+class FailingExecutor(SimExecutor):
+    """As SimExecutor, but every point of ``fail_arm`` at ``fail_c`` fails."""
+
+    def __init__(self, fail_arm: str, fail_c: int) -> None:
+        super().__init__()
+        self.fail = (fail_arm, fail_c)
+
+    def execute(self, runner: SweepRunner, points: Any) -> None:
+        for planned in points:
+            self.seen.append(planned.key)
+            if (planned.server.label, planned.concurrency) == self.fail:
+                runner.record(runner.measurer.failed(planned, 64, "server crashed", []))
+            else:
+                runner.record(self._point(runner, planned))
+
+
+def test_a_failed_point_is_left_out_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    plan = make_plan(parse_recipe(RECIPE))
+    executor = FailingExecutor("mtp:mtp-g2", 4)  # a coarse-ladder cell of the start config
+    result = run_adaptive_sweep(
+        plan, tmp_path / "s.duckdb", tmp_path / "runs", budget_points=30, executor=executor
+    )
+    failed = [k for k in executor.seen if k.startswith("mtp:mtp-g2|w|c4|")]
+    assert failed == ["mtp:mtp-g2|w|c4|r0"]  # tried once, never again
+    assert len(executor.seen) > 12  # went on past the coarse ladder
+    assert result.left_out == ["mtp:mtp-g2 | w | C=4"]
+    assert "chosen twice" not in result.stopped
+    log = json.loads((Path(result.sweep.run_dir) / LOG_NAME).read_text())
+    assert log["left_out"] == [{"arm": "mtp:mtp-g2", "workload": "w", "concurrency": 4}]
+    (step,) = [s for s in log["steps"] if s.get("failed")]
+    assert step["key"] == "mtp:mtp-g2|w|c4|r0" and "left out" in step["left_out"]
+
+
+def test_the_log_names_the_assumptions_and_what_rests_on_them(tmp_path: Path) -> None:
+    plan = make_plan(parse_recipe(RECIPE))
+    result = run_adaptive_sweep(
+        plan, tmp_path / "s.duckdb", tmp_path / "runs", budget_points=16, executor=SimExecutor()
+    )
+    log = json.loads((Path(result.sweep.run_dir) / LOG_NAME).read_text())
+    found = {a["name"]: a for a in log["assumptions"]["w"]}
+    assert set(found) == {
+        "ratio_falls_with_c",
+        "best_g_not_rising",
+        "s_unimodal_in_g",
+        "one_noise_size",
+    }
+    assert all(a["statement"] for a in found.values())
+    # 16 points cannot measure spec and Off at every concurrency: the crossover rests on C=2, 8
+    (stop,) = found["ratio_falls_with_c"]["rests_on_it"]
+    assert "where spec stops paying" in stop and "C=2" in stop
+
+
+RECIPE_TOML = """
+name = "adaptive-sim"
+repeats = 3
+[engine]
+kind = "vllm"
+model = "fake-model"
+binary = "/bin/true"
+[load]
+concurrency = [1, 2, 4, 8, 16]
+requests_per_point = 4
+[[workload]]
+name = "w"
+source = "synthetic"
+isl = 64
+osl = 32
+[[spec]]
+name = "off"
+method = "none"
+[[spec]]
+name = "mtp"
+method = "mtp"
+gamma = [1, 2, 3]
+"""
+
+
+def test_dry_run_adaptive_prints_the_coarse_ladder_and_the_grid(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from specscope.cli import app
+
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(RECIPE_TOML)
+    runner = CliRunner()
+    done = runner.invoke(app, ["sweep", str(recipe), "--dry-run", "--adaptive"])
+    assert done.exit_code == 0, done.output
+    assert "grid of 60 points" in done.output
+    keys = [line.strip() for line in done.output.splitlines() if line.count("|") == 3]
+    assert keys[:3] == ["off:none|w|c1|r0", "off:none|w|c4|r0", "off:none|w|c16|r0"]
+    assert len(keys) == 12  # not the 60-point plan
+    assert "mtp:mtp-g3|w|c2|r0" not in done.output
+    done = runner.invoke(app, ["sweep", str(recipe), "--dry-run", "--adaptive", "--json"])
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.output)
+    assert shown["grid_points"] == 60 and len(shown["first_points"]) == 12
+    assert not (tmp_path / "specscope-runs").exists()

@@ -137,3 +137,75 @@ def test_simulated_answers_match_the_truth_at_low_noise() -> None:
     full = run_full(profile, 0)
     assert full.points == profile.cands.grid_points
     assert agree(full.answers, truth, profile).all
+
+
+def _coarse_done(extra: list[Observation]) -> list[Observation]:
+    obs = []
+    for c in CANDS.coarse_ladder():
+        for r in (0, 1):
+            obs.append(_obs("off:none", c, 100.0 * c * (1 + 0.01 * r), r))
+            obs.append(_obs("s:g2", c, 130.0 * c * (1 + 0.01 * r), r))
+    return obs + extra
+
+
+def test_a_left_out_cell_is_not_proposed_again_and_the_climb_walks_past_it() -> None:
+    obs = _coarse_done([])
+    first = propose(CANDS, obs, {})
+    assert first is not None and first.question == "best_g"
+    cell = (first.arm, "w", first.concurrency)
+    nxt = propose(CANDS, obs, {}, left_out={cell})
+    assert nxt is not None
+    assert (nxt.arm, nxt.concurrency) != (first.arm, first.concurrency)
+    # every spec g left out at C = 1 but g2: the climb there is complete, nothing asked at C = 1
+    gone = {("s:g1", "w", 1), ("s:g3", "w", 1)}
+    seen = set()
+    for _ in range(20):
+        p = propose(CANDS, obs, {}, left_out=gone)
+        if p is None:
+            break
+        seen.add((p.arm, p.concurrency))
+        obs.append(_obs(p.arm, p.concurrency, 100.0 * p.concurrency, p.repeat))
+    assert ("s:g1", 1) not in seen and ("s:g3", 1) not in seen
+
+
+def test_repeats_go_to_the_widest_interval_first() -> None:
+    # g2 vs g3 stay undecided at C = 1 and C = 16; at C = 16 g3 was measured once (the wider
+    # interval), at C = 1 twice: the next repeat goes to C = 16
+    obs = []
+    reps = {1: {"s:g1": 2, "s:g2": 3, "s:g3": 2}, 16: {"s:g1": 1, "s:g2": 2, "s:g3": 1}}
+    for c in CANDS.concurrencies:
+        for r in (0, 1):
+            obs.append(_obs("off:none", c, 100.0 * c * (1 + 0.02 * r), r))
+        close = 1.48 if c in reps else 1.2  # g3 is clearly worse elsewhere
+        for arm, f in (("s:g1", 0.5), ("s:g2", 1.5), ("s:g3", close)):
+            for r in range(reps.get(c, {}).get(arm, 2)):
+                spread = 0.0 if c in reps else 0.02  # the pooled noise serves C = 1, 16
+                obs.append(_obs(arm, c, 100.0 * c * f * (1 + spread * (r % 2)), r))
+    p = propose(CANDS, obs, {})
+    assert p is not None and p.question == "repeat"
+    assert (p.arm, p.concurrency) == ("s:g3", 16)
+
+
+def test_agreement_within_the_references_own_interval() -> None:
+    profile = standard_profiles(0.04)[0]
+    full = run_full(profile, 0).answers
+    b = full.best[0]
+    assert b.contenders, "a 4 % noise grid leaves g4 vs g5 open at C=1"
+    other = full.model_copy(
+        update={"best": [b.model_copy(update={"arm": b.contenders[-1]}), *full.best[1:]]}
+    )
+    loose = agree(full, other, profile, within_reference=True)
+    assert loose.best_g
+    strict = agree(full, other, profile, tolerant=False)
+    assert not strict.best_g
+
+
+def test_profile_names_say_what_the_noise_free_model_does() -> None:
+    for profile in standard_profiles(0.02):
+        truth = truth_answers(profile)
+        if "stops at C=" in profile.name or "stops paying at C=" in profile.name:
+            c = int(profile.name.rsplit("C=", 1)[1].split()[0].rstrip(","))
+            assert truth.stop.first_not_paying == c, profile.name
+        if "best g " in profile.name:
+            first, last = profile.name.split("best g ")[1].split(",")[0].split("→")
+            assert (truth.best[0].g, truth.best[-1].g) == (int(first), int(last)), profile.name

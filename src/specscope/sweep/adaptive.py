@@ -15,19 +15,25 @@ where it most changes an answer that is still open, in this order:
 
 1. a coarse ladder: Off and one spec config (the middle g of the first spec entry) at the
    lowest, middle and highest concurrency, two repeats each (this also measures the noise);
-2. at every measured concurrency (an *anchor*), a hill climb over g per spec entry: measure the
-   unmeasured neighbour g of the best one; a g worse than its neighbour with confidence is
-   dropped, and so are the g beyond it (S(g) is unimodal in the Leviathan model);
+2. at every measured concurrency (an *anchor*), a hill climb over g per spec entry: walking
+   from the best g either way, measure the first unmeasured g past every g not beaten with
+   confidence; a g the best beats with confidence is dropped, and so are the g beyond it
+   (S(g) is unimodal in the Leviathan model);
 3. bracket and bisect the crossover: between the last anchor where spec pays and the first
    where it does not, measure the middle grid concurrency, until they are grid neighbours;
 4. bisect between anchors whose best g differ, until they are grid neighbours (between two
    anchors with the same best g, that g is inferred);
-5. refine a target's interpolation where its ratio is within 10 % of 1 and a side's bracketing
+5. add a repeat where an interval still straddles a decision on the best g (a contender's CI
+   holds 1) or the crossover (an end's spec/off CI holds 1), the widest interval first;
+6. refine a target's interpolation where its ratio is within 10 % of 1 and a side's bracketing
    points are not grid neighbours;
-6. add a repeat where an interval still straddles a decision: a crossover end whose ratio CI
-   holds 1, a best g whose CI against a contender holds 1, a target ratio whose CI holds 1.
+7. add a repeat where a target ratio's CI holds 1, the widest first.
 
-Assumptions (stated in the decision log): the spec/off ratio falls and the best g does not rise
+A cell whose point failed (``left_out``) is never proposed again: the climb walks past it, a
+crossover bisection that needs it is not made, and the answers rest on the other cells.
+
+Assumptions (:func:`assumptions` writes them into the decision log with the answers of the run
+that rest on each): the spec/off ratio falls and the best g does not rise
 as concurrency grows (one crossing, no comeback), as the roofline step model predicts; S(g) is
 unimodal in g at a fixed concurrency; run-to-run noise is multiplicative and of one size across
 points, so one pooled relative standard deviation (log scale, the degrees of freedom of all
@@ -40,7 +46,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -55,6 +61,7 @@ from specscope.tie import TIE_FACTOR, beats, is_tie
 __all__ = [
     "Answers",
     "Arm",
+    "Assumption",
     "BestDepth",
     "Candidates",
     "Observation",
@@ -62,6 +69,7 @@ __all__ = [
     "StopPaying",
     "TargetRatio",
     "answers",
+    "assumptions",
     "propose",
 ]
 
@@ -250,8 +258,16 @@ class _Noise:
 class _Data:
     """Observations of one workload by (arm, concurrency), with the pooled noise level."""
 
-    def __init__(self, obs: Iterable[Observation], workload: str, noise: _Noise | None) -> None:
+    def __init__(
+        self,
+        obs: Iterable[Observation],
+        workload: str,
+        noise: _Noise | None,
+        left_out: Collection[tuple[str, str, int]] = (),
+    ) -> None:
         self.cells: dict[tuple[str, int], _Cell] = {}
+        self.left_out = frozenset((arm, c) for arm, w, c in left_out if w == workload)
+        """(arm, concurrency) cells whose point failed: never proposed again, walked past."""
         for o in obs:
             if o.workload != workload:
                 continue
@@ -341,7 +357,8 @@ def _compare(data: _Data, a: tuple[str, int], b: tuple[str, int]) -> _Comparison
 class _FamilyBest:
     arm: Arm
     complete: bool
-    """Both neighbours of the best g are measured here (or do not exist)."""
+    """Walking from the best g either way, every g up to one the best beats with confidence
+    (or the end of the ladder) is measured here."""
     dropped: frozenset[str]
     next_to_measure: Arm | None
 
@@ -356,19 +373,26 @@ def _family_best(data: _Data, family: list[Arm], c: int) -> _FamilyBest | None:
     dropped: set[str] = set()
     missing: list[Arm] = []
     for step in (-1, 1):
+        # walk away from the best: past every g not beaten with confidence (a contender), up
+        # to the first unmeasured g (measure it) or the first g the best beats with confidence
+        # (drop it and every g beyond: S(g) is unimodal)
         j = i + step
-        if not 0 <= j < len(family):
-            continue
-        neighbour = family[j]
-        if data.n(neighbour.label, c) == 0:
-            missing.append(neighbour)
-            continue
-        cmp = _compare(data, (best.label, c), (neighbour.label, c))
-        if cmp is not None and cmp.verdict == "a":  # worse than its neighbour: drop it and beyond
-            k = j
-            while 0 <= k < len(family):
-                dropped.add(family[k].label)
-                k += step
+        while 0 <= j < len(family):
+            neighbour = family[j]
+            if data.n(neighbour.label, c) == 0:
+                if (neighbour.label, c) in data.left_out:  # its point failed: walk past it
+                    j += step
+                    continue
+                missing.append(neighbour)
+                break
+            cmp = _compare(data, (best.label, c), (neighbour.label, c))
+            if cmp is not None and cmp.verdict == "a":
+                k = j
+                while 0 <= k < len(family):
+                    dropped.add(family[k].label)
+                    k += step
+                break
+            j += step
     return _FamilyBest(
         arm=best,
         complete=not missing,
@@ -625,13 +649,17 @@ def _target_ratio(
 
 
 def answers(
-    cands: Candidates, obs: Sequence[Observation], targets: dict[str, list[float]]
+    cands: Candidates,
+    obs: Sequence[Observation],
+    targets: dict[str, list[float]],
+    left_out: Collection[tuple[str, str, int]] = (),
 ) -> list[Answers]:
-    """The three answers per workload from the points measured so far."""
+    """The three answers per workload from the points measured so far (``left_out``: cells
+    whose point failed, see :func:`propose`)."""
     noise = pooled_noise(obs)
     out = []
     for w in cands.workloads:
-        data = _Data(obs, w, noise)
+        data = _Data(obs, w, noise, left_out)
         best = _best_all(data, cands)
         out.append(
             Answers(
@@ -643,6 +671,102 @@ def answers(
             )
         )
     return out
+
+
+# -- the assumptions the answers rest on ----------------------------------------------------
+
+
+class Assumption(BaseModel):
+    """One shape assumption of the adaptive sweep and the answers of a run that rest on it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Literal["ratio_falls_with_c", "best_g_not_rising", "s_unimodal_in_g", "one_noise_size"]
+    statement: str
+    rests_on_it: list[str]
+    """The answers of this run that would change if the assumption failed, in words (empty:
+    none; the assumption only ordered the search)."""
+
+
+def assumptions(
+    cands: Candidates,
+    obs: Sequence[Observation],
+    found: Answers,
+    left_out: Collection[tuple[str, str, int]] = (),
+) -> list[Assumption]:
+    """The shape assumptions and which of ``found``'s answers rest on each (what was inferred
+    rather than measured)."""
+    data = _Data(obs, found.workload, pooled_noise(obs), left_out)
+    off = cands.off().label
+    ladder = sorted(cands.concurrencies)
+    best_anchor = {b.concurrency for b in found.best if b.how == "measured"}
+    compared = [c for c in ladder if data.n(off, c) and c in best_anchor]
+    stop = found.stop
+    not_compared = [c for c in ladder if c not in compared]
+    stop_rests = []
+    if not_compared and compared:
+        where = f"C={stop.first_not_paying}" if stop.first_not_paying is not None else "nowhere"
+        stop_rests.append(
+            f"where spec stops paying ({where}): spec vs Off not measured at C="
+            + ", ".join(str(c) for c in not_compared)
+            + "; below the last paying concurrency taken to pay, above the first not paying "
+            "taken not to"
+        )
+    inferred = [b for b in found.best if b.how == "inferred"]
+    best_rests = [
+        f"best g at C={b.concurrency} ({b.arm}, inferred from the anchors either side)"
+        for b in inferred
+    ]
+    best_rests += [
+        f"best g at C={b.concurrency} is open: the nearest anchor's {b.arm} is shown"
+        for b in found.best
+        if b.how == "open" and b.arm is not None
+    ]
+    unimodal = []
+    for b in found.best:
+        if b.how != "measured":
+            continue
+        skipped = [a.label for a in cands.spec_arms() if data.n(a.label, b.concurrency) == 0]
+        if skipped:
+            unimodal.append(
+                f"best g at C={b.concurrency} ({b.arm}): not measured there " + ", ".join(skipped)
+            )
+    once = sorted({c for (arm, c), cell in data.cells.items() if cell.n == 1})
+    noise_rests = (
+        [
+            "the 95 % intervals (and so what is decided) at cells measured once, at C="
+            + ", ".join(str(c) for c in once)
+        ]
+        if once
+        else []
+    )
+    return [
+        Assumption(
+            name="ratio_falls_with_c",
+            statement="the best spec config's throughput over Off's falls as concurrency "
+            "grows: one crossing, no comeback (the roofline step model's shape)",
+            rests_on_it=stop_rests,
+        ),
+        Assumption(
+            name="best_g_not_rising",
+            statement="the best draft depth g does not rise as concurrency grows: between two "
+            "measured concurrencies with the same best g, that g is best",
+            rests_on_it=best_rests,
+        ),
+        Assumption(
+            name="s_unimodal_in_g",
+            statement="at a fixed concurrency throughput is unimodal in g (Leviathan: S(g) "
+            "rises to one maximum, then falls): a g beyond one the best beats with confidence "
+            "is not measured",
+            rests_on_it=unimodal,
+        ),
+        Assumption(
+            name="one_noise_size",
+            statement="run-to-run noise is multiplicative and of one size across cells: the "
+            "pooled relative SD of repeated cells serves cells measured once",
+            rests_on_it=noise_rests,
+        ),
+    ]
 
 
 # -- choosing the next point -----------------------------------------------------------------
@@ -668,6 +792,11 @@ class _Ask:
     cells: list[tuple[str, int]]
     """Cells to measure: the first one with fewer than ``want`` points gets one more."""
     want: int = 1
+    width: float = 0.0
+    """For a repeat: the log width of the interval that straddles the decision (widest first)."""
+    needs_all: bool = False
+    """The ask is only worth its points when every cell can be measured (a crossover bisection
+    needs Off and spec at the same concurrency)."""
 
 
 def _questions(data: _Data, cands: Candidates, targets: list[float]) -> list[_Ask]:
@@ -682,6 +811,7 @@ def _questions(data: _Data, cands: Candidates, targets: list[float]) -> list[_As
             for c in cands.coarse_ladder():
                 if data.n(arm, c) <= r:
                     asks.append(_Ask("coarse", f"coarse ladder, repeat {r + 1}", [(arm, c)], r + 1))
+    asks = _measurable(data, asks)
     if asks:
         return asks[:1]
     best_list = _best_all(data, cands)
@@ -701,6 +831,7 @@ def _questions(data: _Data, cands: Candidates, targets: list[float]) -> list[_As
                     [(fb.next_to_measure.label, c)],
                 )
             )
+    asks = _measurable(data, asks)
     if asks:
         return asks
     # 3. bracket the crossover
@@ -710,14 +841,18 @@ def _questions(data: _Data, cands: Candidates, targets: list[float]) -> list[_As
         if mid is not None:
             bisect_arm = best[stop.last_paying].arm
             assert bisect_arm is not None
-            return [
+            asks = [
                 _Ask(
                     "crossover",
                     f"spec pays at C={stop.last_paying}, not at C={stop.first_not_paying}: "
                     f"bisect at C={mid}",
                     [(off, mid), (bisect_arm, mid)],
+                    needs_all=True,
                 )
             ]
+            asks = _measurable(data, asks)
+            if asks:
+                return asks
     # 4. bisect between anchors whose best g differ
     for lo, hi in itertools.pairwise(anchors):
         b_lo, b_hi = best[lo], best[hi]
@@ -731,9 +866,48 @@ def _questions(data: _Data, cands: Candidates, targets: list[float]) -> list[_As
                 [(b_lo.arm, mid)],
             )
         )
+    asks = _measurable(data, asks)
     if asks:
         return asks
-    # 5. refine a target's interpolation near a ratio of 1
+    # 5. repeats where an interval still straddles a decision on the best g or the crossover,
+    #    widest interval first (one more point narrows it most)
+    if not stop.decided:
+        for end in (stop.last_paying, stop.first_not_paying):
+            end_arm = None if end is None or end not in best else best[end].arm
+            if end is None or end_arm is None:
+                continue
+            cmp = _pays(data, cands, best, end)
+            if cmp is not None and not cmp.decided:
+                asks.append(
+                    _Ask(
+                        "repeat",
+                        f"spec/off at C={end} is {cmp.ratio:.3f} with a CI "
+                        f"{_ci_text(cmp.ci)}: add a repeat",
+                        _fewest(data, [(off, end), (end_arm, end)]),
+                        cap,
+                        _width(cmp.ci),
+                    )
+                )
+    for b in best_list:
+        if b.how != "measured" or b.decided or b.arm is None:
+            continue
+        for other in b.contenders:
+            cmp = _compare(data, (b.arm, b.concurrency), (other, b.concurrency))
+            asks.append(
+                _Ask(
+                    "repeat",
+                    f"C={b.concurrency}: {b.arm} vs {other} not decided"
+                    f"{'' if cmp is None else f' (CI {_ci_text(cmp.ci)})'}: add a repeat",
+                    _fewest(data, [(b.arm, b.concurrency), (other, b.concurrency)]),
+                    cap,
+                    _width(None if cmp is None else cmp.ci),
+                )
+            )
+    asks = _open_asks(data, asks)
+    if asks:
+        return sorted(asks, key=lambda a: -a.width)
+    # 6. refine a target's interpolation near a ratio of 1 (after the best g and the crossover:
+    #    a target's bracketing points often are the cells those questions measure)
     for t in targets:
         answer, s, o = _target_ratio(data, cands, t)
         if answer.ratio is None or abs(math.log(answer.ratio)) > REFINE_MARGIN:
@@ -754,37 +928,10 @@ def _questions(data: _Data, cands: Candidates, targets: list[float]) -> list[_As
                         [(near_arm, mid)],
                     )
                 )
+    asks = _measurable(data, asks)
     if asks:
         return asks
-    # 6. repeats where an interval straddles a decision
-    if not stop.decided:
-        for end in (stop.last_paying, stop.first_not_paying):
-            end_arm = None if end is None or end not in best else best[end].arm
-            if end is None or end_arm is None:
-                continue
-            cmp = _pays(data, cands, best, end)
-            if cmp is not None and not cmp.decided:
-                asks.append(
-                    _Ask(
-                        "repeat",
-                        f"spec/off at C={end} is {cmp.ratio:.3f} with a CI "
-                        f"{_ci_text(cmp.ci)}: add a repeat",
-                        _fewest(data, [(off, end), (end_arm, end)]),
-                        cap,
-                    )
-                )
-    for b in best_list:
-        if b.how != "measured" or b.decided or b.arm is None:
-            continue
-        for other in b.contenders:
-            asks.append(
-                _Ask(
-                    "repeat",
-                    f"C={b.concurrency}: {b.arm} vs {other} not decided: add a repeat",
-                    _fewest(data, [(b.arm, b.concurrency), (other, b.concurrency)]),
-                    cap,
-                )
-            )
+    # 7. repeats where a target ratio's interval holds 1, widest first
     for t in targets:
         answer, s, o = _target_ratio(data, cands, t)
         if answer.decided or s is None or o is None:
@@ -797,9 +944,32 @@ def _questions(data: _Data, cands: Candidates, targets: list[float]) -> list[_As
                 f"{_ci_text(answer.ci_95)}: add a repeat",
                 _fewest(data, cells),
                 cap,
+                _width(answer.ci_95),
             )
         )
-    return [a for a in asks if any(data.n(*cell) < a.want for cell in a.cells)]
+    return sorted(_open_asks(data, asks), key=lambda a: -a.width)
+
+
+def _measurable(data: _Data, asks: list[_Ask]) -> list[_Ask]:
+    """The asks with their left-out cells removed (an ask that needs every cell, or has none
+    left, goes)."""
+    out = []
+    for a in asks:
+        cells = [cell for cell in a.cells if cell not in data.left_out]
+        if cells and (len(cells) == len(a.cells) or not a.needs_all):
+            a.cells = cells
+            out.append(a)
+    return out
+
+
+def _open_asks(data: _Data, asks: list[_Ask]) -> list[_Ask]:
+    """The measurable asks that some cell can still answer (fewer points than it wants)."""
+    return [a for a in _measurable(data, asks) if any(data.n(*cell) < a.want for cell in a.cells)]
+
+
+def _width(ci: tuple[float, float] | None) -> float:
+    """An interval's width on the log scale (infinite when there is no interval yet)."""
+    return math.inf if ci is None else math.log(ci[1] / ci[0])
 
 
 def _ci_text(ci: tuple[float, float] | None) -> str:
@@ -816,17 +986,20 @@ def propose(
     targets: dict[str, list[float]],
     *,
     current_arm: str | None = None,
+    left_out: Collection[tuple[str, str, int]] = (),
 ) -> Proposal | None:
     """The next point to measure, or None when every answer is decided (or nothing is left).
 
     Workloads take turns: the one with the fewest points among those with an open question
     goes next. Among equally urgent asks of a workload, one on ``current_arm`` (the server
-    running now) is preferred: it saves a relaunch.
+    running now) is preferred: it saves a relaunch. ``left_out`` holds (arm, workload,
+    concurrency) cells whose point failed: they are not proposed again (the hill climb over g
+    walks past them; a crossover bisection that needs one is not made).
     """
     noise = pooled_noise(obs)
     best_choice: tuple[int, Proposal] | None = None
     for w in cands.workloads:
-        data = _Data(obs, w, noise)
+        data = _Data(obs, w, noise, left_out)
         asks = _questions(data, cands, targets.get(w, []))
         if not asks:
             continue
@@ -835,6 +1008,7 @@ def propose(
             asks,
             key=lambda a: (
                 a.question != first,
+                -a.width,
                 not (current_arm is not None and a.cells[0][0] == current_arm),
             ),
         )
@@ -853,7 +1027,7 @@ def _first_proposal(
     for ask in asks:
         for arm, c in ask.cells:
             repeat = _next_repeat(data, arm, c, cands.max_repeats)
-            if repeat is None or data.n(arm, c) >= ask.want:
+            if repeat is None or data.n(arm, c) >= ask.want or (arm, c) in data.left_out:
                 continue
             return Proposal(
                 arm=arm,

@@ -24,11 +24,13 @@ from specscope.errors import UserError
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.adaptive import (
+    MIN_REPEATS,
     Answers,
     Arm,
     Candidates,
     Observation,
     answers,
+    assumptions,
     default_targets_from,
     propose,
 )
@@ -50,6 +52,8 @@ class AdaptiveOutcome(BaseModel):
     answers: list[Answers]
     open: list[str]
     log: str
+    left_out: list[str] = []
+    """Cells whose point failed and that the sweep went on without."""
 
 
 def candidates(
@@ -80,6 +84,40 @@ def candidates(
         max_repeats=repeats,
     )
     return cands, servers
+
+
+class AdaptivePreview(BaseModel):
+    """What ``sweep --adaptive --dry-run`` shows: the points measured first, the grid's size."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first_points: list[str]
+    """The coarse ladder's sweep keys, in the order the sweep measures them."""
+    grid_points: int
+    max_repeats: int
+    note: str
+
+
+def preview(plan: Plan, max_repeats: int | None = None) -> AdaptivePreview:
+    """The coarse ladder the adaptive sweep measures first (Off and one spec config at the
+    lowest, middle and highest concurrency, twice); what follows depends on what it measures."""
+    cands, servers = candidates(plan, max_repeats)
+    workloads = {w.name: w for w in plan.recipe.workload}
+    first = [
+        PlannedPoint(server=servers[arm], workload=workloads[w], concurrency=c, repeat=r).key
+        for w in cands.workloads
+        for r in range(MIN_REPEATS)
+        for arm in (cands.off().label, cands.start_arm().label)
+        for c in cands.coarse_ladder()
+    ]
+    return AdaptivePreview(
+        first_points=first,
+        grid_points=cands.grid_points,
+        max_repeats=cands.max_repeats,
+        note="after these, each next point is chosen from what was measured (best g per "
+        "concurrency, where spec stops paying, spec/off at target interactivities) until "
+        "every answer is decided at 95 % or the budget is spent",
+    )
 
 
 def observations(points: Sequence[Point]) -> list[Observation]:
@@ -157,11 +195,20 @@ class _Driver:
             except (OSError, ValueError):
                 self.steps = []
         self.targets: dict[str, list[float]] | None = None
+        self.left_out: set[tuple[str, str, int]] = set()
+        """(arm, workload, concurrency) cells whose point failed in this invocation: not
+        proposed again (``--resume`` tries them once more)."""
         self.stopped = "not started"
         self.found: list[Answers] = []
 
     def observations(self) -> list[Observation]:
         return observations(self.runner.store.points(PointFilter(run_id=self.runner.run_id)))
+
+    def _stored_ok(self, key: str) -> bool:
+        return any(
+            p.provenance.extra.get("sweep_key") == key
+            for p in self.runner.store.points(PointFilter(run_id=self.runner.run_id))
+        )
 
     def choose(self) -> Iterator[PlannedPoint]:
         start = time.monotonic()
@@ -170,7 +217,7 @@ class _Driver:
         while True:
             obs = self.observations()
             targets = self.targets or {}
-            self.found = answers(self.cands, obs, targets)
+            self.found = answers(self.cands, obs, targets, self.left_out)
             lines = _answer_lines(self.found)
             if self.steps and before:
                 self.steps[-1]["changed"] = sorted(
@@ -184,6 +231,7 @@ class _Driver:
                 current_arm=self.runner.servers.config.label
                 if self.runner.servers.config is not None
                 else None,
+                left_out=self.left_out,
             )
             if nxt is not None and nxt.question != "coarse" and self.targets is None:
                 self.targets = default_targets_from(self.cands, obs)
@@ -198,7 +246,9 @@ class _Driver:
                     )
                 )
                 break
-            if self.budget_points is not None and len(obs) >= self.budget_points:
+            if self.budget_points is not None and len(obs) + len(self.left_out) >= (
+                self.budget_points
+            ):  # a failed point spent its share of the budget too
                 self.stopped = f"point budget spent ({self.budget_points})"
                 break
             elapsed = time.monotonic() - start
@@ -211,8 +261,8 @@ class _Driver:
                 concurrency=nxt.concurrency,
                 repeat=nxt.repeat,
             )
-            if planned.key in attempted:
-                self.stopped = f"{planned.key} did not measure (stored failed); stopping"
+            if planned.key in attempted:  # cannot happen (a failed cell is left out); be safe
+                self.stopped = f"{planned.key} was chosen twice; stopping"
                 break
             attempted.add(planned.key)
             self.steps.append(
@@ -228,12 +278,21 @@ class _Driver:
             )
             self.write()
             yield planned
+            if not self._stored_ok(planned.key):
+                cell = (nxt.arm, nxt.workload, nxt.concurrency)
+                self.left_out.add(cell)
+                self.steps[-1]["failed"] = True
+                self.steps[-1]["left_out"] = (
+                    f"{nxt.arm} at C={nxt.concurrency} ({nxt.workload}) failed: this cell is "
+                    "left out of the adaptive sweep and the answers rest on the others"
+                )
         self.write()
 
     def _open(self) -> list[str]:
         return [f"{a.workload}: {item}" for a in self.found for item in a.open]
 
     def write(self) -> None:
+        obs = self.observations()
         _write_json(
             self.log_path,
             {
@@ -243,7 +302,18 @@ class _Driver:
                 "budget": {"points": self.budget_points, "minutes": self.budget_minutes},
                 "targets": self.targets,
                 "steps": self.steps,
+                "left_out": [
+                    {"arm": arm, "workload": w, "concurrency": c}
+                    for arm, w, c in sorted(self.left_out)
+                ],
                 "answers": [a.model_dump(mode="json") for a in self.found],
+                "assumptions": {
+                    a.workload: [
+                        x.model_dump(mode="json")
+                        for x in assumptions(self.cands, obs, a, self.left_out)
+                    ]
+                    for a in self.found
+                },
                 "open": self._open(),
                 "stopped": self.stopped,
             },
@@ -277,7 +347,7 @@ def run_adaptive_sweep(
         driver = _Driver(runner, cands, servers, budget_points, budget_minutes)
         outcome = runner.run(driver.choose())
         obs = driver.observations()
-        driver.found = answers(cands, obs, driver.targets or {})
+        driver.found = answers(cands, obs, driver.targets or {}, driver.left_out)
         driver.write()
     return AdaptiveOutcome(
         sweep=outcome,
@@ -286,5 +356,6 @@ def run_adaptive_sweep(
         stopped=driver.stopped,
         answers=driver.found,
         open=driver._open(),
+        left_out=[f"{arm} | {w} | C={c}" for arm, w, c in sorted(driver.left_out)],
         log=str(driver.log_path),
     )
