@@ -185,6 +185,10 @@ def print_comparison(console: Console, c: Comparison, *, acceptance: bool = True
     band = f"band {fmt_interactivity(c.band[0])}–{fmt_interactivity(c.band[1])} tok/s/user"
     econ = c.economics
     console.print(f"[bold]{title}[/]")
+    if c.adaptive:
+        console.print("answers of the adaptive sweep that measured these points:", style="bold")
+        for line in c.adaptive:
+            console.print(f"  {line}", markup=False)
     if c.refusal is not None:
         console.print(c.refusal, markup=False)
         console.print()

@@ -75,10 +75,29 @@ def compare_store(
     points = load_points(db, flt, lean=lean)
     pairs = select_pair(points, spec_method=spec_method, pool=pool, engine=engine)
     rows = _workload_acceptance(db, flt, [spec for spec, _ in pairs])
-    return [
+    comparisons = [
         _compare_priced(spec, off, rows, targets, preset, usd_per_gpu_hour, kw_per_gpu)
         for spec, off in pairs
     ]
+    return [
+        c.model_copy(update={"adaptive": _adaptive_answers(db, spec, off)})
+        for c, (spec, off) in zip(comparisons, pairs, strict=True)
+    ]
+
+
+def _adaptive_answers(db: Path, spec: Series, off: Series) -> list[str]:
+    """The answers an adaptive sweep stored in its run's notes for the compared workload (one
+    run: the comparison's points all come from it), else none."""
+    runs = {p.run_id for p in (*spec.points, *off.points)}
+    if len(runs) != 1:
+        return []
+    with Store.open(db, read_only=True) as store:
+        info = next((r for r in store.runs() if r.run_id in runs), None)
+    if info is None:
+        return []
+    answers = info.notes.get("adaptive", {}).get("answers", {})
+    lines = answers.get(spec.workload, []) if isinstance(answers, dict) else []
+    return [str(line) for line in lines]
 
 
 def _workload_acceptance(

@@ -4,19 +4,24 @@ adaptive, the decision log is written next to it, the point budget holds, and --
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console
 
+from specscope.console import print_comparison
 from specscope.schema import Point, Provenance
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.adaptive import describe_answers
 from specscope.sweep.adaptive_run import LOG_NAME, run_adaptive_sweep
 from specscope.sweep.plan import PlannedPoint, make_plan
 from specscope.sweep.recipe import parse_recipe
 from specscope.sweep.runner import MeasuredPoint, SweepRunner
+from specscope.workflows import compare_store
 
 RECIPE: dict[str, Any] = {
     "name": "adaptive-sim",
@@ -104,6 +109,18 @@ def test_adaptive_sweep_resumes_and_decides_without_a_budget(tmp_path: Path) -> 
     assert {b.g for b in found.best if b.concurrency <= 4} == {2}
     log = json.loads((Path(second.sweep.run_dir) / LOG_NAME).read_text())
     assert len(log["steps"]) == second.points
+    # compare states the three answers at the top, from the run's notes (issue 14 item 4)
+    (comparison,) = compare_store(db, spec_method="mtp", workload="w")
+    assert comparison.adaptive == describe_answers(found)
+    assert any(
+        "spec stops paying at C=16" in line and "last paying C=8" in line
+        for line in comparison.adaptive
+    )
+    assert comparison.adaptive[0].startswith("w: best g per concurrency: C=1 g=2")
+    buffer = io.StringIO()
+    print_comparison(Console(file=buffer, width=200, color_system=None), comparison)
+    text = buffer.getvalue()
+    assert text.index("answers of the adaptive sweep") < text.index("tok/s/user")
 
 
 class FailingExecutor(SimExecutor):

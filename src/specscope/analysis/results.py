@@ -163,6 +163,10 @@ class Comparison(BaseModel):
     refusal: str | None = None
     """Why there are no targets (the two series never run at the same interactivity), or None."""
     caveats: list[str] = Field(default_factory=list)
+    adaptive: list[str] = Field(default_factory=list)
+    """When the compared points come from an adaptive sweep (``sweep --adaptive``): its three
+    answers in words (best g per concurrency, where spec stops paying, spec/off at its targets,
+    what is still open), stated at the top of the output."""
     statistic: str = ""
     """Which statistic the throughput figures are and which interval they carry
     (``analysis.stats.STATISTIC``)."""

@@ -70,6 +70,7 @@ __all__ = [
     "TargetRatio",
     "answers",
     "assumptions",
+    "describe_answers",
     "propose",
 ]
 
@@ -225,6 +226,59 @@ class Answers(BaseModel):
             out.append("where spec stops paying")
         out += [f"spec/off at {t.target:g} tok/s/user" for t in self.targets if not t.decided]
         return out
+
+
+def _interval(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f", 95 % CI {ci[0]:.2f}–{ci[1]:.2f}×"
+
+
+def describe_answers(a: Answers) -> list[str]:
+    """The three answers of one workload in words, for the top of compare's output and page:
+    best g per concurrency, where spec stops paying, spec/off at the targets, what is open."""
+    name = a.workload or "the workload"
+    best = []
+    for b in a.best:
+        if b.g is None:
+            best.append(f"C={b.concurrency} open")
+            continue
+        how = "" if b.how == "measured" else f" ({b.how})"
+        tied = f" (vs {', '.join(b.contenders)})" if b.contenders and not b.decided else ""
+        best.append(f"C={b.concurrency} g={b.g}{how}{tied}")
+    lines = [f"{name}: best g per concurrency: " + "; ".join(best) + "."]
+    stop = a.stop
+    if stop.first_not_paying is None and stop.last_paying is not None:
+        where = "spec pays at every measured concurrency"
+    elif stop.last_paying is None:
+        where = "spec does not pay even at the lowest concurrency"
+    else:
+        at = (
+            ""
+            if stop.off_interactivity is None
+            else f", Off at {stop.off_interactivity:.3g} tok/s/user"
+        )
+        ratio = (
+            ""
+            if stop.ratio_at_first_not is None
+            else f"; spec/off {stop.ratio_at_first_not:.2f}×{_interval(stop.ci_at_first_not)}"
+        )
+        where = (
+            f"spec stops paying at C={stop.first_not_paying}{at}{ratio} (last paying "
+            f"C={stop.last_paying})"
+        )
+    lines.append(f"{name}: {where}{'' if stop.decided else ' — not decided at 95 %'}.")
+    for t in a.targets:
+        if t.ratio is None:
+            lines.append(f"{name}: at {t.target:g} tok/s/user a side cannot reach the target.")
+            continue
+        verdict = {"spec": "spec wins", "off": "off wins", "tie": "a tie", "unreachable": ""}
+        lines.append(
+            f"{name}: at {t.target:g} tok/s/user spec/off is {t.ratio:.2f}× in tok/s/GPU"
+            f"{_interval(t.ci_95)} ({verdict[t.verdict]}"
+            f"{'' if t.decided else ', not decided at 95 %'})."
+        )
+    if a.open:
+        lines.append(f"{name}: still open: {', '.join(a.open)}.")
+    return lines
 
 
 # -- statistics over cells -------------------------------------------------------------------

@@ -32,6 +32,7 @@ from specscope.sweep.adaptive import (
     answers,
     assumptions,
     default_targets_from,
+    describe_answers,
     propose,
 )
 from specscope.sweep.plan import Plan, PlannedPoint, ServerConfig
@@ -320,6 +321,23 @@ class _Driver:
         )
 
 
+def _note_answers(store: Store, run_id: str, found: Sequence[Answers]) -> None:
+    """The answers in words, in the run's notes (``adaptive.answers``, per workload), where
+    ``compare`` finds them to state at the top of its output."""
+    info = next((r for r in store.runs() if r.run_id == run_id), None)
+    if info is None:
+        return
+    adaptive = dict(info.notes.get("adaptive", {}))
+    adaptive["answers"] = {a.workload: describe_answers(a) for a in found}
+    store.add_run(
+        run_id,
+        kind=info.kind,
+        command=info.command,
+        engine=info.engine,
+        notes={**info.notes, "adaptive": adaptive},
+    )
+
+
 def run_adaptive_sweep(
     plan: Plan,
     db: Path,
@@ -349,6 +367,7 @@ def run_adaptive_sweep(
         obs = driver.observations()
         driver.found = answers(cands, obs, driver.targets or {}, driver.left_out)
         driver.write()
+        _note_answers(store, outcome.run_id, driver.found)
     return AdaptiveOutcome(
         sweep=outcome,
         grid_points=cands.grid_points,

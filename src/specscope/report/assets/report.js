@@ -1823,6 +1823,11 @@
     document.title = title + ' · ' + cmp.sequence + workload + ' · specscope';
     $('subtitle').textContent = 'Sequence ' + cmp.sequence + ' (ISL ' + cmp.isl + ', OSL ' + cmp.osl +
       ')' + (cmp.workload ? ', workload ' + cmp.workload : '') + '. ' + view.headline + '.';
+    // The answers of the adaptive sweep that measured these points (Comparison.adaptive).
+    const adaptive = $('adaptive');
+    clear(adaptive);
+    for (const line of cmp.adaptive || []) adaptive.appendChild(el('li', line));
+    adaptive.hidden = !(cmp.adaptive || []).length;
     const crumbs = $('crumbs');
     clear(crumbs);
     if (DATA.pages.length > 1) {
