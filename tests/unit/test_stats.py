@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from specscope.analysis.stats import (
+    Uncertainty,
     aggregate_repeats,
     log_ratio_ci_95,
-    mean_ci_95,
     ratio_ci_95,
     t_critical_95,
 )
@@ -60,11 +60,12 @@ def test_t_critical_needs_one_degree_of_freedom() -> None:
         t_critical_95(0.5)
 
 
-def test_mean_ci_worked() -> None:
-    # mean 110, sd 10, n 3: half = 4.302653 · 10 / √3 = 24.8414
-    lo, hi = mean_ci_95([100.0, 110.0, 120.0])  # type: ignore[misc]
-    assert (lo, hi) == pytest.approx((85.1586, 134.8414), abs=1e-4)
-    assert mean_ci_95([5.0]) is None
+def test_mean_interval_worked() -> None:
+    # mean 110, sd 10, n 3: rel se 10/(110·√3), df 2; half = 4.302653 · 10 / √3 = 24.8414
+    unc = Uncertainty(rel_se=10.0 / (110.0 * math.sqrt(3.0)), df=2.0)
+    assert unc.interval(110.0) == pytest.approx((85.1586, 134.8414), abs=1e-4)
+    # a wide interval stops at 0: throughput cannot be negative
+    assert Uncertainty(rel_se=0.5, df=1.0).interval(100.0) == pytest.approx((0.0, 735.3102), 1e-6)
 
 
 def test_ratio_ci_worked() -> None:

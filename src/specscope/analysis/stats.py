@@ -41,7 +41,6 @@ __all__ = [
     "Uncertainty",
     "aggregate_repeats",
     "log_ratio_ci_95",
-    "mean_ci_95",
     "ratio_ci_95",
     "ratio_interval",
     "t_critical_95",
@@ -178,17 +177,6 @@ def _beta_continued_fraction(a: float, b: float, x: float) -> float:
 def _lentz_guard(value: float) -> float:
     """Lentz's guard: a zero denominator becomes a tiny one."""
     return value if abs(value) >= _CF_TINY else _CF_TINY
-
-
-def mean_ci_95(samples: Sequence[float]) -> tuple[float, float] | None:
-    """95 % t-interval on the mean of the samples; None for fewer than two."""
-    n = len(samples)
-    if n < 2:
-        return None
-    values = np.asarray(samples, dtype=float)
-    mean = float(values.mean())
-    half = t_critical_95(n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
-    return mean - half, mean + half
 
 
 def log_ratio_ci_95(
