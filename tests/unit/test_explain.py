@@ -257,25 +257,27 @@ def test_rtx3090_sweep_without_acceptance() -> None:
     assert "Slower than spec off: g = 16." in sweep.verdict
 
 
-def test_sweep_repeats_use_the_median_and_mixed_kinds(tmp_path: Path) -> None:
+def test_sweep_repeats_use_the_mean_and_mixed_kinds(tmp_path: Path) -> None:
+    # Repeats reduce to their mean, the one statistic of repeats (the median would differ here).
     path = tmp_path / "repeats.csv"
     path.write_text(
         " Gamma , TOK_S ,Acceptance,acceptance_kind\n"
-        "0,100,,\n0,110,,\n0,90,,\n"
-        "1,120,0.8,alpha\n"  # AL = 1.8; S = 1.2; c_eff = 1.8/1.2 − 1 = 0.5
-        "2,150,0.8,rate\n2,140,0.8,rate\n2,160,0.8,RATE\n"  # AL = 2.6; S = 1.5; c_eff = 0.366667
+        "0,100,,\n0,100,,\n0,130,,\n"  # mean 110 (median 100)
+        "1,120,0.8,alpha\n"  # AL = 1.8; S = 120/110 = 1.090909; c_eff = 1.8/S − 1 = 0.65
+        # mean 160 (median 150): AL = 2.6; S = 160/110; c_eff = (2.6/S − 1)/2 = 0.39375
+        "2,150,0.8,rate\n2,140,0.8,rate\n2,190,0.8,RATE\n"
     )
     sweep = explain_sweep(path)
-    assert (sweep.off_tok_s, sweep.off_repeats) == (100.0, 3)
+    assert (sweep.off_tok_s, sweep.off_repeats) == (110.0, 3)
     one, two = sweep.rows
     assert (one.tok_s, one.repeats) == (120.0, 1)
     assert one.acceptance_length == pytest.approx(1.8)
-    assert one.effective_cost_ratio == pytest.approx(0.5)
-    assert (two.tok_s, two.repeats) == (150.0, 3)
+    assert one.effective_cost_ratio == pytest.approx(0.65)
+    assert (two.tok_s, two.repeats) == (160.0, 3)
     assert two.acceptance_length == pytest.approx(2.6)
-    assert two.effective_cost_ratio == pytest.approx(0.366667, abs=1e-6)
+    assert two.effective_cost_ratio == pytest.approx(0.39375)
     assert two.draft_acceptance_rate == pytest.approx(0.8)
-    assert any("median" in note and "off ×3" in note and "g = 2 ×3" in note for note in sweep.notes)
+    assert any("mean" in note and "off ×3" in note and "g = 2 ×3" in note for note in sweep.notes)
 
 
 def test_sweep_with_no_winning_depth(tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ class Explanation(BaseModel):
 
 
 class SweepRow(BaseModel):
-    """One draft depth of a measured sweep (medians over repeats)."""
+    """One draft depth of a measured sweep (means over repeats, as everywhere in specscope)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -530,9 +530,10 @@ def explain_sweep(path: Path) -> SweepExplanation:
 
     Columns: ``gamma`` (0 = spec off), ``tok_s`` (decode tokens/s), optional ``acceptance`` and
     ``acceptance_kind`` (alpha | rate | al, default al). Several rows for one gamma are repeats;
-    their median is used. When exactly one depth g₀ carries an acceptance, its AL gives the
-    i.i.d. a (E(a, g₀) = AL), and every other depth gets AL = E(a, g) = (1 − a^(g+1))/(1 − a)
-    from it, marked ``alpha_assumed``; with acceptances at several depths, a depth without one
+    their mean is used (the one statistic of repeats everywhere, ``analysis.stats.STATISTIC``).
+    When exactly one depth g₀ carries an acceptance, its AL gives the i.i.d. a (E(a, g₀) = AL),
+    and every other depth gets AL = E(a, g) = (1 − a^(g+1))/(1 − a) from it, marked
+    ``alpha_assumed``; with acceptances at several depths, a depth without one
     stays blank (their a differ, and none is the one to assume).
     """
     samples = _read_sweep(path)
@@ -550,12 +551,12 @@ def explain_sweep(path: Path) -> SweepExplanation:
             f"{path}: only gamma 0 rows; add a row per draft depth measured (gamma >= 1)"
         )
 
-    off_tok_s = statistics.median(s.tok_s for s in by_gamma[0])
+    off_tok_s = statistics.fmean(s.tok_s for s in by_gamma[0])
     measured_al: dict[int, float] = {}
     for g in spec_gammas:
         als = [x.acceptance_length for x in by_gamma[g] if x.acceptance_length is not None]
         if als:
-            measured_al[g] = statistics.median(als)
+            measured_al[g] = statistics.fmean(als)
     assumed_alpha: float | None = None
     if len(measured_al) == 1:
         [(source, source_al)] = measured_al.items()
@@ -563,7 +564,7 @@ def explain_sweep(path: Path) -> SweepExplanation:
     rows: list[SweepRow] = []
     for g in spec_gammas:
         group = by_gamma[g]
-        tok_s = statistics.median(s.tok_s for s in group)
+        tok_s = statistics.fmean(s.tok_s for s in group)
         s = tok_s / off_tok_s
         al = measured_al.get(g)
         assumed = False
@@ -645,7 +646,7 @@ def _sweep_commentary(
     if off_repeats > 1:
         repeated.insert(0, f"off ×{off_repeats}")
     if repeated:
-        notes.append(f"Repeats were reduced to their median tok/s: {', '.join(repeated)}.")
+        notes.append(f"Repeats were reduced to their mean tok/s: {', '.join(repeated)}.")
 
     with_c = [r for r in rows if r.effective_cost_ratio is not None]
     assumed = [r.gamma for r in rows if r.alpha_assumed]
