@@ -568,6 +568,7 @@ def _adaptive_sweep(
     budget_minutes: float | None,
 ) -> None:
     """``sweep --adaptive``: the decision core chooses each point (sweep/adaptive_run.py)."""
+    from specscope.sweep.adaptive import describe_answers
     from specscope.sweep.adaptive_run import run_adaptive_sweep
 
     if executor != "local" or address is not None:
@@ -602,22 +603,8 @@ def _adaptive_sweep(
             f"{result.log}"
         )
         for found in result.answers:
-            best = ", ".join(
-                f"C={b.concurrency}: g={b.g}{'' if b.decided else '?'}" for b in found.best
-            )
-            out.print(f"  {found.workload}: best g {best}")
-            stop = found.stop
-            out.print(
-                f"  {found.workload}: spec stops paying at C={stop.first_not_paying} "
-                f"({stop.note}){'' if stop.decided else ' — open'}"
-            )
-            for t in found.targets:
-                ratio = "n/a" if t.ratio is None else f"{t.ratio:.2f}×"
-                ci = "" if t.ci_95 is None else f" (95 % CI {t.ci_95[0]:.2f}–{t.ci_95[1]:.2f})"
-                out.print(
-                    f"  {found.workload}: spec/off tok/s/GPU at {t.target:g} tok/s/user "
-                    f"{ratio}{ci}: {t.verdict}{'' if t.decided else ' — open'}"
-                )
+            for line in describe_answers(found):
+                out.print(f"  {line}", markup=False)
         if result.open:
             out.print("still open: " + "; ".join(result.open))
         if result.left_out:

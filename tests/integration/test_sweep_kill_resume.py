@@ -305,3 +305,68 @@ def test_sigterm_stops_the_server_before_the_sweep_exits(
         assert not _alive(pid, start), f"llama-server {pid} outlived the sweep"
     assert not list(runs.glob(f"*/{PID_FILE}"))
     assert len(_points(db)) >= 1
+
+
+ADAPTIVE = (
+    RECIPE.replace("concurrency = [1]", "concurrency = [1, 2]")
+    .replace("gamma = [4]", "gamma = [2, 4]")
+    .replace('name = "kill-resume"', 'name = "kill-resume-adaptive"')
+)
+"""Off and ngram-mod g = 2, 4 at concurrency 1 and 2, two repeats: a grid of 12 points."""
+
+
+def test_adaptive_sweep_sigkill_then_resume_loses_nothing_and_duplicates_nothing(
+    tmp_path: Path, leftovers: dict[int, int | None]
+) -> None:
+    # Issue 14's acceptance on the real CPU engine: the adaptive sweep chooses each next point
+    # from the stored ones, so a resume must go on from exactly what was committed.
+    require_llama_cpp()
+    recipe_path = tmp_path / "recipe.toml"
+    recipe_path.write_text(ADAPTIVE)
+    assert len(make_plan(load_recipe(recipe_path)).points) == 12
+    db, runs = tmp_path / "sweep.duckdb", tmp_path / "runs"
+    budget = ["--adaptive", "--budget-points", "6"]
+    sweep = Sweep(str(recipe_path), "--db", str(db), "--runs-dir", str(runs), *budget)
+    try:
+        sweep.wait_for("✓ ", count=2)  # two points committed
+        for pid in sweep.children("llama-server"):
+            leftovers[pid] = process_start(pid)
+        sweep.proc.send_signal(signal.SIGKILL)
+        sweep.proc.wait(timeout=30)
+    finally:
+        if sweep.proc.poll() is None:
+            sweep.proc.kill()
+    before = _snapshot(db)
+    assert 2 <= len(before) < 6
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "specscope.cli",
+            "sweep",
+            str(recipe_path),
+            "--db",
+            str(db),
+            "--runs-dir",
+            str(runs),
+            *budget,
+            "--resume",
+            "--json",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S * 2,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    outcome = json.loads(resumed.stdout)
+    after = _snapshot(db)
+    stored_keys = [key for key, *_ in after.values()]
+    assert len(stored_keys) == len(set(stored_keys)), "a point was measured twice"
+    assert len(after) == outcome["points"] <= 6
+    assert {p.run_id for p in _points(db)} == {outcome["sweep"]["run_id"]}
+    for point_id, row in before.items():  # what was committed before the kill is unchanged
+        assert after[point_id] == row
+    log = json.loads(Path(outcome["log"]).read_text())
+    assert sorted(step["key"] for step in log["steps"]) == sorted(stored_keys)
