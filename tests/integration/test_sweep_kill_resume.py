@@ -191,6 +191,33 @@ def _wait_gone(pid: int, start: int | None, timeout_s: float = 30.0) -> bool:
     return not _alive(pid, start)
 
 
+def _resume(
+    recipe_path: Path, db: Path, runs: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``specscope sweep RECIPE --resume --json`` (plus ``extra``) in a fresh interpreter."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "specscope.cli",
+            "sweep",
+            str(recipe_path),
+            "--db",
+            str(db),
+            "--runs-dir",
+            str(runs),
+            *extra,
+            "--resume",
+            "--json",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S * 2,
+    )
+
+
 def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(
     tmp_path: Path, leftovers: dict[int, int | None]
 ) -> None:
@@ -225,26 +252,7 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(
     done_keys = [key for key, *_ in before.values()]
     assert done_keys == keys[: len(done_keys)], "points are stored in plan order"
 
-    resumed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "specscope.cli",
-            "sweep",
-            str(recipe_path),
-            "--db",
-            str(db),
-            "--runs-dir",
-            str(runs),
-            "--resume",
-            "--json",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        capture_output=True,
-        text=True,
-        timeout=WAIT_S,
-    )
+    resumed = _resume(recipe_path, db, runs)
     assert resumed.returncode == 0, resumed.stderr
     outcome = json.loads(resumed.stdout)
     assert outcome["planned"] == len(keys)
@@ -338,27 +346,7 @@ def test_adaptive_sweep_sigkill_then_resume_loses_nothing_and_duplicates_nothing
             sweep.proc.kill()
     before = _snapshot(db)
     assert 2 <= len(before) < 6
-    resumed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "specscope.cli",
-            "sweep",
-            str(recipe_path),
-            "--db",
-            str(db),
-            "--runs-dir",
-            str(runs),
-            *budget,
-            "--resume",
-            "--json",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        capture_output=True,
-        text=True,
-        timeout=WAIT_S * 2,
-    )
+    resumed = _resume(recipe_path, db, runs, *budget)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     outcome = json.loads(resumed.stdout)
     after = _snapshot(db)

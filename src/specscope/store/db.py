@@ -835,7 +835,8 @@ def _is_io_failure(exc: BaseException) -> bool:
     return any(word in text for word in _IO_FAILURE_WORDS)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its class name when it has none)."""
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
@@ -908,6 +909,18 @@ def _user_path_error(path: Path, exc: Exception) -> UserError:
     return UserError(f"cannot open store {path}: {text}; check the path or pass another --db file")
 
 
+def migrated_copy(file: Path, folder: Path) -> Path:
+    """A copy of the store ``file`` (with its write-ahead log) in ``folder``, migrated to this
+    code's schema; the file itself is never written (readers and merges of older stores)."""
+    copy = folder / file.name
+    shutil.copyfile(file, copy)
+    wal = file.with_name(file.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    Store.open(copy).close()  # the normal migration, on the copy
+    return copy
+
+
 # --------------------------------------------------------------------------------------------
 # The store
 # --------------------------------------------------------------------------------------------
@@ -978,35 +991,15 @@ class Store:
             raise _user_path_error(file, exc) from exc
         store = cls(con, file)
         try:
-            tables = {
-                r[0]
-                for r in con.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-                ).fetchall()
-            }
-            if "schema_version" not in tables:
-                raise UserError(
-                    f"{file} is not a specscope store (no schema_version table); pass another --db"
-                )
-            version = store.schema_version
+            version = store._checked_version(len(MIGRATIONS), create=False)
         except BaseException:
             con.close()
             raise
         if version == len(MIGRATIONS):
             return store
         con.close()
-        if version > len(MIGRATIONS):
-            raise UserError(
-                f"store {file} has schema version {version} but this specscope knows versions "
-                f"up to {len(MIGRATIONS)}; upgrade specscope or pass another --db file"
-            )
         scratch = tempfile.TemporaryDirectory(prefix="specscope-read-")
-        copy = Path(scratch.name) / file.name
-        shutil.copyfile(file, copy)
-        wal = file.with_name(file.name + ".wal")
-        if wal.exists():
-            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-        Store.open(copy).close()  # the normal migration, on the copy
+        copy = migrated_copy(file, Path(scratch.name))
         migrated = cls(duckdb.connect(str(copy), read_only=True), file)
         migrated._scratch = scratch
         return migrated
@@ -1044,7 +1037,9 @@ class Store:
         row = self._con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
         return int(row[0]) if row else 0
 
-    def _migrate(self, steps: Sequence[Migration]) -> None:
+    def _checked_version(self, known: int, *, create: bool) -> int:
+        """The store's schema version, once the file is known to be a specscope store no newer
+        than the ``known`` versions (``create``: an empty file gets its version table)."""
         con = self._con
         tables = {
             r[0]
@@ -1053,21 +1048,27 @@ class Store:
             ).fetchall()
         }
         if "schema_version" not in tables:
-            if tables:
+            if tables or not create:
+                found = f"tables {', '.join(sorted(tables))}" if tables else "no tables"
                 raise UserError(
                     f"{self._label} is a DuckDB file but not a specscope store "
-                    f"(tables {', '.join(sorted(tables))}, no schema_version); pass another --db"
+                    f"({found}, no schema_version); pass another --db"
                 )
             con.execute(
                 "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
                 "applied_at TIMESTAMP NOT NULL)"
             )
         current = self.schema_version
-        if current > len(steps):
+        if current > known:
             raise UserError(
                 f"store {self._label} has schema version {current} but this specscope knows "
-                f"versions up to {len(steps)}; upgrade specscope or pass another --db file"
+                f"versions up to {known}; upgrade specscope or pass another --db file"
             )
+        return current
+
+    def _migrate(self, steps: Sequence[Migration]) -> None:
+        con = self._con
+        current = self._checked_version(len(steps), create=True)
         for version in range(current + 1, len(steps) + 1):
             step = steps[version - 1]
             con.begin()
@@ -1103,7 +1104,7 @@ class Store:
                 con.rollback()
             if isinstance(exc, (duckdb.IOException, OSError)) or _is_io_failure(exc):
                 raise UserError(
-                    f"could not write to store {self._label}: {_one_line(exc)}; nothing of this "
+                    f"could not write to store {self._label}: {one_line(exc)}; nothing of this "
                     "write was kept (free space or pick another --db and run again)"
                 ) from exc
             raise

@@ -15,7 +15,6 @@ with one line.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -129,16 +128,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
         con.execute(f"ATTACH '{_sql_text(str(path))}' AS {_ALIAS} (READ_ONLY)")
     except duckdb.Error as exc:
-        text = _one_line(exc)
+        text = db.one_line(exc)
         if is_lock_error(text):  # not a bare "lock": "in block at location" is a damaged file
             raise UserError(
                 f"store {path} is in use by another process ({text}); close it and import again"
@@ -202,13 +196,7 @@ def _attached(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[int]:
         return
     con.execute(f"DETACH {_ALIAS}")
     with tempfile.TemporaryDirectory(prefix="specscope-merge-") as tmp:
-        copy = Path(tmp) / path.name
-        shutil.copyfile(path, copy)
-        wal = path.with_name(path.name + ".wal")
-        if wal.exists():
-            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-        Store.open(copy).close()  # the normal migration, on the copy
-        _attach(con, copy)
+        _attach(con, db.migrated_copy(path, Path(tmp)))
         try:
             yield version
         finally:
