@@ -1,14 +1,16 @@
 """Adaptive sweep vs the full grid on the real CPU engine, side by side in one run (issue 14).
 
-The same recipe (llama.cpp serving the demo's Gemma 3 270M; off and n-gram drafting at
-g = 2, 4, 8; concurrency 1, 2, 4; two repeats) is measured twice into two fresh stores: once as
-the full grid, once as ``sweep --adaptive`` with a budget of a third of the grid. Both derive
-the three answers with the same functions (``sweep.adaptive.answers``) at the targets the
-adaptive sweep froze, and the script prints them next to each other with the points each used.
-One real run is one seed: the agreement it shows is an example, not a rate (the simulated
-benchmark, ``benchmarks/adaptive_cost.py``, gives rates over seeds).
+The same recipe (llama.cpp serving the demo's Qwen2.5-Coder-1.5B on this CPU; off, the demo's
+draft model Qwen2.5-Coder-0.5B at g = 1, 2, 4 and the demo's n-gram drafter at g = 2, 4, 8;
+HumanEval prompts; concurrency 1, 2, 4; two repeats: a grid of 42 points) is measured twice into
+two fresh stores: once as ``sweep --adaptive`` with a budget of a third of the grid (never less
+than its coarse ladder), then as the full grid. Both derive the three answers with the same
+functions (``sweep.adaptive.answers``) at the targets the adaptive sweep froze, and the script
+prints them next to each other with the points and minutes each used. One real run is one
+seed: the agreement it shows is an example, not a rate (``benchmarks/adaptive_cost.py`` gives
+rates over seeds on the simulated engine).
 
-    .venv/bin/python benchmarks/adaptive_real.py     # about 3 minutes on 2 idle cores
+    .venv/bin/python benchmarks/adaptive_real.py     # about 30 minutes on 2 idle cores
 """
 
 from __future__ import annotations
@@ -18,45 +20,53 @@ import tempfile
 import time
 from pathlib import Path
 
+from specscope.demo import DRAFT, NGRAM_METHOD, NGRAM_PARAMS, TARGET
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.adaptive import Answers, answers, describe_answers
 from specscope.sweep.adaptive_run import candidates, observations, run_adaptive_sweep
 from specscope.sweep.plan import make_plan
-from specscope.sweep.recipe import load_recipe
+from specscope.sweep.recipe import parse_recipe
 from specscope.sweep.runner import run_sweep
 
-RECIPE = """
-name = "adaptive-real"
-repeats = 2
-seed = 5
-
-[engine]
-kind = "llamacpp"
-model = "demo"
-threads = 2
-context_tokens = 2048
-health_timeout_s = 120
-
-[load]
-concurrency = [1, 2, 4]
-requests_per_point = 4
-warmup = 1
-timeout_s = 60
-
-[[workload]]
-name = "repetitive"
-source = "builtin:repetitive"
-osl = 48
-
-[[spec]]
-name = "off"
-
-[[spec]]
-name = "ngram"
-method = "ngram-mod"
-gamma = [2, 4, 8]
-params = { ngram-mod-n-match = 8, ngram-mod-n-min = 2 }
-"""
+RECIPE = {
+    "name": "adaptive-real",
+    "repeats": 2,
+    "seed": 5,
+    "engine": {
+        "kind": "llamacpp",
+        "model": f"demo:{TARGET.name}",
+        "threads": 2,
+        "context_tokens": 4096,
+        "health_timeout_s": 180,
+    },
+    "identity": {"hardware": "cpu", "model": TARGET.key, "precision": TARGET.precision},
+    "load": {
+        "api": "chat",
+        "concurrency": [1, 2, 4],
+        "requests_per_point": 4,
+        "warmup": 1,
+        "timeout_s": 300,
+    },
+    "workload": [
+        {
+            "name": "code",
+            "source": "humaneval",
+            "osl": 48,
+            "chat_template": True,
+            "max_input_tokens": 320,
+        }
+    ],
+    "spec": [
+        {"name": "off", "method": "none"},
+        {
+            "name": "draft",
+            "method": "draft",
+            "draft_model": f"demo:{DRAFT.name}",
+            "gamma": [1, 2, 4],
+        },
+        {"name": "ngram", "method": NGRAM_METHOD, "gamma": [2, 4, 8], "params": NGRAM_PARAMS},
+    ],
+}
 
 
 def _same(full: Answers, adaptive: Answers) -> dict[str, bool]:
@@ -71,13 +81,13 @@ def _same(full: Answers, adaptive: Answers) -> dict[str, bool]:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="specscope-adaptive-real-") as tmp:
         folder = Path(tmp)
-        recipe_path = folder / "recipe.toml"
-        recipe_path.write_text(RECIPE)
-        plan = make_plan(load_recipe(recipe_path))
+        plan = make_plan(parse_recipe(RECIPE))
         grid = len(plan.points)
+        cands, _ = candidates(plan)
+        budget = max(grid // 3, cands.ladder_points)
         started = time.monotonic()
         adaptive = run_adaptive_sweep(
-            plan, folder / "adaptive.duckdb", folder / "runs", budget_points=grid // 3
+            plan, folder / "adaptive.duckdb", folder / "runs", budget_points=budget
         )
         adaptive_s = time.monotonic() - started
         targets = json.loads(Path(adaptive.log).read_text())["targets"] or {}
@@ -86,9 +96,11 @@ def main() -> None:
         full_s = time.monotonic() - started
         with Store.open(folder / "full.duckdb", read_only=True) as store:
             points = store.points(PointFilter(run_id=outcome.run_id))
-        cands, _ = candidates(plan)
         full = answers(cands, observations(points), targets)
-        print(f"grid: {grid} points; targets (frozen by the adaptive sweep): {targets}")
+        print(
+            f"grid: {grid} points; adaptive budget {budget} (coarse ladder "
+            f"{cands.ladder_points}); targets (frozen by the adaptive sweep): {targets}"
+        )
         print(f"full grid: {len(points)} points in {full_s / 60:.1f} min")
         for found in full:
             for line in describe_answers(found):

@@ -502,8 +502,9 @@ def _run_plan(
         )
 
 
-def _executor(name: str, address: str | None) -> Any:
-    """The sweep executor named by --executor (None: the local one)."""
+def _executor(name: str, address: str | None, one_point_at_a_time: bool = False) -> Any:
+    """The sweep executor named by --executor (None: the local one). ``one_point_at_a_time``:
+    the next point is asked for only once the last one is stored (--adaptive)."""
     if name == "local":
         if address is not None:
             raise UserError("--address names a Ray cluster: add --executor ray, or drop --address")
@@ -512,7 +513,7 @@ def _executor(name: str, address: str | None) -> Any:
         from specscope.sweep.ray_executor import RayExecutor, import_ray
 
         import_ray()  # a missing extra is one line, before anything else happens
-        return RayExecutor(address)
+        return RayExecutor(address, one_point_at_a_time=one_point_at_a_time)
     raise UserError(f"--executor {name!r} is not known; use local or ray")
 
 
@@ -571,8 +572,7 @@ def _adaptive_sweep(
     from specscope.sweep.adaptive import describe_answers
     from specscope.sweep.adaptive_run import run_adaptive_sweep
 
-    if executor != "local" or address is not None:
-        raise UserError("--adaptive chooses each point from the last one: use --executor local")
+    chosen_executor = _executor(executor, address, one_point_at_a_time=True)
     budget = budget_points or len(plan.points)
 
     def run(hooks: Any = None) -> Any:
@@ -584,6 +584,7 @@ def _adaptive_sweep(
             hooks=hooks,
             budget_points=budget_points,
             budget_minutes=budget_minutes,
+            executor=chosen_executor,
         )
 
     if quiet or as_json:
@@ -653,8 +654,9 @@ def sweep_cmd(
             "first, then each next point where it most changes the answers (best g per "
             "concurrency, where spec stops paying, spec/off at target interactivities); stop "
             "when all are decided at 95 % or the budget is spent. The recipe's grid is the "
-            "candidate set; the decision log goes to adaptive.json in the run folder. Local "
-            "executor only.",
+            "candidate set; the decision log goes to adaptive.json in the run folder. With "
+            "--executor ray each point is one Ray task (a server launch per point, one at a "
+            "time).",
         ),
     ] = False,
     budget_points: Annotated[

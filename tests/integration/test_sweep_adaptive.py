@@ -99,6 +99,9 @@ def test_adaptive_sweep_resumes_and_decides_without_a_budget(tmp_path: Path) -> 
     db, runs = tmp_path / "s.duckdb", tmp_path / "runs"
     first = run_adaptive_sweep(plan, db, runs, budget_points=6, executor=SimExecutor())
     assert first.points == 6 and "budget" in first.stopped
+    # the ladder (off and mtp g=2 at C=1, 4, 16, twice) is 12 points: a budget inside it says so
+    assert "inside the coarse ladder" in first.stopped
+    assert "give --budget-points 12 or more" in first.stopped
     executor = SimExecutor()
     second = run_adaptive_sweep(plan, db, runs, resume=True, executor=executor)
     assert second.sweep.run_id == first.sweep.run_id

@@ -209,3 +209,23 @@ def test_profile_names_say_what_the_noise_free_model_does() -> None:
         if "best g " in profile.name:
             first, last = profile.name.split("best g ")[1].split(",")[0].split("→")
             assert (truth.best[0].g, truth.best[-1].g) == (int(first), int(last)), profile.name
+
+
+def test_pooled_noise_carries_interactivity_noise_along_the_slope() -> None:
+    # one cell, repeats (y, x) = (100, 50) and (110, 55): both axes move by the same factor, so
+    # ln y and ln x deviate by ±ln(1.1)/2 = ±0.047655 together: sd 0.067394 each, covariance
+    # 0.004542; read at a fixed x on a curve of slope −1 (ε = 1) the sd doubles to 0.134788
+    from specscope.sweep.adaptive import pooled_noise
+
+    obs = [
+        Observation(arm="a", workload="w", concurrency=1, repeat=r, throughput_per_gpu=y,
+                    interactivity=x)
+        for r, (y, x) in enumerate([(100.0, 50.0), (110.0, 55.0)])
+    ]  # fmt: skip
+    noise = pooled_noise(obs)
+    assert noise is not None
+    assert (noise.rel_sd, noise.rel_sd_x, noise.cov) == pytest.approx(
+        (0.067394, 0.067394, 0.004542), abs=1e-6
+    )
+    assert noise.at_fixed_interactivity(0.0) == pytest.approx(0.067394, abs=1e-6)
+    assert noise.at_fixed_interactivity(1.0) == pytest.approx(0.134788, abs=1e-6)

@@ -154,3 +154,37 @@ def test_ratio_interval_between_points_uses_the_interpolated_uncertainties() -> 
     assert t.throughput.factor_ci == pytest.approx(
         (ratio * math.exp(-spread), ratio * math.exp(spread)), rel=1e-6
     )
+
+
+# Read at a fixed interactivity, a point's interval carries its interactivity noise along the
+# frontier's slope (analysis.stats, fixed_interactivity_uncertainty). Spec repeats at C=16:
+# (19, 950) and (21, 1050); at C=4: (38, 570) and (42, 630) → knots (20, 1000) and (40, 600),
+# Steffen slope −20 at both, elasticity ε = 20·20/1000 = 0.4 at the first knot.
+# ry = 70.711/1000 = 0.070711, rx = 1.41421/20 = 0.070711, cov = (−1·−50 + 1·50)/1 = 100,
+# rxy = 100/(20·1000) = 0.005: var = 0.005 + 0.16·0.005 + 2·0.4·0.005 = 0.0098, /2 → rel se 0.07
+# (0.05 with ε = 0); t(0.975, 1) = 12.7062 → 1000 ± 889.43 (± 635.31 for the throughput alone).
+NOISY_SPEC = [
+    _point("mtp", 16, 19.0, 950.0, 0),
+    _point("mtp", 16, 21.0, 1050.0, 1),
+    _point("mtp", 4, 38.0, 570.0, 0),
+    _point("mtp", 4, 42.0, 630.0, 1),
+]
+
+
+def test_an_interval_read_at_a_fixed_interactivity_carries_its_noise() -> None:
+    result = _compare(NOISY_SPEC + _side("none", OFF_ROWS), [20.0])
+    (t,) = result.targets
+    assert t.spec.throughput_per_gpu == pytest.approx(1000.0)
+    lo, hi = t.spec.throughput_ci or (0.0, 0.0)
+    assert (lo, hi) == pytest.approx((1000.0 - 889.43, 1000.0 + 889.43), abs=0.01)
+
+
+def test_a_side_held_at_its_slowest_point_keeps_the_throughputs_own_interval() -> None:
+    # off reaches 15 tok/s/user at most, spec runs 20 at least (no overlap): asked for 15, spec
+    # is held at (20, 1000), and its interval is its throughput's own, ±635.31
+    off = _side("none", [(8, 10.0, [500.0, 400.0]), (2, 15.0, [300.0, 280.0])])
+    result = _compare(NOISY_SPEC + off, [15.0])
+    (t,) = result.targets
+    assert t.spec.clamped_below
+    lo, hi = t.spec.throughput_ci or (0.0, 0.0)
+    assert (lo, hi) == pytest.approx((1000.0 - 635.31, 1000.0 + 635.31), abs=0.01)

@@ -161,3 +161,11 @@ def test_any_data_never_overshoots_a_segment(
 ) -> None:
     # Steffen slopes are 0 or the secants' sign with at most twice their size: no overshoot.
     _check_within_neighbours(*data, fraction)
+
+
+def test_elasticity_at_knots_is_minus_slope_times_x_over_y() -> None:
+    # knots (20, 1000), (40, 600), (60, 500): Steffen slopes −25, −10, −2.5 →
+    # ε = 25·20/1000 = 0.5, 10·40/600 = 0.6667, 2.5·60/500 = 0.3; a rising curve floors at 0
+    curve = MonotoneCubic([20.0, 40.0, 60.0], [1000.0, 600.0, 500.0])
+    assert [curve.elasticity(k) for k in range(3)] == pytest.approx([0.5, 2 / 3, 0.3])
+    assert MonotoneCubic([1.0, 2.0], [1.0, 2.0]).elasticity(0) == 0.0

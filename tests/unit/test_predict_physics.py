@@ -294,10 +294,37 @@ def test_public_benchmark_meets_the_seed_page_and_blog_targets() -> None:
     finally:
         sys.path.pop(0)
     with (ROOT / "benchmarks" / "data" / "public_measurements.csv").open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if "dsv4" not in r["id"]]
+        rows = [
+            r
+            for r in csv.DictReader(fh)
+            if "dsv4" not in r["id"] and not r["id"].startswith("ext-")
+        ]
     results = predict_public.evaluate(rows)
     _, all_ok = predict_public.report(results, {})
     assert all_ok, [r.id for r in results if not r.ok]
+
+
+def test_sourced_rows_no_constant_saw_meet_the_batch_1_targets() -> None:
+    # Engine and vendor publications (TensorRT-LLM on B200/H200, SGLang on H100/H200/MI300X,
+    # AMD's MI300X Llama 70B), predicted with the family constants as they are
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import predict_public
+    finally:
+        sys.path.pop(0)
+    with (ROOT / "benchmarks" / "data" / "public_measurements.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["id"].startswith("ext-")]
+    results = predict_public.evaluate(rows)
+    speedups = [abs(r.error) for r in results if r.metric == "speedup_b1" and r.error is not None]
+    assert len(speedups) == 5 and sorted(speedups)[2] <= 0.15
+    off = [r for r in results if r.metric == "off_tok_s_user"]
+    assert len(off) == 5 and all(r.ok for r in off)
+    # what the one set of CDNA 3 constants (set on llama.cpp at batch 1) does not describe:
+    # SGLang's gain falling with concurrency on MI300X; the benchmark names these rows
+    assert {r.id for r in results if not r.ok} == {
+        "ext-sglang-mi300x-dsv3-b32",
+        "ext-sglang-mi300x-dsv3-b64",
+    }
 
 
 def test_public_benchmark_holds_out_one_page_target_at_a_time() -> None:

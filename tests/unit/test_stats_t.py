@@ -145,3 +145,24 @@ def test_ratio_interval_with_two_equal_repeats_over_covers(sd: float) -> None:
     """
     coverage = _coverage(2, sd, sd, seed=2024)
     assert 0.95 <= coverage <= 0.985
+
+
+def test_fixed_interactivity_uncertainty_worked() -> None:
+    from specscope.analysis.stats import aggregate_repeats, fixed_interactivity_uncertainty
+
+    # n 2, ȳ 100, sd_y 10, x̄ 50, sd_x 5, cov 50, ε 2: ry = rx = 0.1, rxy = 50/5000 = 0.01;
+    # (0.01 + 4·0.01 + 4·0.01)/2 = 0.045 → rel se 0.212132; with ε = 0, 0.1/√2 = 0.070711
+    u = fixed_interactivity_uncertainty(2, 100.0, 10.0, 50.0, 5.0, 50.0, 2.0)
+    assert (u.rel_se, u.df) == pytest.approx((0.212132, 1.0), abs=1e-6)
+    u0 = fixed_interactivity_uncertainty(2, 100.0, 10.0, 50.0, 5.0, 50.0, 0.0)
+    assert u0.rel_se == pytest.approx(0.070711, abs=1e-6)
+    # and aggregate_repeats holds the moments: repeats (50, 100) and (60, 120) → x̄ 55, ȳ 110,
+    # sd_x 7.0711, sd_y 14.1421, cov (−5·−10 + 5·10)/1 = 100
+    from tests.unit.test_compare_uncertainty import _point
+
+    ops = aggregate_repeats([_point("mtp", 4, 50.0, 100.0, 0), _point("mtp", 4, 60.0, 120.0, 1)])
+    assert (ops.interactivity[0], ops.throughput_per_gpu[0]) == (55.0, 110.0)
+    assert (ops.interactivity_sd[0], ops.throughput_sd[0]) == pytest.approx(
+        (7.0711, 14.1421), abs=1e-4
+    )
+    assert ops.covariance[0] == pytest.approx(100.0)

@@ -160,17 +160,23 @@ def _prepare(series: Series) -> _Side:
     )
 
 
-def _uncertainty(side: _Side, x_eval: float) -> Uncertainty | None:
-    """The throughput's uncertainty at x: a measured point's own, or between two measured points
-    the linear interpolation of theirs (``Uncertainty.between``); None where a point it needs
-    has a single repeat."""
+def _uncertainty(side: _Side, x_eval: float, clamped: bool) -> Uncertainty | None:
+    """The uncertainty of the throughput read at interactivity x: at a measured point that
+    point's, between two the linear interpolation of theirs (``Uncertainty.between``); None
+    where a point it needs has a single repeat. Read at a fixed x, each point's interval carries
+    its interactivity's noise along the curve's slope there; a side held at its end point
+    (``clamped``) is that point's own throughput, and its interval the throughput's alone."""
     if not side.ops.has_repeats:
         return None
-    k0, k1, w = side.throughput.bracket(x_eval)
+    curve = side.throughput
+
+    def at_knot(k: int) -> Uncertainty | None:
+        return side.ops.uncertainty(int(side.front[k]), 0.0 if clamped else curve.elasticity(k))
+
+    k0, k1, w = curve.bracket(x_eval)
     if w <= 0.0 or w >= 1.0:
-        return side.ops.uncertainty(int(side.front[k1 if w >= 1.0 else k0]))
-    u0 = side.ops.uncertainty(int(side.front[k0]))
-    u1 = side.ops.uncertainty(int(side.front[k1]))
+        return at_knot(k1 if w >= 1.0 else k0)
+    u0, u1 = at_knot(k0), at_knot(k1)
     if u0 is None or u1 is None:
         return None
     return Uncertainty.between(u0, u1, w)
@@ -182,7 +188,7 @@ def _at(
     hit = curve_at(side.throughput, target)
     tput = hit.value
     concurrency = None if side.concurrency is None else float(side.concurrency(hit.x))
-    unc = _uncertainty(side, hit.x)
+    unc = _uncertainty(side, hit.x, hit.clamped)
     result = SideAtTarget(
         interactivity=hit.x,
         throughput_per_gpu=tput,

@@ -116,6 +116,14 @@ class MonotoneCubic:
         out: FloatArray = h00 * ys[k] + h10 * h * m[k] + h01 * ys[k + 1] + h11 * h * m[k + 1]
         return out.reshape(t_in.shape)
 
+    def elasticity(self, k: int) -> float:
+        """−d ln y / d ln x at knot ``k`` (the knot slope times x/y), floored at 0: how steeply
+        a falling curve drops there, in relative terms (a frontier's is ≥ 0)."""
+        y = float(self.y[k])
+        if y <= 0.0:
+            return 0.0
+        return max(0.0, -float(self.slopes[k]) * float(self.x[k]) / y)
+
     def bracket(self, target: float) -> tuple[int, int, float]:
         """The knots either side of a (clamped) target and its position t in [0, 1] between them."""
         xs = self.x

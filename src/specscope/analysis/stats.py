@@ -6,6 +6,18 @@ the 95 % Student-t interval on the mean, mean ± t(0.975, n−1)·sd/√n (sd wi
 repeats a sweep can afford, a bootstrap would only return the sample range (a 50 % interval for
 two repeats, whatever it is called), and the median has no interval that honest.
 
+At a matched interactivity the throughput is read off the frontier at a fixed x, so the noise
+of x counts too: a repeat that ran faster sits further right *and* higher on its ray, and the
+frontier falls to the right. Each repeat is carried along the frontier's local slope to the
+mean interactivity, ln y_r + ε·(ln x_r − ln x̄) with ε = −d ln y / d ln x of the frontier at that
+point (from the curve's knot slope), and the relative standard error is that of the carried
+values (delta method): rel_se² = (var ln y + ε²·var ln x + 2ε·cov(ln x, ln y)) / n, with the
+linear-scale relative (co)variances sd_y/ȳ, sd_x/x̄, cov/(x̄ȳ) standing in for the log ones
+(``OperatingPoints.uncertainty(i, elasticity)``; ε = 0 gives the throughput's own interval, as a
+point's error bar and a side held at its slowest point use). On the closed-loop runs of a sweep
+x and y move together, so this interval is wider than the throughput's alone wherever the
+frontier is steep.
+
 Between measured points the curve runs through the means, and the interval is given the same
 way: the relative standard error sd/(mean·√n) and the degrees of freedom are interpolated
 linearly in interactivity between the two bracketing points (``Uncertainty.between``), and
@@ -40,6 +52,7 @@ __all__ = [
     "OperatingPoints",
     "Uncertainty",
     "aggregate_repeats",
+    "fixed_interactivity_uncertainty",
     "log_ratio_ci_95",
     "ratio_ci_95",
     "ratio_interval",
@@ -49,10 +62,12 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 STATISTIC = (
-    "throughput is the mean over repeats, with a 95 % Student-t interval on that mean; between "
-    "measured points the curve runs through the means and the interval's relative standard "
-    "error and degrees of freedom are interpolated linearly; a ratio's interval is on the log "
-    "scale (delta method, Welch–Satterthwaite degrees of freedom)"
+    "throughput is the mean over repeats, with a 95 % Student-t interval on that mean; at a "
+    "matched interactivity the interval also carries the interactivity's noise (each repeat "
+    "moved along the frontier's local slope to the mean interactivity); between measured "
+    "points the curve runs through the means and the interval's relative standard error and "
+    "degrees of freedom are interpolated linearly; a ratio's interval is on the log scale "
+    "(delta method, Welch–Satterthwaite degrees of freedom)"
 )
 """Which statistic and which interval a comparison reports (said in JSON, console and page)."""
 
@@ -237,6 +252,29 @@ class Uncertainty:
         return max(0.0, value - half), value + half
 
 
+def fixed_interactivity_uncertainty(
+    n: int,
+    mean_y: float,
+    sd_y: float,
+    mean_x: float,
+    sd_x: float,
+    cov_xy: float,
+    elasticity: float,
+) -> Uncertainty:
+    """Relative standard error (n − 1 df) of a frontier's throughput at a fixed interactivity,
+    from n repeats of a point: √((ry² + ε²·rx² + 2ε·rxy) / n) with ry = sd_y/ȳ, rx = sd_x/x̄,
+    rxy = cov/(x̄ȳ) and ε ≥ 0 the frontier's −d ln y / d ln x there; ε = 0 gives sd_y/(ȳ·√n).
+    Worked: n 2, ȳ 100, sd_y 10, x̄ 50, sd_x 5, cov 50, ε 2: (0.01 + 4·0.01 + 4·0.01)/2 = 0.045,
+    rel_se 0.2121 (0.0707 with ε = 0)."""
+    ry = sd_y / mean_y
+    if elasticity == 0.0:
+        return Uncertainty(rel_se=ry / math.sqrt(n), df=float(n - 1))
+    rx = sd_x / mean_x
+    rxy = cov_xy / (mean_x * mean_y)
+    var = max(ry * ry + elasticity * elasticity * rx * rx + 2.0 * elasticity * rxy, 0.0)
+    return Uncertainty(rel_se=math.sqrt(var / n), df=float(n - 1))
+
+
 def ratio_interval(a: float, ua: Uncertainty, b: float, ub: Uncertainty) -> tuple[float, float]:
     """95 % CI of a/b from both sides' uncertainties (``log_ratio_ci_95``)."""
     return log_ratio_ci_95(a, ua.rel_se, ua.df, b, ub.rel_se, ub.df)
@@ -246,8 +284,9 @@ def ratio_interval(a: float, ua: Uncertainty, b: float, ub: Uncertainty) -> tupl
 class OperatingPoints:
     """Repeats merged into operating points, as parallel arrays (one entry per operating point).
 
-    Interactivity and throughput are means over the repeats (``STATISTIC``); ``throughput_sd``
-    is NaN where there is a single repeat; ``concurrency`` NaN where unknown.
+    Interactivity and throughput are means over the repeats (``STATISTIC``); ``throughput_sd``,
+    ``interactivity_sd`` (sample standard deviations) and ``covariance`` (their sample
+    covariance) are NaN where there is a single repeat; ``concurrency`` NaN where unknown.
     ``group_of[j]`` is the operating point that input point ``j`` was merged into.
     """
 
@@ -257,6 +296,8 @@ class OperatingPoints:
     n_repeats: npt.NDArray[np.int64]
     concurrency: FloatArray
     group_of: npt.NDArray[np.intp]
+    interactivity_sd: FloatArray
+    covariance: FloatArray
 
     def __len__(self) -> int:
         return int(self.interactivity.size)
@@ -265,14 +306,23 @@ class OperatingPoints:
         """Indices of the input points merged into operating point ``i``."""
         return [int(j) for j in np.flatnonzero(self.group_of == i)]
 
-    def uncertainty(self, i: int) -> Uncertainty | None:
-        """The relative standard error sd/(mean·√n) of operating point ``i`` and its n − 1
-        degrees of freedom; None for a single repeat."""
+    def uncertainty(self, i: int, elasticity: float = 0.0) -> Uncertainty | None:
+        """The relative standard error of operating point ``i``'s throughput and its n − 1
+        degrees of freedom; None for a single repeat. ``elasticity`` 0: of the mean throughput,
+        sd/(mean·√n). ``elasticity`` ε > 0: of the frontier's value at the point's mean
+        interactivity, each repeat carried there along slope −ε in log-log (module docstring)."""
         n = int(self.n_repeats[i])
         if n < 2:
             return None
-        rel_se = float(self.throughput_sd[i]) / (float(self.throughput_per_gpu[i]) * math.sqrt(n))
-        return Uncertainty(rel_se=rel_se, df=float(n - 1))
+        return fixed_interactivity_uncertainty(
+            n,
+            float(self.throughput_per_gpu[i]),
+            float(self.throughput_sd[i]),
+            float(self.interactivity[i]),
+            float(self.interactivity_sd[i]),
+            float(self.covariance[i]),
+            elasticity,
+        )
 
     def throughput_ci(self, i: int) -> tuple[float, float] | None:
         """95 % t-interval on the mean throughput of operating point ``i`` (None for one repeat)."""
@@ -329,14 +379,21 @@ def aggregate_repeats(points: Sequence[Point]) -> OperatingPoints:
     out_y = y[first_index]
     out_conc = conc[first_index]
     out_sd = np.full(m, math.nan)
+    out_sdx = np.full(m, math.nan)
+    out_cov = np.full(m, math.nan)
     for size in np.unique(counts[counts > 1]).tolist():
         groups = np.flatnonzero(counts == size)
         idx = order[starts[groups][:, None] + np.arange(size)]
+        gx = x[idx]
         gy = y[idx]
         gc = conc[idx]
-        out_x[groups] = x[idx].mean(axis=1)
-        out_y[groups] = gy.mean(axis=1)
+        mx = gx.mean(axis=1)
+        my = gy.mean(axis=1)
+        out_x[groups] = mx
+        out_y[groups] = my
         out_sd[groups] = gy.std(axis=1, ddof=1)
+        out_sdx[groups] = gx.std(axis=1, ddof=1)
+        out_cov[groups] = ((gx - mx[:, None]) * (gy - my[:, None])).sum(axis=1) / (size - 1)
         out_conc[groups] = np.where(np.isnan(gc).any(axis=1), math.nan, np.median(gc, axis=1))
     return OperatingPoints(
         interactivity=out_x,
@@ -345,6 +402,8 @@ def aggregate_repeats(points: Sequence[Point]) -> OperatingPoints:
         n_repeats=counts,
         concurrency=out_conc,
         group_of=group_of,
+        interactivity_sd=out_sdx,
+        covariance=out_cov,
     )
 
 
@@ -361,4 +420,6 @@ def _singletons(x: FloatArray, y: FloatArray, conc: FloatArray) -> OperatingPoin
         n_repeats=np.ones(n, dtype=np.int64),
         concurrency=conc,
         group_of=np.arange(n, dtype=np.intp),
+        interactivity_sd=np.full(n, math.nan),
+        covariance=np.full(n, math.nan),
     )

@@ -171,6 +171,8 @@ def series_payload(points: Sequence[Point], info: Mapping[str, JSONValue]) -> di
             "c": column(ops.concurrency),
             "n": [int(n) for n in ops.n_repeats.tolist()],
             "sd": column(ops.throughput_sd) if repeated else [],
+            "sdx": column(ops.interactivity_sd) if repeated else [],
+            "cxy": column(ops.covariance) if repeated else [],
             "cfg": cfg_of,
             "al": al_of,
             "hd": disturbed if any(disturbed) else [],

@@ -92,15 +92,18 @@ def sample_points(
                 tp=1,
             )
             for repeat in range(repeats):
-                tput = throughput * scale * (1.0 + _SPREAD[repeat % len(_SPREAD)])
+                # a repeat that ran faster is faster for every user too: both axes move
+                spread = _SPREAD[repeat % len(_SPREAD)]
+                tput = throughput * scale * (1.0 + spread)
+                speed = interactivity * (1.0 + 0.5 * spread)
                 points.append(
                     Point(
                         run_id=f"sample-{engine}-{spec_method}-g{g}",
                         config=config,
                         repeat=repeat,
                         throughput_per_gpu=tput,
-                        interactivity=interactivity,
-                        tpot=LatencyStats(median_s=1.0 / interactivity),
+                        interactivity=speed,
+                        tpot=LatencyStats(median_s=1.0 / speed),
                         acceptance=None if spec_method == OFF else _acceptance(g),
                     )
                 )

@@ -145,6 +145,12 @@ class Candidates(BaseModel):
     def grid_points(self) -> int:
         return len(self.arms) * len(self.workloads) * len(self.concurrencies) * self.max_repeats
 
+    @property
+    def ladder_points(self) -> int:
+        """Points of the coarse ladder (Off and the start arm at each ladder concurrency,
+        :data:`MIN_REPEATS` times per workload): no answer has an interval before they are in."""
+        return len(self.workloads) * 2 * len(self.coarse_ladder()) * MIN_REPEATS
+
 
 class Proposal(BaseModel):
     """The next point to measure and why."""
@@ -305,8 +311,18 @@ class _Cell:
 
 @dataclass(frozen=True)
 class _Noise:
+    """Pooled run-to-run noise over the repeated cells (log scale): of throughput, of
+    interactivity, and their covariance."""
+
     rel_sd: float
     df: float
+    rel_sd_x: float = 0.0
+    cov: float = 0.0
+
+    def at_fixed_interactivity(self, elasticity: float) -> float:
+        """The pooled relative sd of a throughput read at a fixed interactivity."""
+        var = self.rel_sd**2 + elasticity**2 * self.rel_sd_x**2 + 2.0 * elasticity * self.cov
+        return math.sqrt(max(var, 0.0))
 
 
 class _Data:
@@ -338,33 +354,49 @@ class _Data:
         cell = self.cells.get((arm, c))
         return 0 if cell is None else cell.n
 
-    def uncertainty(self, cell: _Cell) -> Uncertainty | None:
-        """Relative standard error of the cell's mean and its degrees of freedom."""
-        own = float(np.std(np.log(cell.throughput), ddof=1)) if cell.n >= 2 else 0.0
+    def uncertainty(self, cell: _Cell, elasticity: float = 0.0) -> Uncertainty | None:
+        """Relative standard error of the cell's mean throughput and its degrees of freedom:
+        the cell's own, or the pooled noise where that is larger. With ``elasticity`` ε > 0, of
+        the throughput read at the cell's mean interactivity on a curve falling with slope −ε
+        in log-log (each repeat carried there, as ``analysis.stats`` does for compare)."""
+        own = 0.0
+        if cell.n >= 2:
+            log_x = np.log(cell.interactivity)
+            carried = np.log(cell.throughput) + elasticity * (log_x - log_x.mean())
+            own = float(np.std(carried, ddof=1))
         if self.noise is None:
             if cell.n < 2:
                 return None
             return Uncertainty(rel_se=own / math.sqrt(cell.n), df=float(cell.n - 1))
-        if own > self.noise.rel_sd:
+        pooled = self.noise.at_fixed_interactivity(elasticity)
+        if own > pooled:
             return Uncertainty(rel_se=own / math.sqrt(cell.n), df=float(cell.n - 1))
-        return Uncertainty(rel_se=self.noise.rel_sd / math.sqrt(cell.n), df=self.noise.df)
+        return Uncertainty(rel_se=pooled / math.sqrt(cell.n), df=self.noise.df)
 
 
 def pooled_noise(obs: Iterable[Observation]) -> _Noise | None:
-    """Pooled relative standard deviation (of log throughput) over all repeated cells."""
-    groups: dict[tuple[str, str, int], list[float]] = {}
+    """Pooled relative standard deviations (of log throughput and log interactivity) and
+    their pooled covariance over all repeated cells."""
+    groups: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
     for o in obs:
         groups.setdefault((o.arm, o.workload, o.concurrency), []).append(
-            math.log(o.throughput_per_gpu)
+            (math.log(o.throughput_per_gpu), math.log(o.interactivity))
         )
-    ss, df = 0.0, 0
+    ssy, ssx, sxy, df = 0.0, 0.0, 0.0, 0
     for values in groups.values():
         if len(values) >= 2:
-            ss += float(np.var(values, ddof=1)) * (len(values) - 1)
+            ly = np.array([v[0] for v in values])
+            lx = np.array([v[1] for v in values])
+            dy, dx = ly - ly.mean(), lx - lx.mean()
+            ssy += float(dy @ dy)
+            ssx += float(dx @ dx)
+            sxy += float(dx @ dy)
             df += len(values) - 1
     if df == 0:
         return None
-    return _Noise(rel_sd=math.sqrt(ss / df), df=float(df))
+    return _Noise(
+        rel_sd=math.sqrt(ssy / df), df=float(df), rel_sd_x=math.sqrt(ssx / df), cov=sxy / df
+    )
 
 
 @dataclass(frozen=True)
@@ -616,6 +648,9 @@ class _Frontier:
     x: list[float]
     y: list[float]
     unc: list[Uncertainty | None]
+    """Of the throughput read at each point's interactivity (its x noise carried along)."""
+    held: list[Uncertainty | None]
+    """Of each point's own throughput (a side held at its slowest point)."""
     curve: MonotoneCubic
 
 
@@ -630,12 +665,14 @@ def _frontier(data: _Data, arms: Sequence[Arm]) -> _Frontier | None:
         return None
     fkeys = [keys[i] for i in idx]
     fx, fy = [float(xs[i]) for i in idx], [float(ys[i]) for i in idx]
+    curve = MonotoneCubic(fx, fy)
     return _Frontier(
         keys=fkeys,
         x=fx,
         y=fy,
-        unc=[data.uncertainty(data.cells[k]) for k in fkeys],
-        curve=MonotoneCubic(fx, fy),
+        unc=[data.uncertainty(data.cells[k], curve.elasticity(j)) for j, k in enumerate(fkeys)],
+        held=[data.uncertainty(data.cells[k]) for k in fkeys],
+        curve=curve,
     )
 
 
@@ -654,7 +691,8 @@ def _at(front: _Frontier, target: float) -> _AtTarget | None:
         return None
     k, k1, t = front.curve.bracket(target)
     value = float(front.curve(max(target, front.curve.x_min)))
-    ua, ub = front.unc[k], front.unc[k1]
+    uncs = front.held if target < front.curve.x_min else front.unc
+    ua, ub = uncs[k], uncs[k1]
     unc = None if ua is None or ub is None else Uncertainty.between(ua, ub, t)
     return _AtTarget(value=value, unc=unc, bracket=(front.keys[k], front.keys[k1]), weight=t)
 
@@ -688,15 +726,30 @@ def _target_ratio(
         verdict = "tie"
     else:
         verdict = "spec" if ratio > 1 else "off"
+    # the interval is the noise's only: near 1, a curve interpolated across an unmeasured grid
+    # concurrency can be off by more than it, so the answer waits for that point
+    gap = _gap(data, cands, s) or _gap(data, cands, o)
     answer = TargetRatio(
         target=target,
         ratio=ratio,
         ci_95=ci,
         usd_per_mtok_ratio=1.0 / ratio,
         verdict=verdict,
-        decided=v != "open",
+        decided=v != "open" and (gap is None or abs(math.log(ratio)) > REFINE_MARGIN),
     )
     return answer, s, o
+
+
+def _gap(data: _Data, cands: Candidates, side: _AtTarget) -> tuple[str, int] | None:
+    """The unmeasured grid cell inside ``side``'s interpolation bracket, nearer end's arm at the
+    middle concurrency between the two ends; None when the bracket is tight."""
+    (arm_a, c_a), (arm_b, c_b) = side.bracket
+    lo_c, hi_c = sorted((c_a, c_b))
+    mid = _mid(sorted(cands.concurrencies), lo_c, hi_c) if lo_c != hi_c else None
+    near_arm = arm_a if side.weight < 0.5 else arm_b
+    if mid is None or data.n(near_arm, mid) > 0:
+        return None
+    return near_arm, mid
 
 
 # -- the answers -----------------------------------------------------------------------------
@@ -967,21 +1020,18 @@ def _questions(data: _Data, cands: Candidates, targets: list[float]) -> list[_As
         if answer.ratio is None or abs(math.log(answer.ratio)) > REFINE_MARGIN:
             continue
         for side in (s, o):
-            if side is None:
+            gap = None if side is None else _gap(data, cands, side)
+            if side is None or gap is None:
                 continue
-            (arm_a, c_a), (arm_b, c_b) = side.bracket
-            near_arm = arm_a if side.weight < 0.5 else arm_b
-            lo_c, hi_c = sorted((c_a, c_b))
-            mid = _mid(ladder, lo_c, hi_c) if lo_c != hi_c else None
-            if mid is not None and data.n(near_arm, mid) == 0:
-                asks.append(
-                    _Ask(
-                        "target",
-                        f"spec/off ≈ {answer.ratio:.3f} at {t:g} tok/s/user: refine the curve "
-                        f"between C={lo_c} and C={hi_c}",
-                        [(near_arm, mid)],
-                    )
+            lo_c, hi_c = sorted(c for _, c in side.bracket)
+            asks.append(
+                _Ask(
+                    "target",
+                    f"spec/off ≈ {answer.ratio:.3f} at {t:g} tok/s/user: refine the curve "
+                    f"between C={lo_c} and C={hi_c}",
+                    [gap],
                 )
+            )
     asks = _measurable(data, asks)
     if asks:
         return asks

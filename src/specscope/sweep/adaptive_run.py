@@ -251,6 +251,12 @@ class _Driver:
                 self.budget_points
             ):  # a failed point spent its share of the budget too
                 self.stopped = f"point budget spent ({self.budget_points})"
+                if nxt.question == "coarse":
+                    self.stopped += (
+                        f" inside the coarse ladder, which takes {self.cands.ladder_points} "
+                        "points before any answer has an interval: give --budget-points "
+                        f"{self.cands.ladder_points} or more (--resume goes on from here)"
+                    )
                 break
             elapsed = time.monotonic() - start
             if self.budget_minutes is not None and elapsed >= self.budget_minutes * 60:

@@ -326,6 +326,9 @@ class RayExecutor:
     most this many cells at once (None: as many as the live nodes hold at the start).
     ``cpus_per_cell``: CPUs a cell reserves on a cluster without GPUs (default: the engine's
     ``threads``, or 1). ``on_cell_start`` is told where each cell attempt runs.
+    ``one_point_at_a_time``: each point is its own cell, and the next point is asked for only
+    once the last one is stored (``sweep --adaptive`` chooses each point from the ones before
+    it): a server launch per point, no parallelism; Ray then lends its nodes, not its width.
     """
 
     def __init__(
@@ -337,6 +340,7 @@ class RayExecutor:
         cpus_per_cell: float | None = None,
         on_cell_start: Callable[[CellStart], None] | None = None,
         poll_s: float = 0.2,
+        one_point_at_a_time: bool = False,
     ) -> None:
         if max_attempts < 1:
             raise UserError(f"max_attempts must be at least 1, got {max_attempts}")
@@ -348,6 +352,7 @@ class RayExecutor:
         self.cpus_per_cell = cpus_per_cell
         self.on_cell_start = on_cell_start or (lambda _s: None)
         self.poll_s = poll_s
+        self.one_point_at_a_time = one_point_at_a_time
 
     # ---- connection -----------------------------------------------------------------------
 
@@ -378,8 +383,9 @@ class RayExecutor:
     # ---- the loop -------------------------------------------------------------------------
 
     def execute(self, runner: SweepRunner, points: Iterable[PlannedPoint]) -> None:
-        todo = list(points)
-        if not todo:
+        stream = iter(points)
+        first = next(stream, None)
+        if first is None:
             return
         for pid in stop_stale_cell_servers(runner.run_dir.parent):  # this node's, at least
             runner.hooks.on_server(f"stopped server pid {pid}, left by a dead cell task")
@@ -392,7 +398,19 @@ class RayExecutor:
             # the runner's, which stops the sweep like Ctrl-C (cells cancelled, servers stopped)
             signal.signal(signal.SIGTERM, sigterm)
         try:
-            _Driver(self, ray, runner, plan_cells(todo)).run()
+            if self.one_point_at_a_time:
+                # a resumed run keeps the cell folders of its earlier invocations
+                index = len(list((runner.run_dir / CELLS_DIR).glob("cell-*")))
+                point: PlannedPoint | None = first
+                while point is not None:
+                    cell = Cell(
+                        index=index, repeat=point.repeat, server=point.server, points=[point]
+                    )
+                    _Driver(self, ray, runner, [cell], total=None).run()
+                    index += 1
+                    point = next(stream, None)  # chosen now that the last one is stored
+            else:
+                _Driver(self, ray, runner, plan_cells([first, *stream])).run()
         finally:
             if started_here:
                 ray.shutdown()
@@ -401,7 +419,14 @@ class RayExecutor:
 class _Driver:
     """One execution: submits cells, stores what they stream, retries the dead ones."""
 
-    def __init__(self, options: RayExecutor, ray: Any, runner: SweepRunner, cells: list[Cell]):
+    def __init__(
+        self,
+        options: RayExecutor,
+        ray: Any,
+        runner: SweepRunner,
+        cells: list[Cell],
+        total: int | None = -1,
+    ):
         self.options = options
         self.ray = ray
         self.runner = runner
@@ -409,7 +434,9 @@ class _Driver:
         self.pending: list[tuple[Cell, int]] = [(cell, 1) for cell in cells]
         self.running: dict[int, _Running] = {}
         self.events: queue.Queue[_Event] = queue.Queue()
-        self.total = len(cells)
+        self.of_total = f"/{len(cells) if total == -1 else total}" if total is not None else ""
+        """``/N`` after a cell's number in messages; empty when the number of cells is not
+        known in advance (one point at a time)."""
         nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
         self.resources = cell_resources(runner.recipe, nodes, options.cpus_per_cell)
         self.cap = options.max_parallel or cluster_slots(self.resources, nodes)
@@ -512,7 +539,7 @@ class _Driver:
             )
             retry = f", attempt {state.attempt}" if state.attempt > 1 else ""
             hooks.on_server(
-                f"cell {index + 1}/{self.total} ({state.cell.label}{retry}) on "
+                f"cell {index + 1}{self.of_total} ({state.cell.label}{retry}) on "
                 f"{event['host']}, worker pid {event['worker_pid']}"
             )
         elif kind == "server":

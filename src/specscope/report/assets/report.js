@@ -604,11 +604,27 @@
     };
   }
 
-  function pointUncertainty(series, i) {
-    // analysis.stats.OperatingPoints.uncertainty: sd/(mean·√n) and n − 1 df; null for one repeat.
+  function pointUncertainty(series, i, elasticity) {
+    // analysis.stats.OperatingPoints.uncertainty → fixed_interactivity_uncertainty: with
+    // elasticity ε = 0 sd/(mean·√n); else √((ry² + ε²·rx² + 2ε·rxy)/n); n − 1 df; null for
+    // one repeat.
     const op = series.op;
-    if (op.n[i] < 2) return null;
-    return { relSe: op.sd[i] / (op.y[i] * Math.sqrt(op.n[i])), df: op.n[i] - 1 };
+    const n = op.n[i];
+    if (n < 2) return null;
+    const ry = op.sd[i] / op.y[i];
+    const eps = elasticity || 0.0;
+    if (eps === 0.0) return { relSe: ry / Math.sqrt(n), df: n - 1 };
+    const rx = op.sdx[i] / op.x[i];
+    const rxy = op.cxy[i] / (op.x[i] * op.y[i]);
+    const variance = Math.max(ry * ry + eps * eps * rx * rx + 2.0 * eps * rxy, 0.0);
+    return { relSe: Math.sqrt(variance / n), df: n - 1 };
+  }
+
+  function elasticity(curve, k) {
+    // analysis.interpolate.MonotoneCubic.elasticity: −slope·x/y at knot k, floored at 0.
+    const y = curve.y[k];
+    if (y <= 0.0) return 0.0;
+    return Math.max(0.0, -curve.m[k] * curve.x[k] / y);
   }
 
   function interval(unc, value) {
@@ -617,13 +633,16 @@
     return [Math.max(0, value - half), value + half];
   }
 
-  function uncertainty(side, x) {
-    // analysis.compare._uncertainty: a measured point's own, or linearly interpolated between two.
+  function uncertainty(side, x, clamped) {
+    // analysis.compare._uncertainty: a measured point's own, or linearly interpolated between
+    // two; read at a fixed x each carries its interactivity noise (not when held, clamped).
     if (!side.hasRepeats) return null;
-    const [k0, k1, w] = bracket(side.throughput, x);
-    if (w <= 0.0 || w >= 1.0) return pointUncertainty(side.series, side.front[w >= 1.0 ? k1 : k0]);
-    const u0 = pointUncertainty(side.series, side.front[k0]);
-    const u1 = pointUncertainty(side.series, side.front[k1]);
+    const curve = side.throughput;
+    const atKnot = (k) => pointUncertainty(side.series, side.front[k], clamped ? 0.0 : elasticity(curve, k));
+    const [k0, k1, w] = bracket(curve, x);
+    if (w <= 0.0 || w >= 1.0) return atKnot(w >= 1.0 ? k1 : k0);
+    const u0 = atKnot(k0);
+    const u1 = atKnot(k1);
     if (u0 === null || u1 === null) return null;
     return { relSe: (1.0 - w) * u0.relSe + w * u1.relSe, df: (1.0 - w) * u0.df + w * u1.df };
   }
@@ -632,7 +651,7 @@
     const hit = curveAt(side.throughput, target);
     const tput = hit.value;
     const conc = side.concurrency === null ? null : curveValue(side.concurrency, hit.x);
-    const unc = uncertainty(side, hit.x);
+    const unc = uncertainty(side, hit.x, hit.clamped);
     return [{
       interactivity: hit.x,
       throughput_per_gpu: tput,
@@ -849,6 +868,8 @@
   const VIEWS = DATA.views;
   for (const s of SERIES) {
     s.op.sd = s.op.sd || [];
+    s.op.sdx = s.op.sdx || [];
+    s.op.cxy = s.op.cxy || [];
   }
   for (const v of VIEWS) {
     v.sides = { spec: prepareSide(SERIES[v.spec]), off: prepareSide(SERIES[v.offs]) };
