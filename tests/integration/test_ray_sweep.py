@@ -381,3 +381,50 @@ def test_cli_resume_with_the_ray_executor_measures_only_what_the_local_run_lacks
     if not again_too:  # the point stored ok before was not measured again
         assert kept_after.model_dump() == kept_before
     assert (runs / local["run_id"] / "cells").is_dir()  # the Ray cell wrote its server log there
+
+
+def test_an_adaptive_sweep_runs_on_ray_one_point_per_cell(
+    ray_cluster: Any, tmp_path: Path
+) -> None:
+    # sweep --adaptive --executor ray (issue 14 item 2): each chosen point is its own cell, asked
+    # for only once the last one is stored; a second invocation with --resume goes on from there
+    from specscope.sweep.adaptive_run import LOG_NAME, run_adaptive_sweep
+
+    plan = make_plan(_recipe("ray-adaptive", [OFF, NGRAM], concurrency=[1, 2], repeats=2))
+    assert len(plan.points) == 8  # off and ngram-mod g=4 at C=1, 2, two repeats
+    db, runs = tmp_path / "s.duckdb", tmp_path / "runs"
+    cells: list[CellStart] = []
+    notes: list[str] = []
+    first = run_adaptive_sweep(
+        plan,
+        db,
+        runs,
+        budget_points=3,
+        hooks=SweepHooks(on_server=notes.append),
+        executor=RayExecutor(on_cell_start=cells.append, one_point_at_a_time=True),
+    )
+    assert first.points == 3 and "inside the coarse ladder" in first.stopped
+    second = run_adaptive_sweep(
+        plan,
+        db,
+        runs,
+        resume=True,
+        budget_points=8,
+        executor=RayExecutor(on_cell_start=cells.append, one_point_at_a_time=True),
+    )
+    assert second.sweep.run_id == first.sweep.run_id
+    with Store.open(db) as store:
+        rows = _by_key(store, second.sweep.run_id)
+    # every point of the ladder once, each measured by its own Ray task in another process
+    assert second.points == len(rows) == 8
+    assert all(len(points) == 1 and points[0].status in MEASURED for points in rows.values())
+    assert [len(c.keys) for c in cells] == [1] * 8
+    assert sorted(k for c in cells for k in c.keys) == sorted(rows)
+    assert all(c.worker_pid != os.getpid() for c in cells)
+    # one cell folder per point, numbered on across the two invocations
+    assert sorted(c.index for c in cells) == list(range(8))
+    assert len(list((Path(second.sweep.run_dir) / "cells").glob("cell-*"))) == 8
+    # the cell count is not known in advance: no "cell 1/1"
+    assert any(n.startswith("cell 1 (") for n in notes) and not any("/1 (" in n for n in notes)
+    log = json.loads((Path(second.sweep.run_dir) / LOG_NAME).read_text())
+    assert sorted(step["key"] for step in log["steps"]) == sorted(rows)
