@@ -10,6 +10,13 @@ engine into a fresh database first, about 8 minutes on 2 cores, then calibrates 
 
     python benchmarks/predict_error.py --measure
 
+The demo's own pair (Qwen2.5-Coder-1.5B with the 0.5B as draft model, off and g = 1, 2, 4 at
+concurrency 1 and 2 on HumanEval; about 10 minutes): calibrate on off and g = 1, predict g = 2, 4:
+
+    python benchmarks/predict_error.py --measure \
+        --recipe benchmarks/recipes/cpu-demo-calibration.toml \
+        --draft-model qwen2.5-coder-0.5b-instruct
+
 On runs already stored (after ``specscope sweep RECIPE.toml``):
 
     python benchmarks/predict_error.py --db specscope.duckdb --run RUN_ID \\
@@ -140,6 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--hardware", default=None)
     ap.add_argument("--model", default=None)
     ap.add_argument("--precision", default=None)
+    ap.add_argument(
+        "--draft-model",
+        default=None,
+        help="catalog key of the draft model of draft-model points (the demo's: "
+        "qwen2.5-coder-0.5b-instruct with benchmarks/recipes/cpu-demo-calibration.toml)",
+    )
     ap.add_argument("--catalog", action="append", default=[], type=Path)
     ap.add_argument("--json", action="store_true", help="print one JSON object instead")
     args = ap.parse_args(argv)
@@ -156,14 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not held:
             raise UserError("nothing held out: add other draft depths or use --train-concurrency")
         catalog = load_catalog(args.catalog)
+        draft = None if args.draft_model is None else catalog.model_spec(args.draft_model)
         fit = calibrate(
             train,
             catalog=catalog,
             hardware=args.hardware,
             model=args.model,
             precision=args.precision,
+            draft_model=draft,
         )
-        check = validate(held, fit.profile, catalog=catalog)
+        check = validate(held, fit.profile, catalog=catalog, draft_model=draft)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
