@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from specscope.client.protocols import StreamParser, build_body
+from specscope.client.protocols import build_body
+from specscope.client.stream import StreamParser
 from specscope.engines.acceptance import (
     counts_from_sglang_requests,
     counts_from_vllm_requests,

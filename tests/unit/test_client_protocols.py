@@ -1,4 +1,5 @@
-"""Request bodies, SSE parsing and the token-attribution rule of specscope.client.protocols."""
+"""Request bodies (specscope.client.protocols), SSE parsing and the token-attribution rule
+(specscope.client.stream)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from specscope.client.protocols import (
-    StreamError,
-    StreamParser,
-    attribute_tokens,
-    build_body,
-    endpoint_url,
-)
+from specscope.client.protocols import build_body, endpoint_url
+from specscope.client.stream import StreamError, StreamParser, attribute_tokens
 from specscope.errors import UserError
 
 

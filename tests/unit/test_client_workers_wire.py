@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specscope.client.protocols import (
+from specscope.client.stream import (
     SseFeed,
     StreamError,
     StreamParser,

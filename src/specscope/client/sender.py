@@ -21,14 +21,8 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from specscope.client.protocols import (
-    ApiKind,
-    BenchPrompt,
-    SseFeed,
-    StreamError,
-    StreamParser,
-    build_body,
-)
+from specscope.client.protocols import ApiKind, BenchPrompt, build_body
+from specscope.client.stream import SseFeed, StreamError, StreamParser
 from specscope.client.wire import RemoteProtocolError, WireError, WirePool
 from specscope.errors import UserError
 from specscope.schema import RequestRecord

@@ -48,9 +48,10 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from specscope.client.load import ClosedLoop, OpenLoop
-from specscope.client.protocols import ApiKind, SseFeed, StreamParser
+from specscope.client.protocols import ApiKind
 from specscope.client.saturation import LoadMeter, ProcessLoad
 from specscope.client.sender import Prepared, RawRecord, Sender, run_closed, run_open, to_record
+from specscope.client.stream import SseFeed, StreamParser
 from specscope.client.wire import WirePool
 from specscope.schema import RequestRecord
 
