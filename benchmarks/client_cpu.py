@@ -36,7 +36,7 @@ from pathlib import Path
 
 from specscope.client.load import ClosedLoop
 from specscope.client.protocols import API_KINDS, ApiKind, BenchPrompt
-from specscope.client.runner import run_load
+from specscope.client.runner import LoadRun, run_load
 
 REPO = Path(__file__).resolve().parent.parent
 GGUF = Path.home() / ".cache" / "specscope" / "gemma-3-270m-q4_k_m.gguf"
@@ -118,12 +118,14 @@ async def measure(
     server_before = process_cpu_s(server_pid) if server_pid else None
     wall0, cpu0 = time.perf_counter(), time.process_time()
     res = await run_load(
-        base_url,
-        api,
-        "m",
-        prompts,
-        ClosedLoop(concurrency=concurrency, num_requests=n_requests),
-        timeout_s=600,
+        LoadRun(
+            base_url=base_url,
+            api=api,
+            model="m",
+            prompts=prompts,
+            load=ClosedLoop(concurrency=concurrency, num_requests=n_requests),
+            timeout_s=600,
+        )
     )
     cpu1, wall1 = time.process_time(), time.perf_counter()
     server_after = process_cpu_s(server_pid) if server_pid else None

@@ -43,7 +43,7 @@ import httpx
 
 from specscope.client.load import ClosedLoop
 from specscope.client.protocols import API_KINDS, ApiKind, BenchPrompt
-from specscope.client.runner import run_load
+from specscope.client.runner import LoadRun, run_load
 from specscope.engines.base import ServerSettings, SpecSettings
 from specscope.engines.llamacpp import LlamaCppRecipe
 from specscope.engines.server import ManagedServer
@@ -134,12 +134,14 @@ async def measure(
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     tee = TeeTransport(httpx.AsyncHTTPTransport(limits=limits))
     res = await run_load(
-        base_url,
-        api,
-        "",
-        prompts,
-        ClosedLoop(concurrency=concurrency, num_requests=n_requests),
-        timeout_s=300,
+        LoadRun(
+            base_url=base_url,
+            api=api,
+            model="",
+            prompts=prompts,
+            load=ClosedLoop(concurrency=concurrency, num_requests=n_requests),
+            timeout_s=300,
+        ),
         transport=tee,
     )
     pairs = []

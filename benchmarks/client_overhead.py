@@ -69,17 +69,18 @@ OURS = r"""
 import asyncio, json, sys
 from specscope.client.load import ClosedLoop
 from specscope.client.protocols import BenchPrompt
-from specscope.client.runner import run_load
+from specscope.client.runner import LoadRun, run_load
 
 def main() -> None:
     url, c, n, tokens, workers, timeout, out = sys.argv[1:8]
     c, n, tokens = int(c), int(n), int(tokens)
     filler = " tok" * 14
     prompts = [BenchPrompt(prompt=f"bench {i}{filler}", output_tokens=tokens) for i in range(n)]
-    res = asyncio.run(run_load(
-        url, "chat", "m", prompts, ClosedLoop(concurrency=c, num_requests=n),
+    res = asyncio.run(run_load(LoadRun(
+        base_url=url, api="chat", model="m", prompts=prompts,
+        load=ClosedLoop(concurrency=c, num_requests=n),
         timeout_s=float(timeout), workers=None if workers == "auto" else int(workers),
-    ))
+    )))
     records = [
         {"index": r.index, "send_s": r.send_s, "chunks": r.chunk_times_s, "ok": r.ok,
          "error": r.error, "tokens": r.output_tokens}

@@ -15,7 +15,7 @@ import pytest
 from specscope.client.aggregate import aggregate
 from specscope.client.load import ClosedLoop
 from specscope.client.protocols import ApiKind, BenchPrompt
-from specscope.client.runner import LoadResult, run_load
+from specscope.client.runner import LoadResult, LoadRun, run_load
 from specscope.engines.base import ServerSettings, SpecSettings
 from specscope.engines.llamacpp import LlamaCppRecipe
 from specscope.engines.server import ManagedServer
@@ -75,7 +75,14 @@ async def _load(
         BenchPrompt(prompt=f"# {tag} {i}\n{REPETITIVE}", output_tokens=out) for i in range(n)
     ]
     return await run_load(
-        base_url, api, "", prompts, ClosedLoop(concurrency=n, num_requests=n), timeout_s=120
+        LoadRun(
+            base_url=base_url,
+            api=api,
+            model="",
+            prompts=prompts,
+            load=ClosedLoop(concurrency=n, num_requests=n),
+            timeout_s=120,
+        )
     )
 
 

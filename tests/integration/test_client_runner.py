@@ -11,9 +11,9 @@ import pytest
 from tests.fakes.stream_server import Behaviour, Fault, StreamServer
 
 from specscope.client.aggregate import aggregate
-from specscope.client.load import ClosedLoop, OpenLoop, arrival_offsets_s
+from specscope.client.load import ClosedLoop, OpenLoop
 from specscope.client.protocols import ApiKind, BenchPrompt
-from specscope.client.runner import LoadResult, run_load
+from specscope.client.runner import LoadResult, LoadRun, run_load
 from specscope.errors import UserError
 from specscope.schema import RequestRecord
 
@@ -39,12 +39,14 @@ async def test_bursts_with_token_ids_are_counted_exactly(api: ApiKind) -> None:
     behaviour = Behaviour(burst=3, first_token_delay_s=0.05, chunk_interval_s=0.04)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            api,
-            "m",
-            prompts(2),
-            ClosedLoop(concurrency=1, num_requests=2),
-            extra_body=extra,
+            LoadRun(
+                base_url=server.base_url,
+                api=api,
+                model="m",
+                prompts=prompts(2),
+                load=ClosedLoop(concurrency=1, num_requests=2),
+                extra_body=extra,
+            )
         )
     for r in timed(res):
         assert r.error is None
@@ -62,7 +64,13 @@ async def test_bursts_without_token_ids_are_rescaled_to_usage(api: ApiKind) -> N
     # "t1000 t1001 t1002 " (18 chars) ×3 and "t1009 " (6): 10·18/60 = 3 → 3, 3, 3, 1.
     async with StreamServer(Behaviour(burst=3)) as server:
         res = await run_load(
-            server.base_url, api, "m", prompts(1), ClosedLoop(concurrency=1, num_requests=1)
+            LoadRun(
+                base_url=server.base_url,
+                api=api,
+                model="m",
+                prompts=prompts(1),
+                load=ClosedLoop(concurrency=1, num_requests=1),
+            )
         )
     (r,) = timed(res)
     assert r.chunk_tokens == [3, 3, 3, 1]
@@ -74,7 +82,13 @@ async def test_client_chunk_times_match_the_servers_writes(api: ApiKind) -> None
     behaviour = Behaviour(first_token_delay_s=0.06, chunk_interval_s=0.05, burst=2)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url, api, "m", prompts(1, out=6), ClosedLoop(concurrency=1, num_requests=1)
+            LoadRun(
+                base_url=server.base_url,
+                api=api,
+                model="m",
+                prompts=prompts(1, out=6),
+                load=ClosedLoop(concurrency=1, num_requests=1),
+            )
         )
     (r,) = timed(res)
     served = server.requests[0]
@@ -93,11 +107,13 @@ async def test_role_only_chat_chunk_does_not_start_ttft() -> None:
     # The fake sends the chat role chunk at once and the first token 80 ms later.
     async with StreamServer(Behaviour(first_token_delay_s=0.08)) as server:
         res = await run_load(
-            server.base_url,
-            "chat",
-            "m",
-            prompts(1, out=3),
-            ClosedLoop(concurrency=1, num_requests=1),
+            LoadRun(
+                base_url=server.base_url,
+                api="chat",
+                model="m",
+                prompts=prompts(1, out=3),
+                load=ClosedLoop(concurrency=1, num_requests=1),
+            )
         )
     (r,) = timed(res)
     assert r.ttft_s == pytest.approx(0.08, abs=TOL_S)
@@ -109,11 +125,13 @@ async def test_closed_loop_never_exceeds_its_concurrency(concurrency: int) -> No
     behaviour = Behaviour(first_token_delay_s=0.02, chunk_interval_s=0.01)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(4 * concurrency, out=4),
-            ClosedLoop(concurrency=concurrency, num_requests=4 * concurrency),
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(4 * concurrency, out=4),
+                load=ClosedLoop(concurrency=concurrency, num_requests=4 * concurrency),
+            )
         )
     assert server.max_in_flight == concurrency
     assert len(server.requests) == 4 * concurrency
@@ -127,10 +145,18 @@ async def test_closed_loop_never_exceeds_its_concurrency(concurrency: int) -> No
 async def test_open_loop_poisson_follows_its_seeded_schedule() -> None:
     # rate 25/s: mean gap 40 ms; each request takes ~10 ms, so sends follow the schedule.
     load = OpenLoop(rate=25.0, distribution="poisson", num_requests=8, seed=3)
-    schedule = arrival_offsets_s(load)
-    assert schedule == arrival_offsets_s(OpenLoop(rate=25.0, num_requests=8, seed=3))
+    schedule = load.arrival_offsets_s()
+    assert schedule == OpenLoop(rate=25.0, num_requests=8, seed=3).arrival_offsets_s()
     async with StreamServer(Behaviour(first_token_delay_s=0.01)) as server:
-        res = await run_load(server.base_url, "completions", "m", prompts(8, out=2), load)
+        res = await run_load(
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(8, out=2),
+                load=load,
+            )
+        )
     sends = sorted(r.send_s - res.window_start_s for r in timed(res))
     assert sends == pytest.approx(schedule, abs=TOL_S)
     assert sorted(r.index for r in timed(res)) == list(range(8))
@@ -140,7 +166,15 @@ async def test_open_loop_max_concurrency_caps_in_flight() -> None:
     # 6 requests all due within 60 ms, each taking ≥ 100 ms: without the cap 6 would overlap.
     load = OpenLoop(rate=100.0, distribution="constant", max_concurrency=2, num_requests=6)
     async with StreamServer(Behaviour(first_token_delay_s=0.1)) as server:
-        await run_load(server.base_url, "completions", "m", prompts(6, out=2), load)
+        await run_load(
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(6, out=2),
+                load=load,
+            )
+        )
     assert server.max_in_flight == 2
 
 
@@ -148,12 +182,14 @@ async def test_warmups_use_their_own_prompts_and_are_excluded() -> None:
     seen: list[RequestRecord] = []
     async with StreamServer(Behaviour(chunk_interval_s=0.005)) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(4, out=3),
-            ClosedLoop(concurrency=2, num_requests=4),
-            warmup_prompts=prompts(2, out=3, tag="warm"),
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(4, out=3),
+                load=ClosedLoop(concurrency=2, num_requests=4),
+                warmup_prompts=prompts(2, out=3, tag="warm"),
+            ),
             on_request_done=seen.append,
         )
     warm = [r for r in res.records if r.warmup]
@@ -172,15 +208,23 @@ async def test_records_carry_end_requested_length_and_text_when_asked(api: ApiKi
     behaviour = Behaviour(first_token_delay_s=0.02, chunk_interval_s=0.02)
     async with StreamServer(behaviour) as server:
         kept = await run_load(
-            server.base_url,
-            api,
-            "m",
-            prompts(2, out=4),
-            ClosedLoop(concurrency=1, num_requests=2),
-            keep_text=True,
+            LoadRun(
+                base_url=server.base_url,
+                api=api,
+                model="m",
+                prompts=prompts(2, out=4),
+                load=ClosedLoop(concurrency=1, num_requests=2),
+                keep_text=True,
+            )
         )
         plain = await run_load(
-            server.base_url, api, "m", prompts(1, out=4), ClosedLoop(concurrency=1, num_requests=1)
+            LoadRun(
+                base_url=server.base_url,
+                api=api,
+                model="m",
+                prompts=prompts(1, out=4),
+                load=ClosedLoop(concurrency=1, num_requests=1),
+            )
         )
     for r in timed(kept):
         assert r.output_text == "t1000 t1001 t1002 t1003 "
@@ -199,12 +243,14 @@ async def test_a_failed_request_keeps_the_text_it_streamed_and_its_end() -> None
     behaviour = Behaviour(burst=2, fault="drop", fault_after_chunks=2)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(1, out=6),
-            ClosedLoop(concurrency=1, num_requests=1),
-            keep_text=True,
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(1, out=6),
+                load=ClosedLoop(concurrency=1, num_requests=1),
+                keep_text=True,
+            )
         )
     (r,) = timed(res)
     assert r.error is not None and r.error.startswith("connection dropped after 2 token chunks")
@@ -228,12 +274,14 @@ async def test_a_server_ignoring_ignore_eos_is_flagged(
 
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(4, out=8),
-            ClosedLoop(concurrency=1, num_requests=4),
-            ignore_eos=ignore_eos,
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(4, out=8),
+                load=ClosedLoop(concurrency=1, num_requests=4),
+                ignore_eos=ignore_eos,
+            )
         )
     assert sorted(r.output_tokens for r in timed(res)) == sorted(
         3 if i in eos_numbers else 8 for i in range(4)
@@ -261,11 +309,13 @@ async def test_a_connection_closed_before_any_response_is_retried_once(
 
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(3, out=2),
-            ClosedLoop(concurrency=1, num_requests=3),
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(3, out=2),
+                load=ClosedLoop(concurrency=1, num_requests=3),
+            )
         )
     records = timed(res)
     # either way request 1 went out twice, and never a third time
@@ -289,12 +339,14 @@ async def test_a_given_transport_carries_the_requests() -> None:
         return httpx.Response(200, text=sse, headers={"Content-Type": "text/event-stream"})
 
     res = await run_load(
-        "http://fake.invalid",
-        "llamacpp",
-        "",
-        prompts(1, out=3),
-        ClosedLoop(concurrency=1, num_requests=1),
-        keep_text=True,
+        LoadRun(
+            base_url="http://fake.invalid",
+            api="llamacpp",
+            model="",
+            prompts=prompts(1, out=3),
+            load=ClosedLoop(concurrency=1, num_requests=1),
+            keep_text=True,
+        ),
         transport=httpx.MockTransport(answer),
     )
     (r,) = timed(res)
@@ -322,12 +374,14 @@ async def test_each_fault_is_recorded_and_the_run_goes_on(
 
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            api,
-            "m",
-            prompts(5, out=4),
-            ClosedLoop(concurrency=1, num_requests=5),
-            timeout_s=0.5,
+            LoadRun(
+                base_url=server.base_url,
+                api=api,
+                model="m",
+                prompts=prompts(5, out=4),
+                load=ClosedLoop(concurrency=1, num_requests=5),
+                timeout_s=0.5,
+            )
         )
     records = timed(res)
     assert len(records) == 5
@@ -344,7 +398,13 @@ async def test_each_fault_is_recorded_and_the_run_goes_on(
 async def test_a_finish_reason_without_done_still_completes(api: ApiKind) -> None:
     async with StreamServer(Behaviour(done=False)) as server:
         res = await run_load(
-            server.base_url, api, "m", prompts(1, out=3), ClosedLoop(concurrency=1, num_requests=1)
+            LoadRun(
+                base_url=server.base_url,
+                api=api,
+                model="m",
+                prompts=prompts(1, out=3),
+                load=ClosedLoop(concurrency=1, num_requests=1),
+            )
         )
     (r,) = timed(res)
     assert r.error is None
@@ -354,11 +414,13 @@ async def test_a_finish_reason_without_done_still_completes(api: ApiKind) -> Non
 async def test_ping_comments_are_ignored() -> None:
     async with StreamServer(Behaviour(ping=True)) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(1, out=2),
-            ClosedLoop(concurrency=1, num_requests=1),
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(1, out=2),
+                load=ClosedLoop(concurrency=1, num_requests=1),
+            )
         )
     assert timed(res)[0].ok
 
@@ -370,11 +432,13 @@ async def test_failure_gate_trips_end_to_end() -> None:
 
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(20, out=2),
-            ClosedLoop(concurrency=4, num_requests=20),
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(20, out=2),
+                load=ClosedLoop(concurrency=4, num_requests=20),
+            )
         )
     m = aggregate(res)
     assert m.status == "failed"
@@ -387,11 +451,13 @@ async def test_llamacpp_draft_timings_become_acceptance() -> None:
     behaviour = Behaviour(burst=4, draft_n=12, draft_n_accepted=9)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            "llamacpp",
-            "",
-            prompts(3, out=8),
-            ClosedLoop(concurrency=3, num_requests=3),
+            LoadRun(
+                base_url=server.base_url,
+                api="llamacpp",
+                model="",
+                prompts=prompts(3, out=8),
+                load=ClosedLoop(concurrency=3, num_requests=3),
+            )
         )
     assert all((r.draft_tokens, r.accepted_tokens) == (12, 9) for r in timed(res))
     m = aggregate(res)
@@ -408,12 +474,14 @@ async def test_api_key_is_sent_as_bearer_and_never_recorded(
     monkeypatch.setenv("SPECSCOPE_TEST_KEY", secret)
     async with StreamServer() as server:
         res = await run_load(
-            server.base_url,
-            "chat",
-            "m",
-            prompts(2, out=2),
-            ClosedLoop(concurrency=1, num_requests=2),
-            api_key_env="SPECSCOPE_TEST_KEY",
+            LoadRun(
+                base_url=server.base_url,
+                api="chat",
+                model="m",
+                prompts=prompts(2, out=2),
+                load=ClosedLoop(concurrency=1, num_requests=2),
+                api_key_env="SPECSCOPE_TEST_KEY",
+            )
         )
     assert {s.headers["authorization"] for s in server.requests} == {f"Bearer {secret}"}
     assert secret not in res.model_dump_json()
@@ -426,12 +494,14 @@ async def test_no_key_in_the_environment_sends_no_authorization(
     monkeypatch.delenv("SPECSCOPE_ABSENT_KEY", raising=False)
     async with StreamServer() as server:
         await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(1, out=2),
-            ClosedLoop(concurrency=1, num_requests=1),
-            api_key_env="SPECSCOPE_ABSENT_KEY",
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(1, out=2),
+                load=ClosedLoop(concurrency=1, num_requests=1),
+                api_key_env="SPECSCOPE_ABSENT_KEY",
+            )
         )
     assert "authorization" not in server.requests[0].headers
 
@@ -439,12 +509,14 @@ async def test_no_key_in_the_environment_sends_no_authorization(
 async def test_request_bodies_carry_the_exact_lengths() -> None:
     async with StreamServer() as server:
         await run_load(
-            server.base_url,
-            "llamacpp",
-            "",
-            [BenchPrompt(prompt=[1, 2, 3], output_tokens=7), BenchPrompt(prompt="x")],
-            ClosedLoop(concurrency=1, num_requests=2),
-            max_tokens=5,
+            LoadRun(
+                base_url=server.base_url,
+                api="llamacpp",
+                model="",
+                prompts=[BenchPrompt(prompt=[1, 2, 3], output_tokens=7), BenchPrompt(prompt="x")],
+                load=ClosedLoop(concurrency=1, num_requests=2),
+                max_tokens=5,
+            )
         )
     bodies = sorted((s.body for s in server.requests), key=lambda b: b["n_predict"])
     assert [b["n_predict"] for b in bodies] == [5, 7]
@@ -456,11 +528,13 @@ async def test_unreachable_server_records_connection_failures() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     res = await run_load(
-        f"http://127.0.0.1:{port}",
-        "completions",
-        "m",
-        prompts(2, out=2),
-        ClosedLoop(concurrency=2, num_requests=2),
+        LoadRun(
+            base_url=f"http://127.0.0.1:{port}",
+            api="completions",
+            model="m",
+            prompts=prompts(2, out=2),
+            load=ClosedLoop(concurrency=2, num_requests=2),
+        )
     )
     assert all(r.error and r.error.startswith("connection failed") for r in timed(res))
     assert aggregate(res).status == "failed"
@@ -480,10 +554,12 @@ async def test_user_mistakes_are_one_line_errors(kwargs: dict[str, Any], match: 
     ps = [BenchPrompt(prompt=f"q{i}", output_tokens=out) for i in range(kwargs.pop("n_prompts", 2))]
     with pytest.raises(UserError, match=match):
         await run_load(
-            kwargs.pop("base_url", "http://127.0.0.1:9"),
-            "completions",
-            "m",
-            ps,
-            ClosedLoop(concurrency=1, num_requests=2),
-            **kwargs,
+            LoadRun(
+                base_url=kwargs.pop("base_url", "http://127.0.0.1:9"),
+                api="completions",
+                model="m",
+                prompts=ps,
+                load=ClosedLoop(concurrency=1, num_requests=2),
+                **kwargs,
+            )
         )

@@ -13,9 +13,9 @@ import pytest
 from tests.fakes.stream_server import Behaviour, StreamServer
 
 from specscope.client.aggregate import aggregate
-from specscope.client.load import ClosedLoop, OpenLoop
+from specscope.client.load import ClosedLoop, KeepInFlight, OpenLoop
 from specscope.client.protocols import BenchPrompt
-from specscope.client.runner import LoadResult, run_load
+from specscope.client.runner import LoadResult, LoadRun, run_load
 from specscope.client.sender import Prepared
 from specscope.client.workers import ClientWorkerError, WorkerJob, run_jobs
 from specscope.errors import UserError
@@ -61,23 +61,27 @@ async def test_workers_give_the_same_records_as_one_process(workers: int) -> Non
             "extra_body": {"return_token_ids": True},
         }
         one = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(24, 7),
-            ClosedLoop(concurrency=6, num_requests=24),
-            workers=1,
-            **kwargs,  # type: ignore[arg-type]
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(24, 7),
+                load=ClosedLoop(concurrency=6, num_requests=24),
+                workers=1,
+                **kwargs,  # type: ignore[arg-type]
+            )
         )
         many = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(24, 7),
-            ClosedLoop(concurrency=6, num_requests=24),
-            workers=workers,
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(24, 7),
+                load=ClosedLoop(concurrency=6, num_requests=24),
+                workers=workers,
+                **kwargs,  # type: ignore[arg-type]
+            ),
             on_request_done=seen.append,
-            **kwargs,  # type: ignore[arg-type]
         )
     assert (one.client_workers, many.client_workers) == (1, workers)
     for res in (one, many):
@@ -106,12 +110,14 @@ async def test_the_in_flight_cap_holds_across_workers() -> None:
     behaviour = Behaviour(first_token_delay_s=0.03, chunk_interval_s=0.005)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(20, 4),
-            ClosedLoop(concurrency=5, num_requests=20),
-            workers=2,
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(20, 4),
+                load=ClosedLoop(concurrency=5, num_requests=20),
+                workers=2,
+            )
         )
     assert server.max_in_flight == 5
     m = aggregate(res)
@@ -122,7 +128,16 @@ async def test_the_open_loop_cap_holds_across_workers() -> None:
     # 12 requests due within 60 ms, each ≥ 100 ms long, capped at 4 (2 per worker)
     load = OpenLoop(rate=200.0, distribution="constant", max_concurrency=4, num_requests=12)
     async with StreamServer(Behaviour(first_token_delay_s=0.1)) as server:
-        res = await run_load(server.base_url, "completions", "m", prompts(12, 2), load, workers=2)
+        res = await run_load(
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(12, 2),
+                load=load,
+                workers=2,
+            )
+        )
     assert server.max_in_flight == 4
     assert len(res.timed_records) == 12
 
@@ -131,7 +146,16 @@ async def test_open_loop_workers_keep_the_schedule() -> None:
     # constant 20/s: sends at 0, 50, 100, … ms after the common start, whichever worker sends
     load = OpenLoop(rate=20.0, distribution="constant", num_requests=8)
     async with StreamServer(Behaviour(first_token_delay_s=0.005)) as server:
-        res = await run_load(server.base_url, "completions", "m", prompts(8, 2), load, workers=2)
+        res = await run_load(
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(8, 2),
+                load=load,
+                workers=2,
+            )
+        )
     sends = sorted(r.send_s - res.window_start_s for r in res.timed_records)
     assert sends == pytest.approx([0.05 * i for i in range(8)], abs=0.015)
 
@@ -142,12 +166,14 @@ async def test_timing_error_on_loopback_is_under_a_millisecond(workers: int) -> 
     behaviour = Behaviour(first_token_delay_s=0.01, chunk_interval_s=0.004)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            server.base_url,
-            "completions",
-            "m",
-            prompts(8, 25),
-            ClosedLoop(concurrency=4, num_requests=8),
-            workers=workers,
+            LoadRun(
+                base_url=server.base_url,
+                api="completions",
+                model="m",
+                prompts=prompts(8, 25),
+                load=ClosedLoop(concurrency=4, num_requests=8),
+                workers=workers,
+            )
         )
     errors = delivery_errors_s(res, server)
     assert len(errors) == 8 * 25
@@ -169,12 +195,14 @@ async def test_a_blocking_callback_makes_the_point_client_bound() -> None:
         runs = {}
         for name, callback in (("calm", None), ("blocked", block)):
             runs[name] = await run_load(
-                server.base_url,
-                "completions",
-                "m",
-                prompts(40, 10, tag=name),
-                ClosedLoop(concurrency=4, num_requests=40),
-                workers=1,
+                LoadRun(
+                    base_url=server.base_url,
+                    api="completions",
+                    model="m",
+                    prompts=prompts(40, 10, tag=name),
+                    load=ClosedLoop(concurrency=4, num_requests=40),
+                    workers=1,
+                ),
                 on_request_done=callback,
             )
     calm = aggregate(runs["calm"], max_client_loop_lag_p99_s=limit_s)
@@ -191,13 +219,15 @@ async def test_cancelling_the_run_stops_every_worker() -> None:
     async with StreamServer(Behaviour(fault="stall", fault_after_chunks=1)) as server:
         task = asyncio.ensure_future(
             run_load(
-                server.base_url,
-                "completions",
-                "m",
-                prompts(4, 5),
-                ClosedLoop(concurrency=4, num_requests=4),
-                workers=2,
-                timeout_s=60,
+                LoadRun(
+                    base_url=server.base_url,
+                    api="completions",
+                    model="m",
+                    prompts=prompts(4, 5),
+                    load=ClosedLoop(concurrency=4, num_requests=4),
+                    workers=2,
+                    timeout_s=60,
+                )
             )
         )
         deadline = time.monotonic() + 20
@@ -224,9 +254,7 @@ async def test_a_failing_worker_is_an_error_not_a_server_failure() -> None:
         warm=[],
         warm_concurrency=1,
         timed=[(0, Prepared(b"{}", None, 2))],
-        concurrency=1,
-        offsets_s=None,
-        max_in_flight=None,
+        plan=KeepInFlight(1, 1),
     )
     with pytest.raises(ClientWorkerError, match="client worker 0 failed"):
         await run_jobs([job], point_id="", on_record=lambda r: None)
@@ -237,11 +265,13 @@ async def test_workers_and_a_custom_transport_do_not_mix() -> None:
 
     with pytest.raises(UserError, match="custom transport"):
         await run_load(
-            "http://127.0.0.1:9",
-            "completions",
-            "m",
-            prompts(2, 2),
-            ClosedLoop(concurrency=2, num_requests=2),
-            workers=2,
+            LoadRun(
+                base_url="http://127.0.0.1:9",
+                api="completions",
+                model="m",
+                prompts=prompts(2, 2),
+                load=ClosedLoop(concurrency=2, num_requests=2),
+                workers=2,
+            ),
             transport=httpx.MockTransport(lambda r: httpx.Response(500)),
         )

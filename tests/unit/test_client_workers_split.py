@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from specscope.client.aggregate import PointMetrics, aggregate, client_summary
-from specscope.client.load import ClosedLoop, OpenLoop
+from specscope.client.load import ClosedLoop, KeepInFlight, OpenLoop, SendAt
 from specscope.client.runner import LoadResult
 from specscope.client.saturation import (
     ProcessLoad,
@@ -16,56 +14,10 @@ from specscope.client.saturation import (
     merge_loads,
 )
 from specscope.client.sender import Prepared
-from specscope.client.workers import (
-    assign_requests,
-    build_jobs,
-    client_cost_s_per_token,
-    expected_token_rate,
-    plan_workers,
-    split_evenly,
-)
+from specscope.client.workers import build_jobs, client_cost_s_per_token, plan_workers
 from specscope.schema import RequestRecord
 
-# --- splitting ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("total", "parts", "expected"),
-    [
-        (5, 2, [3, 2]),
-        (1024, 3, [342, 341, 341]),  # 3·341 = 1023, one left over for worker 0
-        (2, 3, [1, 1, 0]),
-        (8, 4, [2, 2, 2, 2]),
-    ],
-)
-def test_split_evenly(total: int, parts: int, expected: list[int]) -> None:
-    assert split_evenly(total, parts) == expected
-
-
-@pytest.mark.parametrize(
-    ("n", "shares", "expected"),
-    [
-        (6, [1, 1], [[0, 2, 4], [1, 3, 5]]),  # equal shares: every N-th request
-        (7, [2, 2, 2], [[0, 3, 6], [1, 4], [2, 5]]),
-        # shares 2:1, Sainte-Laguë keys (2a+1)/s: i0 w0 (.5 < 1); i1 w1 (1.5 > 1); i2 w0
-        # (1.5 < 3); i3 w0 (2.5 < 3); i4 w1 (3.5 > 3) → 3:2, the nearest split of 3.33:1.67
-        (5, [2, 1], [[0, 2, 3], [1, 4]]),
-        (3, [1, 0], [[0, 1, 2], []]),  # a worker without a share gets nothing
-    ],
-)
-def test_assign_requests(n: int, shares: list[int], expected: list[list[int]]) -> None:
-    assert assign_requests(n, shares) == expected
-
-
-@given(st.integers(0, 300), st.lists(st.integers(1, 50), min_size=1, max_size=8))
-def test_assignment_is_a_partition_close_to_proportional(n: int, shares: list[int]) -> None:
-    parts = assign_requests(n, shares)
-    assert sorted(i for p in parts for i in p) == list(range(n))
-    assert all(p == sorted(p) for p in parts)
-    total = sum(shares)
-    for p, s in zip(parts, shares, strict=True):
-        # Sainte-Laguë stays near each worker's quota n·s/Σs (it may miss it by a hair over 1)
-        assert abs(len(p) - n * s / total) < 1.5
+# --- worker jobs --------------------------------------------------------------------------------
 
 
 def _prepared(n: int) -> list[Prepared]:
@@ -86,52 +38,43 @@ COMMON = {
 def test_closed_loop_jobs_share_concurrency_and_requests() -> None:
     # concurrency 5 over 2 workers → 3 + 2 slots; 10 requests split 6:4 (Sainte-Laguë on 3:2)
     load = ClosedLoop(concurrency=5, num_requests=10)
-    jobs = build_jobs(2, load, _prepared(10), _prepared(4), None, 5, **COMMON)
-    assert [j.concurrency for j in jobs] == [3, 2]
+    jobs = build_jobs(load.plan().split(2), _prepared(10), _prepared(4), 5, **COMMON)
+    assert [j.plan for j in jobs] == [KeepInFlight(6, 3), KeepInFlight(4, 2)]
     assert [len(j.timed) for j in jobs] == [6, 4]
     assert sorted(i for j in jobs for i, _ in j.timed) == list(range(10))
     # 4 warm-ups at cap 5 → shares 3 + 2, dealt 2:2 (keys: w0 1/3, w1 1/2, w0 1, w1 3/2)
     assert [[i for i, _ in j.warm] for j in jobs] == [[0, 2], [1, 3]]
-    assert all(j.offsets_s is None and j.max_in_flight is None for j in jobs)
+    assert all(isinstance(j.plan, KeepInFlight) for j in jobs)  # no schedule, no open-loop cap
 
 
 def test_never_more_workers_than_concurrency_or_requests() -> None:
-    jobs = build_jobs(
-        4, ClosedLoop(concurrency=2, num_requests=6), _prepared(6), [], None, 2, **COMMON
-    )
-    assert [j.concurrency for j in jobs] == [1, 1]
+    load = ClosedLoop(concurrency=2, num_requests=6)
+    jobs = build_jobs(load.plan().split(4), _prepared(6), [], 2, **COMMON)
+    assert [j.plan for j in jobs] == [KeepInFlight(3, 1), KeepInFlight(3, 1)]
     # 3 requests at concurrency 8 over 4 workers: 3 workers, shares 3 + 3 + 2, one request each
-    few = build_jobs(
-        4, ClosedLoop(concurrency=8, num_requests=3), _prepared(3), [], None, 8, **COMMON
-    )
-    assert [(j.concurrency, len(j.timed)) for j in few] == [(3, 1), (3, 1), (2, 1)]
+    load = ClosedLoop(concurrency=8, num_requests=3)
+    few = build_jobs(load.plan().split(4), _prepared(3), [], 8, **COMMON)
+    assert [(j.plan, len(j.timed)) for j in few] == [
+        (KeepInFlight(1, 3), 1),
+        (KeepInFlight(1, 3), 1),
+        (KeepInFlight(1, 2), 1),
+    ]
 
 
 def test_open_loop_jobs_keep_the_parents_schedule() -> None:
     load = OpenLoop(rate=10.0, distribution="constant", num_requests=5, max_concurrency=3)
     offsets = [0.0, 0.1, 0.2, 0.3, 0.4]
-    jobs = build_jobs(2, load, _prepared(5), [], offsets, 3, **COMMON)
+    plan = load.plan()
+    assert isinstance(plan, SendAt)  # sent on the schedule, not as a closed loop
+    assert (plan.offsets_s, plan.max_in_flight) == (pytest.approx(offsets), 3)
+    jobs = build_jobs(SendAt(offsets, 3).split(2), _prepared(5), [], 3, **COMMON)
     # cap 3 → shares 2 + 1; requests by Sainte-Laguë on 2:1 → w0 gets 0, 2, 3 and w1 gets 1, 4
     assert [[i for i, _ in j.timed] for j in jobs] == [[0, 2, 3], [1, 4]]
-    assert [j.offsets_s for j in jobs] == [[0.0, 0.2, 0.3], [0.1, 0.4]]
-    assert [j.max_in_flight for j in jobs] == [2, 1]
-    assert all(j.concurrency is None for j in jobs)
+    # each worker keeps its requests' scheduled times and caps its share of the 3 in flight
+    assert [j.plan for j in jobs] == [SendAt([0.0, 0.2, 0.3], 2), SendAt([0.1, 0.4], 1)]
 
 
 # --- deciding -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("load", "mean_out", "expected"),
-    [
-        (ClosedLoop(concurrency=64, num_requests=64), 100, 64 * 200.0),
-        (OpenLoop(rate=10.0, num_requests=5), 500, 10 * 500.0),
-        # capped: min(10·500, 8·200) = 1 600
-        (OpenLoop(rate=10.0, num_requests=5, max_concurrency=8), 500, 1600.0),
-    ],
-)
-def test_expected_token_rate(load: ClosedLoop | OpenLoop, mean_out: float, expected: float) -> None:
-    assert expected_token_rate(load, mean_out) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(

@@ -30,31 +30,17 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from specscope.client.load import (
-    ClosedLoop,
-    LoadPattern,
-    OpenLoop,
-    arrival_offsets_s,
-    in_flight_cap,
-)
+from specscope.client.load import KeepInFlight, LoadPattern, SendPlan
 from specscope.client.protocols import ApiKind, BenchPrompt, endpoint_url
 from specscope.client.saturation import LoadMeter, ProcessLoad, merge_loads
-from specscope.client.sender import (
-    Prepared,
-    RawRecord,
-    Sender,
-    prepare_requests,
-    run_closed,
-    run_open,
-    to_record,
-)
+from specscope.client.sender import Prepared, RawRecord, Sender, prepare_requests, to_record
 from specscope.client.wire import WirePool
 from specscope.client.workers import build_jobs, choose_workers, run_jobs
 from specscope.errors import UserError
@@ -63,6 +49,37 @@ from specscope.schema import RequestRecord
 logger = logging.getLogger(__name__)
 
 OnRequestDone = Callable[[RequestRecord], None]
+
+
+class LoadRun(BaseModel):
+    """One load to send: where, which requests, in which pattern, and how (``run_load``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    api: ApiKind
+    model: str
+    prompts: list[BenchPrompt]
+    """``prompts[i]`` is sent as timed request i; at least ``load.num_requests`` of them."""
+    load: LoadPattern
+    warmup_prompts: list[BenchPrompt] = []
+    """Distinct from the timed prompts; sent before the window at the load's in-flight cap."""
+    num_warmups: int | None = None
+    """How many of ``warmup_prompts`` to send (None: all)."""
+    max_tokens: int | None = None
+    """Output length of prompts without their own ``output_tokens``."""
+    ignore_eos: bool = True
+    temperature: float = 0.0
+    timeout_s: float = 600.0
+    api_key_env: str = "OPENAI_API_KEY"
+    """Environment variable holding the API key (sent as ``Authorization: Bearer``)."""
+    extra_body: dict[str, Any] | None = None
+    """Keys added last to every request body."""
+    point_id: str = ""
+    keep_text: bool = False
+    """Fill ``RequestRecord.output_text``."""
+    workers: int | None = None
+    """Client processes to split the load over; None decides (see ``workers.py``)."""
 
 
 class LoadResult(BaseModel):
@@ -126,96 +143,59 @@ def request_span_s(record: RequestRecord) -> tuple[float, float]:
 
 
 async def run_load(
-    base_url: str,
-    api: ApiKind,
-    model: str,
-    prompts: Sequence[BenchPrompt],
-    load: ClosedLoop | OpenLoop,
+    run: LoadRun,
     *,
-    warmup_prompts: Sequence[BenchPrompt] = (),
-    num_warmups: int | None = None,
-    max_tokens: int | None = None,
-    ignore_eos: bool = True,
-    temperature: float = 0.0,
-    timeout_s: float = 600.0,
-    api_key_env: str = "OPENAI_API_KEY",
-    extra_body: Mapping[str, Any] | None = None,
     on_request_done: OnRequestDone | None = None,
-    point_id: str = "",
-    keep_text: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
-    workers: int | None = None,
 ) -> LoadResult:
-    """Run warm-ups, then ``load.num_requests`` timed requests, and return every record.
+    """Run warm-ups, then ``run.load.num_requests`` timed requests, and return every record.
 
-    ``prompts[i]`` is sent as timed request i (record index i); at least ``num_requests``
+    ``run.prompts[i]`` is sent as timed request i (record index i); at least ``num_requests``
     prompts are required, since reusing a prompt lets prefix caching flatter the numbers.
-    Warm-ups use ``warmup_prompts`` (distinct from the timed ones; ``num_warmups`` of them, all
-    by default) at the load's in-flight cap, finish before the clock window opens, and are
-    recorded with ``warmup=True`` (their ``index`` counts warm-ups from 0). ``max_tokens`` applies
-    to prompts without ``output_tokens``. ``on_request_done`` is called with every record as it
-    finishes, warm-ups included (check ``record.warmup``); an exception in it is logged and the
-    run goes on. ``keep_text`` fills ``RequestRecord.output_text`` (what a failed request had
-    streamed so far; None when not asked). ``transport`` replaces the client's own HTTP/1.1
-    connections with an httpx transport (tests, or a benchmark that tees the raw responses).
+    Warm-ups use ``run.warmup_prompts`` (``num_warmups`` of them, all by default) at the load's
+    in-flight cap, finish before the clock window opens, and are recorded with ``warmup=True``
+    (their ``index`` counts warm-ups from 0). ``on_request_done`` is called with every record as
+    it finishes, warm-ups included (check ``record.warmup``); an exception in it is logged and
+    the run goes on. ``transport`` replaces the client's own HTTP/1.1 connections with an httpx
+    transport (tests, or a benchmark that tees the raw responses).
 
-    ``workers`` splits the load over that many client processes (see ``workers.py``); None
+    ``run.workers`` splits the load over that many client processes (see ``workers.py``); None
     decides from the expected token rate and the client's calibrated CPU cost per token (1 when
     one process is enough, and always 1 with a ``transport``). The result carries the client's
     own load over the timed phase (``client_cpu_util``, ``client_loop_lag_p99_s``), which
     ``aggregate`` uses to flag a client-bound point.
     """
-    if not base_url.startswith(("http://", "https://")) or not urlsplit(base_url).hostname:
-        raise UserError(
-            f"base URL {base_url!r} is not an http(s) URL; pass e.g. http://127.0.0.1:8080"
-        )
-    if timeout_s <= 0:
-        raise UserError(f"request timeout must be positive, got {timeout_s}")
-    if len(prompts) < load.num_requests:
-        raise UserError(
-            f"got {len(prompts)} prompts for {load.num_requests} requests; pass at least "
-            "num_requests distinct prompts (reused prompts let prefix caching flatter TTFT)"
-        )
-    n_warm = len(warmup_prompts) if num_warmups is None else num_warmups
-    if n_warm < 0 or n_warm > len(warmup_prompts):
-        raise UserError(
-            f"{n_warm} warm-ups asked but {len(warmup_prompts)} warm-up prompts given; "
-            "pass one distinct warm-up prompt per warm-up request"
-        )
-    if workers is not None and workers < 1:
-        raise UserError(f"client workers must be ≥ 1, got {workers}")
-    if workers is not None and workers > 1 and transport is not None:
-        raise UserError(
-            "a custom transport runs in this process only; pass workers=1 (or None) with it"
-        )
+    _check(run, transport)
+    load, api = run.load, run.api
 
     def prepare(ps: Sequence[BenchPrompt]) -> list[Prepared]:
         return prepare_requests(
             ps,
             api=api,
-            model=model,
-            max_tokens=max_tokens,
-            ignore_eos=ignore_eos,
-            temperature=temperature,
-            extra_body=extra_body,
+            model=run.model,
+            max_tokens=run.max_tokens,
+            ignore_eos=run.ignore_eos,
+            temperature=run.temperature,
+            extra_body=run.extra_body,
         )
 
-    timed = prepare(prompts[: load.num_requests])
-    warm = prepare(warmup_prompts[:n_warm])
+    timed = prepare(run.prompts[: load.num_requests])
+    n_warm = len(run.warmup_prompts) if run.num_warmups is None else run.num_warmups
+    warm = prepare(run.warmup_prompts[:n_warm])
     if transport is not None:
         n_workers = 1
-    elif workers is not None:
-        n_workers = workers
+    elif run.workers is not None:
+        n_workers = run.workers
     else:
         mean_out = sum(p.output_tokens for p in timed) / len(timed)
         n_workers = choose_workers(load, mean_out, api)
 
-    secret = os.environ.get(api_key_env) or None
+    secret = os.environ.get(run.api_key_env) or None
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
     if secret:
         headers["Authorization"] = f"Bearer {secret}"
-    url = endpoint_url(base_url, api)
-    cap = in_flight_cap(load)
+    url = endpoint_url(run.base_url, api)
+    cap = load.in_flight_cap()
     started_unix = time.time()
     origin = time.perf_counter()
 
@@ -229,33 +209,31 @@ async def run_load(
             except Exception:
                 logger.exception("on_request_done callback failed; the run goes on")
 
-    offsets = arrival_offsets_s(load) if isinstance(load, OpenLoop) else None
+    plan = load.plan()
     if n_workers > 1:
         jobs = build_jobs(
-            n_workers,
-            load,
+            plan.split(n_workers),
             timed,
             warm,
-            offsets,
             cap or len(warm),
             url=url,
             api=api,
             headers=headers,
             secret=secret,
-            timeout_s=timeout_s,
+            timeout_s=run.timeout_s,
             origin_perf_s=origin,
-            keep_text=keep_text,
+            keep_text=run.keep_text,
         )
-        loads = await run_jobs(jobs, point_id=point_id, on_record=on_record)
+        loads = await run_jobs(jobs, point_id=run.point_id, on_record=on_record)
     else:
         sender_args: dict[str, Any] = {
             "url": url,
             "api": api,
             "headers": headers,
-            "timeout_s": timeout_s,
+            "timeout_s": run.timeout_s,
             "origin_perf_s": origin,
             "secret": secret,
-            "keep_text": keep_text,
+            "keep_text": run.keep_text,
         }
         pool: WirePool | httpx.AsyncClient
         if transport is None:
@@ -263,14 +241,14 @@ async def run_load(
         else:
             # trust_env=False: a proxy between client and server would distort every timing.
             pool = httpx.AsyncClient(
-                timeout=httpx.Timeout(timeout_s),
+                timeout=httpx.Timeout(run.timeout_s),
                 limits=httpx.Limits(max_connections=cap, max_keepalive_connections=cap),
                 trust_env=False,
                 transport=transport,
             )
         async with pool:
             sender = Sender(pool, **sender_args)
-            loads = [await _run_here(sender, load, timed, warm, cap, offsets, point_id, on_record)]
+            loads = [await _run_here(sender, plan, timed, warm, cap, run.point_id, on_record)]
 
     warm_done = sorted((r for r in done if r.warmup), key=lambda r: r.index)
     timed_done = sorted((r for r in done if not r.warmup), key=lambda r: (r.send_s, r.index))
@@ -278,10 +256,10 @@ async def run_load(
     client_load = merge_loads(loads)
     return LoadResult(
         api=api,
-        model=model,
+        model=run.model,
         load=load,
         records=warm_done + timed_done,
-        ignore_eos=ignore_eos,
+        ignore_eos=run.ignore_eos,
         window_start_s=min(send for send, _ in timed_spans),
         window_end_s=max(end for _, end in timed_spans),
         origin_perf_s=origin,
@@ -294,13 +272,41 @@ async def run_load(
     )
 
 
+def _check(run: LoadRun, transport: httpx.AsyncBaseTransport | None) -> None:
+    """Refuse a run that cannot be measured honestly, in one line the user can act on."""
+    base_url, load = run.base_url, run.load
+    if not base_url.startswith(("http://", "https://")) or not urlsplit(base_url).hostname:
+        raise UserError(
+            f"base URL {base_url!r} is not an http(s) URL; pass e.g. http://127.0.0.1:8080"
+        )
+    if run.timeout_s <= 0:
+        raise UserError(f"request timeout must be positive, got {run.timeout_s}")
+    if len(run.prompts) < load.num_requests:
+        raise UserError(
+            f"got {len(run.prompts)} prompts for {load.num_requests} requests; pass at least "
+            "num_requests distinct prompts (reused prompts let prefix caching flatter TTFT)"
+        )
+    n_warm = len(run.warmup_prompts) if run.num_warmups is None else run.num_warmups
+    if n_warm < 0 or n_warm > len(run.warmup_prompts):
+        raise UserError(
+            f"{n_warm} warm-ups asked but {len(run.warmup_prompts)} warm-up prompts given; "
+            "pass one distinct warm-up prompt per warm-up request"
+        )
+    workers = run.workers
+    if workers is not None and workers < 1:
+        raise UserError(f"client workers must be ≥ 1, got {workers}")
+    if workers is not None and workers > 1 and transport is not None:
+        raise UserError(
+            "a custom transport runs in this process only; pass workers=1 (or None) with it"
+        )
+
+
 async def _run_here(
     sender: Sender,
-    load: ClosedLoop | OpenLoop,
+    plan: SendPlan,
     timed: Sequence[Prepared],
     warm: Sequence[Prepared],
     cap: int | None,
-    offsets: Sequence[float] | None,
     point_id: str,
     on_record: Callable[[RequestRecord], None],
 ) -> ProcessLoad:
@@ -321,16 +327,12 @@ async def _run_here(
         loop.call_soon(keep, await sender.send(timed[i], i, False))
 
     if warm:
-        await run_closed(len(warm), cap or len(warm), run_warm)
+        await KeepInFlight(len(warm), cap or len(warm)).run(run_warm, time.perf_counter())
     meter = LoadMeter()
     gc.freeze()  # a full collection over the caller's whole heap would stall the loop mid-window
     meter.start()
     try:
-        if isinstance(load, ClosedLoop):
-            await run_closed(len(timed), load.concurrency, run_timed)
-        else:
-            assert offsets is not None
-            await run_open(offsets, time.perf_counter(), load.max_concurrency, run_timed)
+        await plan.run(run_timed, time.perf_counter())
     finally:
         await asyncio.sleep(0)  # the last records' bookkeeping
         process_load = await meter.stop()

@@ -1,4 +1,4 @@
-"""Sending one prepared request and timing its stream; the closed- and open-loop schedulers.
+"""Sending one prepared request and timing its stream.
 
 Shared by the single-process runner and the worker processes. A finished request is a
 ``RawRecord``: a plain tuple, cheap to build and to send between processes, turned into a
@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -260,43 +260,3 @@ class Sender:
             else "data: [DONE] or a finish_reason"
         )
         return f"stream ended without {marker} after {n_chunks} token chunks"
-
-
-async def run_closed(n: int, concurrency: int, run_one: Callable[[int], Awaitable[None]]) -> None:
-    """Run requests 0..n-1 in order keeping ``concurrency`` of them in flight."""
-    next_index = 0
-
-    async def worker() -> None:
-        nonlocal next_index
-        while next_index < n:
-            i = next_index
-            next_index += 1
-            await run_one(i)
-
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, n))))
-
-
-async def run_open(
-    offsets_s: Sequence[float],
-    start_perf_s: float,
-    max_concurrency: int | None,
-    run_one: Callable[[int], Awaitable[None]],
-) -> None:
-    """Send request i at ``start_perf_s + offsets_s[i]`` (perf_counter), at most
-    ``max_concurrency`` in flight (a request due while the cap is full waits for a slot)."""
-    slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
-
-    async def guarded(i: int) -> None:
-        if slots is None:
-            await run_one(i)
-            return
-        async with slots:
-            await run_one(i)
-
-    tasks: list[asyncio.Task[None]] = []
-    for i, offset in enumerate(offsets_s):
-        delay = start_perf_s + offset - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(guarded(i)))
-    await asyncio.gather(*tasks)

@@ -2,7 +2,8 @@
 
 One Python process streams a few tens of thousands of tokens a second at most (its event loop is
 single-threaded); past that, the client and not the server sets the numbers. So ``run_load`` can
-split a load over N worker processes (each runs its own asyncio loop and connection pool):
+split a load over N worker processes (each runs its own asyncio loop and connection pool). The
+load's send plan says how it splits (``load.py``: ``SendPlan.split``):
 
 - closed loop: the concurrency is split as evenly as possible (shares differ by at most one) and
   the requests in proportion to the shares, interleaved (``assign_requests``: with equal shares
@@ -10,8 +11,8 @@ split a load over N worker processes (each runs its own asyncio loop and connect
 - open loop: the arrival schedule is computed once, in the parent, and each worker sends its
   requests (every N-th) at their scheduled times; a ``max_concurrency`` cap is split like a
   closed loop's concurrency (each worker caps its own share);
-- warm-ups are split the same way and finish in every worker before any timed request is sent:
-  the parent then gives all workers one common start time.
+- warm-ups are split like a closed loop at the in-flight cap and finish in every worker before
+  any timed request is sent: the parent then gives all workers one common start time.
 
 One clock: every timestamp is ``time.perf_counter()``, which on Linux is CLOCK_MONOTONIC, shared
 by all processes of the machine, so the workers' times and the parent's origin are comparable.
@@ -21,11 +22,12 @@ Workers are plain ``python`` subprocesses talking to the parent over a socket pa
 ``RequestRecord`` in the parent (``on_request_done`` is called there) and merged in send order.
 
 How many workers (``workers=None``): ``plan_workers`` — expected token rate over what one worker
-should carry. The expected rate is the in-flight cap × ``ASSUMED_STREAM_TOK_S`` (open loops
-without a cap: rate × mean output length); one worker is planned to carry ``TARGET_CPU_UTIL`` of
-a core, i.e. ``TARGET_CPU_UTIL / cost`` tokens/s where ``cost`` is the client CPU seconds per
-token, calibrated once per process (``client_cost_s_per_token``). The result is clamped to
-[1, usable cores] and, for closed loops, to the concurrency.
+should carry. The expected rate is the load's own (``Pattern.expected_token_rate``: the in-flight
+cap × ``ASSUMED_STREAM_TOK_S``; open loops without a cap: rate × mean output length); one worker
+is planned to carry ``TARGET_CPU_UTIL`` of a core, i.e. ``TARGET_CPU_UTIL / cost`` tokens/s where
+``cost`` is the client CPU seconds per token, calibrated once per process
+(``client_cost_s_per_token``). The result is clamped to [1, usable cores] and to the load's
+in-flight cap.
 """
 
 from __future__ import annotations
@@ -47,10 +49,17 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from specscope.client.load import ClosedLoop, OpenLoop
+from specscope.client.load import (
+    KeepInFlight,
+    Pattern,
+    SendPlan,
+    WorkerShare,
+    assign_requests,
+    split_evenly,
+)
 from specscope.client.protocols import ApiKind
 from specscope.client.saturation import LoadMeter, ProcessLoad
-from specscope.client.sender import Prepared, RawRecord, Sender, run_closed, run_open, to_record
+from specscope.client.sender import Prepared, RawRecord, Sender, to_record
 from specscope.client.stream import SseFeed, StreamParser
 from specscope.client.wire import WirePool
 from specscope.schema import RequestRecord
@@ -77,41 +86,6 @@ class ClientWorkerError(RuntimeError):
 
 
 # --- deciding and splitting (pure) --------------------------------------------------------------
-
-
-def split_evenly(total: int, parts: int) -> list[int]:
-    """``total`` split into ``parts`` integers differing by at most one, larger ones first."""
-    base, extra = divmod(total, parts)
-    return [base + (1 if w < extra else 0) for w in range(parts)]
-
-
-def assign_requests(n: int, shares: Sequence[int]) -> list[list[int]]:
-    """Request indices 0..n-1 dealt to workers in proportion to ``shares``, interleaved.
-
-    Sainte-Laguë apportionment, request by request: request i goes to the worker with the
-    smallest (2·assigned + 1) / share (ties: lowest worker), so with equal shares worker w gets
-    w, w+N, w+2N, … and with shares 2:1 five requests split 3:2. Workers with share 0 get none.
-    """
-    out: list[list[int]] = [[] for _ in shares]
-    live = [w for w in range(len(shares)) if shares[w] > 0]
-    for i in range(n):
-        best = min(live, key=lambda w: ((2 * len(out[w]) + 1) / shares[w], w))
-        out[best].append(i)
-    return out
-
-
-def expected_token_rate(
-    load: ClosedLoop | OpenLoop,
-    mean_output_tokens: float,
-    stream_tok_s: float = ASSUMED_STREAM_TOK_S,
-) -> float:
-    """Tokens/s the client should be ready to take in for this load pattern."""
-    if isinstance(load, ClosedLoop):
-        return load.concurrency * stream_tok_s
-    offered = load.rate * mean_output_tokens
-    if load.max_concurrency is not None:
-        return min(offered, load.max_concurrency * stream_tok_s)
-    return offered
 
 
 def plan_workers(
@@ -191,16 +165,14 @@ def client_cost_s_per_token(api: ApiKind = "completions", n_events: int = 2000) 
 
 
 def choose_workers(
-    load: ClosedLoop | OpenLoop, mean_output_tokens: float, api: ApiKind, cores: int | None = None
+    load: Pattern, mean_output_tokens: float, api: ApiKind, cores: int | None = None
 ) -> int:
     """The number of worker processes for a load when the caller did not say (see module doc)."""
-    demand = expected_token_rate(load, mean_output_tokens)
-    max_useful = load.concurrency if isinstance(load, ClosedLoop) else load.max_concurrency
     return plan_workers(
-        demand,
+        load.expected_token_rate(mean_output_tokens, ASSUMED_STREAM_TOK_S),
         client_cost_s_per_token(api),
         cores if cores is not None else usable_cores(),
-        max_useful,
+        load.in_flight_cap(),
     )
 
 
@@ -224,12 +196,9 @@ class WorkerJob:
     warm_concurrency: int
     timed: list[tuple[int, Prepared]]
     """(record index, request) of this worker's timed requests, in send order."""
-    concurrency: int | None
-    """Closed loop: this worker's share of the concurrency; None for an open loop."""
-    offsets_s: list[float] | None
-    """Open loop: each timed request's send time after the common start."""
-    max_in_flight: int | None
-    """Open loop: this worker's share of ``max_concurrency`` (None: uncapped)."""
+    plan: SendPlan
+    """How this worker sends its timed requests (its share of the load's plan), from the common
+    start."""
 
 
 def worker_main(conn: Connection, job: WorkerJob) -> None:
@@ -279,7 +248,9 @@ async def _serve(conn: Connection, job: WorkerJob) -> None:
             outbox.append(await sender.send(req, index, False))
 
         if job.warm:
-            await run_closed(len(job.warm), job.warm_concurrency, run_warm)
+            await KeepInFlight(len(job.warm), job.warm_concurrency).run(
+                run_warm, time.perf_counter()
+            )
         flush()
         conn.send(("warm_done",))
         # nothing is in flight now, so the loop may block until the parent says go
@@ -295,11 +266,7 @@ async def _serve(conn: Connection, job: WorkerJob) -> None:
         meter.start()
         flusher = loop.create_task(flush_often())
         try:
-            if job.concurrency is not None:
-                await run_closed(len(job.timed), job.concurrency, run_timed)
-            else:
-                assert job.offsets_s is not None
-                await run_open(job.offsets_s, start_at, job.max_in_flight, run_timed)
+            await job.plan.run(run_timed, start_at)
         finally:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -313,49 +280,28 @@ async def _serve(conn: Connection, job: WorkerJob) -> None:
 
 
 def build_jobs(
-    n_workers: int,
-    load: ClosedLoop | OpenLoop,
+    shares: Sequence[WorkerShare],
     timed: Sequence[Prepared],
     warm: Sequence[Prepared],
-    offsets_s: Sequence[float] | None,
     warm_cap: int,
     **common: Any,
 ) -> list[WorkerJob]:
-    """The job of each worker: its requests, its share of the concurrency or of the schedule.
-
-    Never more workers than timed requests (an idle worker would only add its start-up)."""
-    n_workers = max(1, min(n_workers, len(timed)))
-    if isinstance(load, ClosedLoop):
-        n_workers = min(n_workers, load.concurrency)
-        shares = split_evenly(load.concurrency, n_workers)
-    elif load.max_concurrency is not None:
-        n_workers = min(n_workers, load.max_concurrency)
-        shares = split_evenly(load.max_concurrency, n_workers)
-    else:
-        shares = [1] * n_workers
-    timed_parts = assign_requests(len(timed), shares)
+    """The job of each worker: its share of the timed requests and their plan (one job a
+    share), and its part of the warm-ups (``warm_cap`` in flight over all workers)."""
+    n_workers = len(shares)
     warm_shares = split_evenly(max(warm_cap, 1), n_workers)
     warm_parts = assign_requests(len(warm), [max(s, 1) for s in warm_shares])
-    jobs = []
-    for w in range(n_workers):
-        mine = timed_parts[w]
-        jobs.append(
-            WorkerJob(
-                worker=w,
-                warm=[(i, warm[i]) for i in warm_parts[w]],
-                warm_concurrency=max(warm_shares[w], 1),
-                timed=[(i, timed[i]) for i in mine],
-                concurrency=shares[w] if isinstance(load, ClosedLoop) else None,
-                offsets_s=[offsets_s[i] for i in mine] if offsets_s is not None else None,
-                max_in_flight=(
-                    shares[w]
-                    if isinstance(load, OpenLoop) and load.max_concurrency is not None
-                    else None
-                ),
-                **common,
-            )
+    return [
+        WorkerJob(
+            worker=w,
+            warm=[(i, warm[i]) for i in warm_parts[w]],
+            warm_concurrency=max(warm_shares[w], 1),
+            timed=[(i, timed[i]) for i in share.indices],
+            plan=share.plan,
+            **common,
         )
-    return jobs
+        for w, share in enumerate(shares)
+    ]
 
 
 def _pump(

@@ -57,6 +57,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from specscope.client.load import ClosedLoop, LoadPattern, OpenLoop
 from specscope.client.reach import url_problem
 from specscope.errors import UserError
 from specscope.workload.build import FILE, REPLY, Workload, source_problem
@@ -158,6 +159,19 @@ class LoadSection(_Strict):
                 f"load.concurrency values must be ≤ {MAX_CONCURRENCY:,} requests in flight"
             )
         return self
+
+    def pattern(self, concurrency: int, num_requests: int, seed: int) -> LoadPattern:
+        """The load pattern of one point: an open loop at ``request_rate`` capped at the point's
+        concurrency, else a closed loop at that concurrency."""
+        if self.request_rate is None:
+            return ClosedLoop(concurrency=concurrency, num_requests=num_requests)
+        return OpenLoop(
+            rate=self.request_rate,
+            distribution=self.arrival,
+            max_concurrency=concurrency,
+            num_requests=num_requests,
+            seed=seed,
+        )
 
 
 class WorkloadSection(_Strict):

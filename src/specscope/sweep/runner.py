@@ -37,11 +37,11 @@ from specscope.client.hostload import (
     HostSampler,
     host_note,
 )
-from specscope.client.load import ClosedLoop, OpenLoop
+from specscope.client.load import ClosedLoop, LoadPattern
 from specscope.client.power import PowerSampler
 from specscope.client.protocols import BenchPrompt
 from specscope.client.reach import unreachable
-from specscope.client.runner import LoadResult, run_load
+from specscope.client.runner import LoadResult, LoadRun, run_load
 from specscope.demo_model import resolve_model_path
 from specscope.engines.acceptance import AcceptanceError, AcceptanceReader
 from specscope.engines.base import (
@@ -613,14 +613,23 @@ class PointMeasurer:
     ) -> tuple[LoadResult, Any, float | None, HostLoad | None]:
         load, engine = self.recipe.load, self.recipe.engine
         api = load.api
-        common: dict[str, Any] = {
-            "temperature": load.temperature,
-            "timeout_s": load.timeout_s,
-            "api_key_env": engine.api_key_env,
-            "keep_text": True,
-        }
-        if self.servers.engine_name == "llamacpp":
-            common["extra_body"] = {"cache_prompt": False}
+        url = handle.base_url
+        extra_body = {"cache_prompt": False} if self.servers.engine_name == "llamacpp" else None
+
+        def load_run(prompts: list[Prompt], pattern: LoadPattern, workers: int | None) -> LoadRun:
+            return LoadRun(
+                base_url=url,
+                api=api,
+                model=engine.model,
+                prompts=[_bench_prompt(p, api) for p in prompts],
+                load=pattern,
+                temperature=load.temperature,
+                timeout_s=load.timeout_s,
+                api_key_env=engine.api_key_env,
+                extra_body=extra_body,
+                keep_text=True,
+                workers=workers,
+            )
 
         self._finished = []
 
@@ -630,18 +639,7 @@ class PointMeasurer:
             if not record.warmup and record.ok:
                 self.hooks.on_tokens(record.output_tokens)
 
-        pattern: ClosedLoop | OpenLoop
-        if load.request_rate is not None:
-            pattern = OpenLoop(
-                rate=load.request_rate,
-                distribution=load.arrival,
-                max_concurrency=planned.concurrency,
-                num_requests=len(timed),
-                seed=self.recipe.seed,
-            )
-        else:
-            pattern = ClosedLoop(concurrency=planned.concurrency, num_requests=len(timed))
-        url, model = handle.base_url, engine.model
+        pattern = load.pattern(planned.concurrency, len(timed), self.recipe.seed)
 
         # a server specscope did not launch is not among its child processes: the meter looks
         # for it by its port
@@ -650,18 +648,10 @@ class PointMeasurer:
         async def body() -> tuple[LoadResult, Any, float | None, HostLoad | None]:
             warm_records: list[RequestRecord] = []
             if warmup:
-                warm = await run_load(
-                    url,
-                    api,
-                    model,
-                    [_bench_prompt(p, api) for p in warmup],
-                    ClosedLoop(
-                        concurrency=min(planned.concurrency, len(warmup)),
-                        num_requests=len(warmup),
-                    ),
-                    workers=1,
-                    **common,
+                warm_load = ClosedLoop(
+                    concurrency=min(planned.concurrency, len(warmup)), num_requests=len(warmup)
                 )
+                warm = await run_load(load_run(warmup, warm_load, 1))
                 warm_records = [r.model_copy(update={"warmup": True}) for r in warm.records]
             fresh = self.servers.begin_window(handle)
             reader = AcceptanceReader(
@@ -675,14 +665,7 @@ class PointMeasurer:
             with PowerSampler() as sampler:
                 meter.start()
                 result = await run_load(
-                    url,
-                    api,
-                    model,
-                    [_bench_prompt(p, api) for p in timed],
-                    pattern,
-                    on_request_done=count_tokens,
-                    workers=load.client_workers,
-                    **common,
+                    load_run(timed, pattern, load.client_workers), on_request_done=count_tokens
                 )
                 host = meter.stop()
                 power = sampler.reading(*result.window_perf_s).w_per_gpu
