@@ -16,7 +16,7 @@ from specscope.client.aggregate import aggregate
 from specscope.client.load import ClosedLoop, KeepInFlight, OpenLoop
 from specscope.client.protocols import BenchPrompt
 from specscope.client.runner import LoadResult, LoadRun, run_load
-from specscope.client.sender import Prepared
+from specscope.client.sender import Prepared, SendSettings
 from specscope.client.workers import ClientWorkerError, WorkerJob, run_jobs
 from specscope.errors import UserError
 from specscope.schema import RequestRecord
@@ -244,13 +244,15 @@ async def test_cancelling_the_run_stops_every_worker() -> None:
 async def test_a_failing_worker_is_an_error_not_a_server_failure() -> None:
     job = WorkerJob(
         worker=0,
-        url="http://",  # no host: the worker cannot even build its connection pool
-        api="completions",
-        headers={},
-        secret=None,
-        timeout_s=5.0,
-        origin_perf_s=time.perf_counter(),
-        keep_text=False,
+        send=SendSettings(
+            url="http://",  # no host: the worker cannot even build its connection pool
+            api="completions",
+            headers={},
+            secret=None,
+            timeout_s=5.0,
+            origin_perf_s=time.perf_counter(),
+            keep_text=False,
+        ),
         warm=[],
         warm_concurrency=1,
         timed=[(0, Prepared(b"{}", None, 2))],

@@ -8,8 +8,10 @@ the pool for a fresh connection.
 
 from __future__ import annotations
 
+from specscope.client.load import ClosedLoop
 from specscope.client.protocols import BenchPrompt
-from specscope.client.sender import Sender, prepare_requests
+from specscope.client.runner import LoadRun
+from specscope.client.sender import Sender, SendSettings
 from specscope.client.wire import RemoteProtocolError, Response, Sink, WirePool
 
 
@@ -29,22 +31,24 @@ async def test_the_retry_asks_for_a_fresh_connection() -> None:
     pool = _ClosedEveryTime()
     sender = Sender(
         pool,
-        url="http://127.0.0.1:9/v1/completions",
-        api="completions",
-        headers={},
-        timeout_s=5,
-        origin_perf_s=0.0,
-        secret=None,
+        SendSettings(
+            url="http://127.0.0.1:9/v1/completions",
+            api="completions",
+            headers={},
+            timeout_s=5,
+            origin_perf_s=0.0,
+            secret=None,
+        ),
     )
-    (request,) = prepare_requests(
-        [BenchPrompt(prompt="p", output_tokens=2)],
+    prompts = [BenchPrompt(prompt="p", output_tokens=2)]
+    run = LoadRun(
+        base_url="http://127.0.0.1:9",
         api="completions",
         model="m",
-        max_tokens=None,
-        ignore_eos=True,
-        temperature=0.0,
-        extra_body=None,
+        prompts=prompts,
+        load=ClosedLoop(concurrency=1, num_requests=1),
     )
+    (request,) = run.prepare(prompts)
     record = await sender.send(request, 0, warmup=False)
     # first on a pooled connection, then once on a new one, never a third time
     assert pool.fresh == [False, True]

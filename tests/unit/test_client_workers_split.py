@@ -13,7 +13,7 @@ from specscope.client.saturation import (
     lag_summary,
     merge_loads,
 )
-from specscope.client.sender import Prepared
+from specscope.client.sender import Prepared, SendSettings
 from specscope.client.workers import build_jobs, client_cost_s_per_token, plan_workers
 from specscope.schema import RequestRecord
 
@@ -24,21 +24,21 @@ def _prepared(n: int) -> list[Prepared]:
     return [Prepared(b"{}", None, 4) for _ in range(n)]
 
 
-COMMON = {
-    "url": "http://127.0.0.1:1/v1/completions",
-    "api": "completions",
-    "headers": {},
-    "secret": None,
-    "timeout_s": 5.0,
-    "origin_perf_s": 0.0,
-    "keep_text": False,
-}
+SEND = SendSettings(
+    url="http://127.0.0.1:1/v1/completions",
+    api="completions",
+    headers={},
+    secret=None,
+    timeout_s=5.0,
+    origin_perf_s=0.0,
+    keep_text=False,
+)
 
 
 def test_closed_loop_jobs_share_concurrency_and_requests() -> None:
     # concurrency 5 over 2 workers → 3 + 2 slots; 10 requests split 6:4 (Sainte-Laguë on 3:2)
     load = ClosedLoop(concurrency=5, num_requests=10)
-    jobs = build_jobs(load.plan().split(2), _prepared(10), _prepared(4), 5, **COMMON)
+    jobs = build_jobs(load.plan().split(2), _prepared(10), _prepared(4), 5, SEND)
     assert [j.plan for j in jobs] == [KeepInFlight(6, 3), KeepInFlight(4, 2)]
     assert [len(j.timed) for j in jobs] == [6, 4]
     assert sorted(i for j in jobs for i, _ in j.timed) == list(range(10))
@@ -49,11 +49,11 @@ def test_closed_loop_jobs_share_concurrency_and_requests() -> None:
 
 def test_never_more_workers_than_concurrency_or_requests() -> None:
     load = ClosedLoop(concurrency=2, num_requests=6)
-    jobs = build_jobs(load.plan().split(4), _prepared(6), [], 2, **COMMON)
+    jobs = build_jobs(load.plan().split(4), _prepared(6), [], 2, SEND)
     assert [j.plan for j in jobs] == [KeepInFlight(3, 1), KeepInFlight(3, 1)]
     # 3 requests at concurrency 8 over 4 workers: 3 workers, shares 3 + 3 + 2, one request each
     load = ClosedLoop(concurrency=8, num_requests=3)
-    few = build_jobs(load.plan().split(4), _prepared(3), [], 8, **COMMON)
+    few = build_jobs(load.plan().split(4), _prepared(3), [], 8, SEND)
     assert [(j.plan, len(j.timed)) for j in few] == [
         (KeepInFlight(1, 3), 1),
         (KeepInFlight(1, 3), 1),
@@ -67,7 +67,7 @@ def test_open_loop_jobs_keep_the_parents_schedule() -> None:
     plan = load.plan()
     assert isinstance(plan, SendAt)  # sent on the schedule, not as a closed loop
     assert (plan.offsets_s, plan.max_in_flight) == (pytest.approx(offsets), 3)
-    jobs = build_jobs(SendAt(offsets, 3).split(2), _prepared(5), [], 3, **COMMON)
+    jobs = build_jobs(SendAt(offsets, 3).split(2), _prepared(5), [], 3, SEND)
     # cap 3 → shares 2 + 1; requests by Sainte-Laguë on 2:1 → w0 gets 0, 2, 3 and w1 gets 1, 4
     assert [[i for i, _ in j.timed] for j in jobs] == [[0, 2, 3], [1, 4]]
     # each worker keeps its requests' scheduled times and caps its share of the 3 in flight

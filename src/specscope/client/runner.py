@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import os
 import time
@@ -38,9 +39,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from specscope.client.load import KeepInFlight, LoadPattern, SendPlan
-from specscope.client.protocols import ApiKind, BenchPrompt, endpoint_url
+from specscope.client.protocols import ApiKind, BenchPrompt, build_body, endpoint_url
 from specscope.client.saturation import LoadMeter, ProcessLoad, merge_loads
-from specscope.client.sender import Prepared, RawRecord, Sender, prepare_requests, to_record
+from specscope.client.sender import Prepared, RawRecord, Sender, SendSettings, to_record
 from specscope.client.wire import WirePool
 from specscope.client.workers import build_jobs, choose_workers, run_jobs
 from specscope.errors import UserError
@@ -49,37 +50,6 @@ from specscope.schema import RequestRecord
 logger = logging.getLogger(__name__)
 
 OnRequestDone = Callable[[RequestRecord], None]
-
-
-class LoadRun(BaseModel):
-    """One load to send: where, which requests, in which pattern, and how (``run_load``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    base_url: str
-    api: ApiKind
-    model: str
-    prompts: list[BenchPrompt]
-    """``prompts[i]`` is sent as timed request i; at least ``load.num_requests`` of them."""
-    load: LoadPattern
-    warmup_prompts: list[BenchPrompt] = []
-    """Distinct from the timed prompts; sent before the window at the load's in-flight cap."""
-    num_warmups: int | None = None
-    """How many of ``warmup_prompts`` to send (None: all)."""
-    max_tokens: int | None = None
-    """Output length of prompts without their own ``output_tokens``."""
-    ignore_eos: bool = True
-    temperature: float = 0.0
-    timeout_s: float = 600.0
-    api_key_env: str = "OPENAI_API_KEY"
-    """Environment variable holding the API key (sent as ``Authorization: Bearer``)."""
-    extra_body: dict[str, Any] | None = None
-    """Keys added last to every request body."""
-    point_id: str = ""
-    keep_text: bool = False
-    """Fill ``RequestRecord.output_text``."""
-    workers: int | None = None
-    """Client processes to split the load over; None decides (see ``workers.py``)."""
 
 
 class LoadResult(BaseModel):
@@ -142,6 +112,59 @@ def request_span_s(record: RequestRecord) -> tuple[float, float]:
     return record.send_s, record.send_s + after_send
 
 
+class LoadRun(BaseModel):
+    """One load to send: where, which requests, in which pattern, and how (``run_load``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    api: ApiKind
+    model: str
+    prompts: list[BenchPrompt]
+    """``prompts[i]`` is sent as timed request i; at least ``load.num_requests`` of them."""
+    load: LoadPattern
+    warmup_prompts: list[BenchPrompt] = []
+    """Distinct from the timed prompts; sent before the window at the load's in-flight cap."""
+    num_warmups: int | None = None
+    """How many of ``warmup_prompts`` to send (None: all)."""
+    max_tokens: int | None = None
+    """Output length of prompts without their own ``output_tokens``."""
+    ignore_eos: bool = True
+    temperature: float = 0.0
+    timeout_s: float = 600.0
+    api_key_env: str = "OPENAI_API_KEY"
+    """Environment variable holding the API key (sent as ``Authorization: Bearer``)."""
+    extra_body: dict[str, Any] | None = None
+    """Keys added last to every request body."""
+    point_id: str = ""
+    keep_text: bool = False
+    """Fill ``RequestRecord.output_text``."""
+    workers: int | None = None
+    """Client processes to split the load over; None decides (see ``workers.py``)."""
+
+    def prepare(self, prompts: Sequence[BenchPrompt]) -> list[Prepared]:
+        """Serialise each prompt's request body; a prompt without an output length is an error."""
+        out: list[Prepared] = []
+        for i, p in enumerate(prompts):
+            n_out = p.output_tokens if p.output_tokens is not None else self.max_tokens
+            if n_out is None:
+                raise UserError(
+                    f"prompt {i} has no output length and max_tokens is not set; "
+                    "give each prompt output_tokens or pass max_tokens"
+                )
+            body = build_body(
+                self.api,
+                model=self.model,
+                prompt=p.prompt,
+                max_tokens=n_out,
+                ignore_eos=self.ignore_eos,
+                temperature=self.temperature,
+                extra_body=dict(self.extra_body) if self.extra_body else None,
+            )
+            out.append(Prepared(json.dumps(body).encode(), p.input_tokens, n_out))
+        return out
+
+
 async def run_load(
     run: LoadRun,
     *,
@@ -167,21 +190,9 @@ async def run_load(
     """
     _check(run, transport)
     load, api = run.load, run.api
-
-    def prepare(ps: Sequence[BenchPrompt]) -> list[Prepared]:
-        return prepare_requests(
-            ps,
-            api=api,
-            model=run.model,
-            max_tokens=run.max_tokens,
-            ignore_eos=run.ignore_eos,
-            temperature=run.temperature,
-            extra_body=run.extra_body,
-        )
-
-    timed = prepare(run.prompts[: load.num_requests])
+    timed = run.prepare(run.prompts[: load.num_requests])
     n_warm = len(run.warmup_prompts) if run.num_warmups is None else run.num_warmups
-    warm = prepare(run.warmup_prompts[:n_warm])
+    warm = run.prepare(run.warmup_prompts[:n_warm])
     if transport is not None:
         n_workers = 1
     elif run.workers is not None:
@@ -198,6 +209,7 @@ async def run_load(
     cap = load.in_flight_cap()
     started_unix = time.time()
     origin = time.perf_counter()
+    send = SendSettings(url, api, headers, secret, run.timeout_s, origin, run.keep_text)
 
     done: list[RequestRecord] = []
 
@@ -211,30 +223,9 @@ async def run_load(
 
     plan = load.plan()
     if n_workers > 1:
-        jobs = build_jobs(
-            plan.split(n_workers),
-            timed,
-            warm,
-            cap or len(warm),
-            url=url,
-            api=api,
-            headers=headers,
-            secret=secret,
-            timeout_s=run.timeout_s,
-            origin_perf_s=origin,
-            keep_text=run.keep_text,
-        )
+        jobs = build_jobs(plan.split(n_workers), timed, warm, cap or len(warm), send)
         loads = await run_jobs(jobs, point_id=run.point_id, on_record=on_record)
     else:
-        sender_args: dict[str, Any] = {
-            "url": url,
-            "api": api,
-            "headers": headers,
-            "timeout_s": run.timeout_s,
-            "origin_perf_s": origin,
-            "secret": secret,
-            "keep_text": run.keep_text,
-        }
         pool: WirePool | httpx.AsyncClient
         if transport is None:
             pool = WirePool(url, headers=headers)
@@ -247,7 +238,7 @@ async def run_load(
                 transport=transport,
             )
         async with pool:
-            sender = Sender(pool, **sender_args)
+            sender = Sender(pool, send)
             loads = [await _run_here(sender, plan, timed, warm, cap, run.point_id, on_record)]
 
     warm_done = sorted((r for r in done if r.warmup), key=lambda r: r.index)

@@ -12,19 +12,16 @@ network read to ``SseFeed`` with its arrival time, so both time chunks the same 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import httpx
 
-from specscope.client.protocols import ApiKind, BenchPrompt, build_body
+from specscope.client.protocols import ApiKind
 from specscope.client.stream import SseFeed, StreamError, StreamParser
 from specscope.client.wire import RemoteProtocolError, WireError, WirePool
-from specscope.errors import UserError
 from specscope.schema import RequestRecord
 
 logger = logging.getLogger(__name__)
@@ -86,38 +83,6 @@ def to_record(raw: RawRecord, point_id: str) -> RequestRecord:
     )
 
 
-def prepare_requests(
-    prompts: Sequence[BenchPrompt],
-    *,
-    api: ApiKind,
-    model: str,
-    max_tokens: int | None,
-    ignore_eos: bool,
-    temperature: float,
-    extra_body: Mapping[str, Any] | None,
-) -> list[Prepared]:
-    """Serialise every prompt's request body; a prompt without an output length is an error."""
-    out: list[Prepared] = []
-    for i, p in enumerate(prompts):
-        n_out = p.output_tokens if p.output_tokens is not None else max_tokens
-        if n_out is None:
-            raise UserError(
-                f"prompt {i} has no output length and max_tokens is not set; "
-                "give each prompt output_tokens or pass max_tokens"
-            )
-        body = build_body(
-            api,
-            model=model,
-            prompt=p.prompt,
-            max_tokens=n_out,
-            ignore_eos=ignore_eos,
-            temperature=temperature,
-            extra_body=dict(extra_body) if extra_body else None,
-        )
-        out.append(Prepared(json.dumps(body).encode(), p.input_tokens, n_out))
-    return out
-
-
 def _short_body(raw: bytes, secret: str | None) -> str:
     text = " ".join(raw.decode("utf-8", errors="replace").split())
     if len(text) > _ERROR_BODY_CHARS:
@@ -149,29 +114,34 @@ class _Attempt:
     """The connection closed before any response byte: worth one more try."""
 
 
+@dataclass(frozen=True)
+class SendSettings:
+    """Where and how every request of a run is sent (picklable, for worker processes)."""
+
+    url: str
+    api: ApiKind
+    headers: dict[str, str]
+    """With ``Authorization`` when there is an API key."""
+    secret: str | None
+    """The API key, redacted from every error message."""
+    timeout_s: float
+    origin_perf_s: float
+    """``time.perf_counter()`` at the run's origin: send times are seconds after it."""
+    keep_text: bool = False
+
+
 class Sender:
     """Sends prepared requests on one connection pool and turns each into a RawRecord."""
 
-    def __init__(
-        self,
-        pool: WirePool | httpx.AsyncClient,
-        *,
-        url: str,
-        api: ApiKind,
-        headers: dict[str, str],
-        timeout_s: float,
-        origin_perf_s: float,
-        secret: str | None,
-        keep_text: bool = False,
-    ) -> None:
+    def __init__(self, pool: WirePool | httpx.AsyncClient, settings: SendSettings) -> None:
         self._pool = pool
-        self._url = url
-        self._api: ApiKind = api
-        self._headers = headers
-        self._timeout_s = timeout_s
-        self._origin = origin_perf_s
-        self._secret = secret
-        self._keep_text = keep_text
+        self._url = settings.url
+        self._api: ApiKind = settings.api
+        self._headers = settings.headers
+        self._timeout_s = settings.timeout_s
+        self._origin = settings.origin_perf_s
+        self._secret = settings.secret
+        self._keep_text = settings.keep_text
 
     async def send(self, req: Prepared, index: int, warmup: bool) -> RawRecord:
         attempt = await self._attempt(req)

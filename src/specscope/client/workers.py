@@ -59,7 +59,7 @@ from specscope.client.load import (
 )
 from specscope.client.protocols import ApiKind
 from specscope.client.saturation import LoadMeter, ProcessLoad
-from specscope.client.sender import Prepared, RawRecord, Sender, to_record
+from specscope.client.sender import Prepared, RawRecord, Sender, SendSettings, to_record
 from specscope.client.stream import SseFeed, StreamParser
 from specscope.client.wire import WirePool
 from specscope.schema import RequestRecord
@@ -184,13 +184,7 @@ class WorkerJob:
     """Everything one worker process needs (picklable)."""
 
     worker: int
-    url: str
-    api: ApiKind
-    headers: dict[str, str]
-    secret: str | None
-    timeout_s: float
-    origin_perf_s: float
-    keep_text: bool
+    send: SendSettings
     warm: list[tuple[int, Prepared]]
     """(record index, request) of this worker's warm-ups."""
     warm_concurrency: int
@@ -227,17 +221,8 @@ async def _serve(conn: Connection, job: WorkerJob) -> None:
             await asyncio.sleep(FLUSH_S)
             flush()
 
-    async with WirePool(job.url, headers=job.headers) as pool:
-        sender = Sender(
-            pool,
-            url=job.url,
-            api=job.api,
-            headers=job.headers,
-            timeout_s=job.timeout_s,
-            origin_perf_s=job.origin_perf_s,
-            secret=job.secret,
-            keep_text=job.keep_text,
-        )
+    async with WirePool(job.send.url, headers=job.send.headers) as pool:
+        sender = Sender(pool, job.send)
 
         async def run_warm(k: int) -> None:
             index, req = job.warm[k]
@@ -284,7 +269,7 @@ def build_jobs(
     timed: Sequence[Prepared],
     warm: Sequence[Prepared],
     warm_cap: int,
-    **common: Any,
+    send: SendSettings,
 ) -> list[WorkerJob]:
     """The job of each worker: its share of the timed requests and their plan (one job a
     share), and its part of the warm-ups (``warm_cap`` in flight over all workers)."""
@@ -294,11 +279,11 @@ def build_jobs(
     return [
         WorkerJob(
             worker=w,
+            send=send,
             warm=[(i, warm[i]) for i in warm_parts[w]],
             warm_concurrency=max(warm_shares[w], 1),
             timed=[(i, timed[i]) for i in share.indices],
             plan=share.plan,
-            **common,
         )
         for w, share in enumerate(shares)
     ]
