@@ -9,7 +9,8 @@ A pattern is configuration (a pydantic model, kept with the results). Before the
 becomes a ``SendPlan`` (``plan``): keep k requests in flight (``KeepInFlight``) or send each at
 its time (``SendAt``). A plan splits over client worker processes (``split``: each worker's
 request indices and its own plan) and runs in one event loop (``run``). Adding a pattern is one
-class here: its in-flight cap, the token rate it asks of the client, and its plan.
+class here (named in ``LoadPattern``): its in-flight cap, the token rate it asks of the client,
+and its plan; a new way of sending (neither of the two plans) is one ``SendPlan`` class more.
 """
 
 from __future__ import annotations
