@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from specscope.bench import BenchResult
     from specscope.demo import DemoResult
     from specscope.predict.calibrate import CalibrationResult
-    from specscope.predict.curves import Prediction
+    from specscope.predict.prediction import Prediction
 
 
 TABLE_WIDTH = 100
