@@ -51,10 +51,10 @@ try:  # run from a checkout without installing: use the package next to this scr
 except ImportError:
     sys.path.insert(0, str(ROOT / "src"))
 
+from specscope.calibration.runs import load_run_points  # noqa: E402
+from specscope.catalog import load_catalog  # noqa: E402
 from specscope.errors import UserError  # noqa: E402
 from specscope.predict.calibrate import PointFit, calibrate, validate  # noqa: E402
-from specscope.predict.catalog import load_catalog  # noqa: E402
-from specscope.predict.runs import load_run_points  # noqa: E402
 from specscope.schema import Point  # noqa: E402
 
 TARGET_MEDIAN_ERROR = 0.15

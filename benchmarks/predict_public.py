@@ -60,9 +60,11 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
-from specscope.predict import PredictRequest, acceptance_curve, load_catalog, predict
+from specscope.catalog import load_catalog
+from specscope.predict import PredictRequest, acceptance_curve, predict
 from specscope.predict.deployment import build_deployment
-from specscope.predict.step import Efficiency, StepModel, check_step, operating_point
+from specscope.predict.roofline import Efficiency
+from specscope.predict.step import StepModel, check_step, operating_point
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "data" / "public_measurements.csv"

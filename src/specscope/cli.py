@@ -1110,7 +1110,7 @@ def predict_cmd(
     the checked range of a hardware family warn.
     """
     from specscope.console import print_calibration, print_prediction
-    from specscope.predict.service import calibrate_cli, predict_cli
+    from specscope.predict_service import calibrate_cli, predict_cli
 
     if calibrate:
         result = calibrate_cli(

@@ -20,13 +20,13 @@ from specscope.analysis.narrative import (
 from specscope.analysis.results import AcceptanceByDepth, Comparison, Ratio, SideAtTarget
 from specscope.client.hostload import disturbance_summary, host_note, host_record
 from specscope.schema import Point
-from specscope.theory.explain import Explanation, SweepExplanation
+from specscope.theory.explanation import Explanation, SweepExplanation
 
 if TYPE_CHECKING:
     from specscope.bench import BenchResult
     from specscope.demo import DemoResult
     from specscope.predict.calibrate import CalibrationResult
-    from specscope.predict.curves import Prediction
+    from specscope.predict.prediction import Prediction
 
 
 TABLE_WIDTH = 100

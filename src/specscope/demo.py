@@ -33,7 +33,8 @@ from specscope.sweep.lossless import LosslessCheck
 from specscope.sweep.plan import Plan
 from specscope.sweep.recipe import Recipe, parse_recipe
 from specscope.sweep.runner import SweepOutcome
-from specscope.theory.explain import SweepExplanation, explain_sweep
+from specscope.theory.explain import explain_sweep
+from specscope.theory.explanation import SweepExplanation
 from specscope.workflows import compare_store
 
 TARGET = QWEN_CODER_1_5B

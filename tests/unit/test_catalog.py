@@ -6,14 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from specscope.catalog import load_catalog, probe
+from specscope.catalog.entries import HARDWARE_NUMBERS, MODEL_NUMBERS, normalise_entry
 from specscope.errors import UserError
-from specscope.predict import probe
-from specscope.predict.catalog import (
-    HARDWARE_NUMBERS,
-    MODEL_NUMBERS,
-    load_catalog,
-    normalise_entry,
-)
 
 HARDWARE_KEYS = [
     "h100", "h200", "b200", "b300", "gb200", "gb300",

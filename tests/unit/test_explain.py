@@ -10,12 +10,8 @@ from hypothesis import strategies as st
 
 from specscope.errors import UserError
 from specscope.theory.acceptance import AcceptanceKind
-from specscope.theory.explain import (
-    Explanation,
-    c_eff_from_pair,
-    explain_measurement,
-    explain_sweep,
-)
+from specscope.theory.explain import c_eff_from_pair, explain_measurement, explain_sweep
+from specscope.theory.explanation import Explanation
 
 SWEEPS = Path(__file__).resolve().parents[1] / "data" / "sweeps"
 STRIX = SWEEPS / "strix_halo_qwen36_27b_awq.csv"

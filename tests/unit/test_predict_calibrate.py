@@ -9,25 +9,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from specscope.calibration.profiles import load_profile, save_profile
+from specscope.calibration.runs import calibrate_runs
+from specscope.catalog import load_catalog
 from specscope.errors import UserError
-from specscope.predict.calibrate import (
-    calibrate,
+from specscope.predict.calibrate import calibrate, validate
+from specscope.predict.deployment import build_deployment
+from specscope.predict.observations import (
     decode_tokens,
     merge_repeats,
     observations,
     step_accounting,
-    validate,
 )
-from specscope.predict.catalog import load_catalog
-from specscope.predict.deployment import build_deployment
-from specscope.predict.profile import load_profile, save_profile
-from specscope.predict.runs import calibrate_runs
-from specscope.predict.step import Efficiency, StepModel, operating_point
+from specscope.predict.roofline import Efficiency
+from specscope.predict.step import StepModel, operating_point
 from specscope.schema import AcceptanceCounts, LatencyStats, Point, PointConfig
 from specscope.store.db import Store
 
 TRUTH = Efficiency(t0_s=0.003, eta_bw=0.6, eta_f=0.4)
 AL = {1: 1.8, 2: 2.4, 3: 2.9}
+CATALOG = load_catalog()
 ISL, OSL = 512, 256
 
 
@@ -93,7 +94,7 @@ def synthetic_points(
 def test_round_trip_recovers_the_known_constants() -> None:
     # concurrency 1 pins t0, 4–64 the bandwidth roof, 256 × (g + 1) tokens the compute roof
     points = synthetic_points([1, 4, 16, 64, 256], [0, 2])
-    result = calibrate(points, overlap="max")
+    result = calibrate(points, overlap="max", catalog=CATALOG)
     eff = result.profile.efficiency
     assert eff.t0_s == pytest.approx(TRUTH.t0_s, rel=0.01)
     assert eff.eta_bw == pytest.approx(TRUTH.eta_bw, rel=0.01)
@@ -109,7 +110,7 @@ def test_round_trip_recovers_the_known_constants() -> None:
 def test_auto_overlap_picks_the_form_the_data_came_from() -> None:
     truth = TRUTH.model_copy(update={"overlap": "sum"})
     points = synthetic_points([1, 8, 64, 256], [0, 1], truth=truth)
-    result = calibrate(points)  # auto: fits max and sum, keeps the better
+    result = calibrate(points, catalog=CATALOG)  # auto: fits max and sum, keeps the better
     assert result.profile.efficiency.overlap == "sum"
     assert result.profile.fit.median_rel_error < 1e-3
 
@@ -119,9 +120,9 @@ def test_calibrate_off_plus_one_g_predicts_the_other_g() -> None:
     noise = (1.04, 0.97, 1.0, 0.96, 1.03)
     train = synthetic_points([1, 4, 16, 64, 256], [0, 1], noise=noise)
     held_out = synthetic_points([1, 4, 16, 64, 256], [2, 3], noise=noise[::-1])
-    fit = calibrate(train)
+    fit = calibrate(train, catalog=CATALOG)
     assert fit.profile.fit.median_rel_error < 0.05
-    check = validate(held_out, fit.profile)
+    check = validate(held_out, fit.profile, catalog=CATALOG)
     assert check.median_abs_rel_error < 0.15
     assert any("g = 2, 3 was not measured" in w for w in check.warnings)
     assert not any(p.in_calibrated_range for p in check.points)
@@ -129,7 +130,7 @@ def test_calibrate_off_plus_one_g_predicts_the_other_g() -> None:
 
 def test_memory_bound_points_do_not_pin_eta_f() -> None:
     points = synthetic_points([1, 2, 4], [0, 1])
-    result = calibrate(points, overlap="max")
+    result = calibrate(points, overlap="max", catalog=CATALOG)
     assert result.profile.fit.constrained["eta_f"] is False
     assert result.profile.fit.constrained["eta_bw"] is True
     assert any("do not pin down eta_f" in w for w in result.warnings)
@@ -138,7 +139,7 @@ def test_memory_bound_points_do_not_pin_eta_f() -> None:
 
 
 def test_profile_save_load_round_trip(tmp_path: Path) -> None:
-    result = calibrate(synthetic_points([1, 16, 256], [0, 2]), overlap="max")
+    result = calibrate(synthetic_points([1, 16, 256], [0, 2]), overlap="max", catalog=CATALOG)
     path = save_profile(result.profile, tmp_path / "h100.toml")
     loaded = load_profile(path)
     assert loaded == result.profile
@@ -149,7 +150,7 @@ def test_profile_default_path_is_in_the_cache_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SPECSCOPE_CACHE_DIR", str(tmp_path))
-    result = calibrate(synthetic_points([1, 16, 256], [0, 2]), overlap="max")
+    result = calibrate(synthetic_points([1, 16, 256], [0, 2]), overlap="max", catalog=CATALOG)
     path = save_profile(result.profile)
     assert path == tmp_path / "profiles" / "h100-llama-3.1-8b-bf16.toml"
 
@@ -185,7 +186,7 @@ def test_observations_use_counts_and_skip_unusable_points() -> None:
 
 def test_calibration_needs_two_points_and_one_precision() -> None:
     with pytest.raises(UserError, match="at least 2 usable points"):
-        calibrate(synthetic_points([1], [0]))
+        calibrate(synthetic_points([1], [0]), catalog=CATALOG)
     points = synthetic_points([1, 4], [0])
     mixed = [
         points[0],
@@ -194,7 +195,7 @@ def test_calibration_needs_two_points_and_one_precision() -> None:
         ),
     ]
     with pytest.raises(UserError, match=r"the points mix precisions \(bf16, fp8\)"):
-        calibrate(mixed)
+        calibrate(mixed, catalog=CATALOG)
 
 
 def test_calibrate_runs_reads_the_store_and_saves_the_profile(tmp_path: Path) -> None:
@@ -321,11 +322,13 @@ def test_a_dense_model_at_one_context_ties_t0_to_eta_bw() -> None:
     # sum form, every point reads the same weight bytes (KV is tiny at 640 tokens × c ≤ 4):
     # t0 and bytes / (η_bw·BW) move every step time alike, so only their sum is fitted
     truth = TRUTH.model_copy(update={"overlap": "sum"})
-    result = calibrate(synthetic_points([1, 2, 4], [0, 1], truth=truth), overlap="sum")
+    result = calibrate(
+        synthetic_points([1, 2, 4], [0, 1], truth=truth), overlap="sum", catalog=CATALOG
+    )
     assert "t0_s/eta_bw" in result.profile.fit.tied
     assert any(w.startswith("t0_s and eta_bw trade off on these points") for w in result.warnings)
     # the round trip over c = 1…256 tells them apart (KV bytes and compute differ by point)
-    wide = calibrate(synthetic_points([1, 4, 16, 64, 256], [0, 2]), overlap="max")
+    wide = calibrate(synthetic_points([1, 4, 16, 64, 256], [0, 2]), overlap="max", catalog=CATALOG)
     assert wide.profile.fit.tied == []
 
 
@@ -336,8 +339,8 @@ def test_a_per_token_overhead_is_fitted_when_the_points_identify_it() -> None:
     # across C = 1 … 256 and g = 0, 2, and the fit with the per-token term is exact
     truth = TRUTH.model_copy(update={"token_layer_s": 1e-6})
     points = synthetic_points([1, 4, 16, 64, 256], [0, 2], truth=truth)
-    base = calibrate(points, overlap="max", extras=())
-    full = calibrate(points, overlap="max")
+    base = calibrate(points, overlap="max", extras=(), catalog=CATALOG)
+    full = calibrate(points, overlap="max", catalog=CATALOG)
     assert base.profile.fit.median_rel_error == pytest.approx(0.0108, abs=0.001)
     assert full.profile.fit.median_rel_error < 1e-4
     assert full.profile.efficiency.token_layer_s == pytest.approx(1e-6, rel=0.01)
@@ -350,7 +353,7 @@ def test_a_per_token_overhead_is_fitted_when_the_points_identify_it() -> None:
 
 def test_extras_are_not_taken_when_the_base_constants_already_fit() -> None:
     points = synthetic_points([1, 4, 16, 64, 256], [0, 2])
-    result = calibrate(points, overlap="max")
+    result = calibrate(points, overlap="max", catalog=CATALOG)
     eff = result.profile.efficiency
     assert (eff.token_layer_s, eff.draft_s, eff.layer_s) == (0.0, 0.0, 0.0)
     assert set(result.profile.fit.constrained) == {"t0_s", "eta_bw", "eta_f"}

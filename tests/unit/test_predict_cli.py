@@ -15,8 +15,8 @@ import pytest
 from tests.unit.test_predict_calibrate import TRUTH, synthetic_points
 from typer.testing import CliRunner
 
+from specscope.calibration.profiles import load_profile
 from specscope.cli import app
-from specscope.predict.profile import load_profile
 from specscope.store.db import Store
 
 runner = CliRunner()

@@ -6,13 +6,14 @@ import functools
 
 import pytest
 
+from specscope.catalog import load_catalog
 from specscope.errors import UserError
 from specscope.predict import Prediction, PredictRequest, acceptance_curve, predict
-from specscope.predict.catalog import load_catalog
 from specscope.predict.curves import _matched, _stop_paying
 from specscope.predict.deployment import build_deployment
 from specscope.predict.profile import CalibratedProfile, CalibrationRange, FitReport
-from specscope.predict.step import Efficiency, operating_point
+from specscope.predict.roofline import Efficiency
+from specscope.predict.step import operating_point
 
 
 @functools.cache
@@ -28,7 +29,7 @@ def dense_ngram() -> Prediction:
         isl=512,
         osl=512,
     )
-    return predict(req)
+    return predict(req, catalog=load_catalog())
 
 
 @functools.cache
@@ -45,7 +46,7 @@ def qwen_mtp() -> Prediction:
         n_gpus=8,
         max_concurrency=64,
     )
-    return predict(req)
+    return predict(req, catalog=load_catalog())
 
 
 def test_curves_cover_off_and_each_gamma_on_a_doubling_grid() -> None:
@@ -211,7 +212,7 @@ def test_n_gpus_auto_picks_the_smallest_power_of_two_that_fits() -> None:
         osl=1024,
         max_concurrency=4,
     )
-    p = predict(req)
+    p = predict(req, catalog=load_catalog())
     assert p.n_gpus == 4
     assert any("smallest power of two" in w for w in p.warnings)
 
@@ -229,7 +230,7 @@ def test_a_model_that_does_not_fit_is_one_clear_line() -> None:
         n_gpus=1,
     )
     with pytest.raises(UserError, match=r"llama-3.1-70b at bf16 needs 141 GB .* pass --n-gpus 8$"):
-        predict(req)
+        predict(req, catalog=load_catalog())
 
 
 def test_draft_model_method_needs_a_draft_model() -> None:
@@ -245,8 +246,10 @@ def test_draft_model_method_needs_a_draft_model() -> None:
         max_concurrency=8,
     )
     with pytest.raises(UserError, match="--draft-model"):
-        predict(req)
-    with_draft = predict(req.model_copy(update={"draft_model": "llama-3.1-8b"}))
+        predict(req, catalog=load_catalog())
+    with_draft = predict(
+        req.model_copy(update={"draft_model": "llama-3.1-8b"}), catalog=load_catalog()
+    )
     assert with_draft.curves[1].points[0].speedup_vs_off < with_draft.curves[1].acceptance_length
 
 
@@ -271,7 +274,7 @@ def test_profile_out_of_range_is_flagged() -> None:
         osl=512,
         max_concurrency=32,
     )
-    p = predict(req, profile=profile)
+    p = predict(req, catalog=load_catalog(), profile=profile)
     assert p.calibrated and p.efficiency == profile.efficiency
     assert any("concurrency 9–32 is outside the calibrated 1–8" in w for w in p.warnings)
     assert any("g = 3 was not measured" in w for w in p.warnings)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from specscope.predict import PredictRequest, acceptance_curve, load_catalog, predict
-from specscope.predict.catalog import HardwareSpec
-from specscope.predict.curves import ENGINE_LIMITS, vllm_small_gpu
+from specscope.catalog import load_catalog
+from specscope.predict import PredictRequest, acceptance_curve, predict
+from specscope.predict.request import ENGINE_LIMITS, vllm_small_gpu
+from specscope.predict.specs import HardwareSpec
 
 
 def _hw(key: str, memory_gb: float, name: str | None = None) -> HardwareSpec:
@@ -58,7 +59,8 @@ def _predict(hardware: str, engine: str, max_c: int, g: int = 3) -> object:
             n_gpus=1,
             max_concurrency=max_c,
             engine=engine,
-        )
+        ),
+        catalog=load_catalog(),
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from specscope.predict import PredictRequest, acceptance_curve, load_catalog, predict
-from specscope.predict.catalog import ModelSpec
-from specscope.predict.step import Rates, alltoall_per_call_bytes, comm_time_s, pass_cost
+from specscope.catalog import load_catalog
+from specscope.predict import PredictRequest, acceptance_curve, predict
+from specscope.predict.roofline import Rates, alltoall_per_call_bytes, comm_time_s, pass_cost
+from specscope.predict.specs import ModelSpec
 
 
 def moe(**extra: object) -> ModelSpec:

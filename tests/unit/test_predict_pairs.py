@@ -15,11 +15,11 @@ import re
 
 import pytest
 
+from specscope.catalog import Catalog, load_catalog
+from specscope.catalog.probe import ProbeResult, hardware_from_probe
 from specscope.errors import UserError
-from specscope.predict import Catalog, Prediction, PredictRequest, acceptance_curve, predict
-from specscope.predict.catalog import load_catalog
+from specscope.predict import Prediction, PredictRequest, acceptance_curve, predict
 from specscope.predict.deployment import MAX_AUTO_GPUS
-from specscope.predict.probe import ProbeResult, hardware_from_probe
 
 GAMMAS = [1, 2, 3]
 AL = [1.9, 2.7, 3.4]

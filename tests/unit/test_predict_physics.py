@@ -10,19 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from specscope.predict import PredictRequest, acceptance_curve, load_catalog, predict
-from specscope.predict.catalog import ModelSpec
+from specscope.catalog import load_catalog
+from specscope.predict import PredictRequest, acceptance_curve, predict
 from specscope.predict.deployment import build_deployment, hardware_efficiency
-from specscope.predict.step import (
-    Efficiency,
-    ModelInvariantError,
-    Rates,
-    StepModel,
-    check_step,
-    comm_time_s,
-    operating_point,
-    pass_cost,
-)
+from specscope.predict.roofline import Efficiency, Rates, comm_time_s, pass_cost
+from specscope.predict.specs import ModelSpec
+from specscope.predict.step import ModelInvariantError, StepModel, check_step, operating_point
 
 ROOT = Path(__file__).resolve().parents[2]
 FREE_ROOFS = dict(eta_bw=1e9, eta_f=1e9)
@@ -108,7 +101,7 @@ def qwen_h200(max_c: int | None, engine: str = "vllm") -> object:
         max_concurrency=max_c,
         engine=engine,
     )
-    return predict(req)
+    return predict(req, catalog=load_catalog())
 
 
 def test_sglang_spec_stops_at_48_running_requests() -> None:
@@ -134,7 +127,7 @@ def test_vllm_batched_tokens_cap_spec_concurrency() -> None:
         max_concurrency=64,
         max_batched_tokens=128,
     )
-    p = predict(req)
+    p = predict(req, catalog=load_catalog())
     assert p.curves[1].points[-1].concurrency == 32  # 128 // 4
     assert p.curves[0].points[-1].concurrency == 64
 

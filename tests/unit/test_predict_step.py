@@ -8,19 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specscope.predict.catalog import ModelSpec, load_catalog
-from specscope.predict.step import (
+from specscope.catalog import load_catalog
+from specscope.predict.roofline import (
     Efficiency,
     Rates,
-    StepModel,
     expected_experts,
     kv_elements_per_sequence,
-    operating_point,
     pass_cost,
     pass_flops,
     pass_time_s,
     weight_bytes,
 )
+from specscope.predict.specs import ModelSpec
+from specscope.predict.step import StepModel, operating_point
 
 PERFECT = Efficiency(t0_s=0.0, eta_bw=1.0, eta_f=1.0)
 H100_BF16 = Rates(bandwidth_bytes_s=3.35e12, flops_per_s=989e12)

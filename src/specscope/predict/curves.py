@@ -16,270 +16,29 @@ concurrency from 1 to the memory limit (capped), for Off and each draft depth g:
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 from collections.abc import Sequence
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from specscope.analysis.economics import resolve_economics, tok_s_per_mw, usd_per_mtok
 from specscope.analysis.results import Economics
 from specscope.errors import UserError
-from specscope.predict.acceptance import AcceptanceCurve
-from specscope.predict.catalog import (
-    Catalog,
-    HardwareSpec,
-    ModelSpec,
-    SourceRef,
-    load_catalog,
-    spec_sources,
-)
 from specscope.predict.deployment import build_deployment
+from specscope.predict.prediction import (
+    CEff,
+    CurvePoint,
+    MatchedGain,
+    PredictedCurve,
+    Prediction,
+    ScheduleRange,
+    StopPaying,
+    predicted_points,
+)
 from specscope.predict.profile import CalibratedProfile
-from specscope.predict.step import Efficiency, OperatingPoint, check_step, operating_point
-from specscope.schema import OFF, AcceptanceCounts, LatencyStats, Point, PointConfig, Provenance
+from specscope.predict.request import DEFAULT_CONCURRENCY_CAP, PredictRequest, concurrency_limits
+from specscope.predict.roofline import Efficiency
+from specscope.predict.specs import HardwareSpec, SourceRef, SpecLookup, spec_sources
+from specscope.predict.step import OperatingPoint, check_step, operating_point
+from specscope.schema import OFF
 from specscope.tie import beats
-
-DEFAULT_CONCURRENCY_CAP = 1024
-MAX_CONCURRENCY_LIMIT = 16384
-"""Every concurrency up to the limit is evaluated; this keeps a prediction within seconds."""
-PREDICTED_ENGINE = "predicted"
-
-
-class PredictRequest(BaseModel):
-    """What to predict (the CLI's flags, typed)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    hardware: str
-    model: str
-    precision: str
-    spec_method: str = "mtp"
-    gammas: list[int]
-    acceptance: AcceptanceCurve
-    isl: int = Field(ge=1)
-    osl: int = Field(ge=2)
-    n_gpus: int | None = Field(default=None, ge=1)
-    kv_precision: str = "bf16"
-    draft_model: str | None = None
-    """Catalog key of the draft model, for ``--spec draft_model``."""
-    max_concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY_LIMIT)
-    memory_utilization: float = Field(default=0.9, gt=0, le=1)
-    targets: list[float] = Field(default_factory=list)
-    """Interactivity targets (tok/s/user) for the matched gain; empty → 25/50/75 % of the band."""
-    economics_preset: str = "auto"
-    engine: str = "vllm"
-    """Whose scheduler limits apply (see :data:`ENGINE_LIMITS`): vllm, sglang, trtllm, none."""
-    max_running_requests: int | None = Field(default=None, ge=1)
-    """The engine's cap on running requests (vLLM --max-num-seqs, SGLang
-    --max-running-requests); default: the engine's own default."""
-    max_batched_tokens: int | None = Field(default=None, ge=1)
-    """The engine's cap on tokens per step (vLLM --max-num-batched-tokens); a spec step at
-    concurrency C schedules C·(g + 1) tokens."""
-    expert_parallel: bool = False
-    """MoE experts spread over the GPUs (vLLM --enable-expert-parallel, SGLang --ep-size):
-    each MoE layer pays a dispatch and a combine all-to-all instead of an all-reduce."""
-
-
-class EngineLimits(BaseModel):
-    """An engine's default caps on one deployment's decode batch (as its own source sets them)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    max_running_off: int | None
-    max_running_spec: int | None
-    max_batched_tokens: int | None
-    source: str
-    small_gpu_running: int | None = None
-    """The running-request cap on a device below the engine's large-GPU threshold (vLLM)."""
-    small_gpu_batched_tokens: int | None = None
-
-
-ENGINE_LIMITS: dict[str, EngineLimits] = {
-    "vllm": EngineLimits(
-        max_running_off=1024,
-        max_running_spec=1024,
-        max_batched_tokens=8192,
-        small_gpu_running=256,
-        small_gpu_batched_tokens=2048,
-        source=(
-            "vLLM EngineArgs._set_default_args (vllm/engine/arg_utils.py, "
-            "vllm-project/vllm@99d7eb5d, v0.11 series; the same table in get_batch_defaults of "
-            "later trees): for the OpenAI API server max_num_seqs 1024 and "
-            "max_num_batched_tokens 8192 when the device has >= 70 GiB and its name does not "
-            "contain 'a100', else 256 and 2048 (the offline LLM class gets 16384 / 8192 tokens); "
-            "speculative decoding does not change them, and each running request schedules "
-            "1 + num_speculative_tokens tokens against max_num_batched_tokens"
-        ),
-    ),
-    "sglang": EngineLimits(
-        max_running_off=2048,
-        max_running_spec=48,
-        max_batched_tokens=None,
-        source=(
-            "SGLang ServerArgs._handle_speculative_decoding (python/sglang/srt/server_args.py; "
-            "arg_groups/speculative_hook.py in trees from sgl-project/sglang@004c82e0): "
-            "EAGLE, EAGLE3, STANDALONE and NEXTN/MTP (an alias of EAGLE) set "
-            "max_running_requests to 48 when it is not given ('Max running requests is reset "
-            "to 48 for speculative decoding'); without speculation the model runner sizes it "
-            "as clamp(KV tokens / context_len × 512, 2048, 4096), at most KV tokens / 2 "
-            "(hybrid linear-attention models also by --max-mamba-cache-size): 2048 is the floor"
-        ),
-    ),
-    "trtllm": EngineLimits(
-        max_running_off=2048,
-        max_running_spec=2048,
-        max_batched_tokens=8192,
-        source=(
-            "TensorRT-LLM BuildConfig (tensorrt_llm/builder.py, NVIDIA/TensorRT-LLM@008b2b8d) "
-            "and BaseLlmArgs (tensorrt_llm/llmapi/llm_args.py): max_batch_size 2048, "
-            "max_num_tokens 8192; trtllm-serve takes the BuildConfig defaults "
-            "(tensorrt_llm/commands/serve.py@00209af1); the PyTorch backend captures CUDA graphs "
-            "only up to batch 128 by default (CudaGraphConfig.max_batch_size), larger batches run "
-            "eagerly"
-        ),
-    ),
-    "none": EngineLimits(
-        max_running_off=None, max_running_spec=None, max_batched_tokens=None, source="KV only"
-    ),
-}
-"""Default caps per engine; a request's own ``max_running_requests``/``max_batched_tokens``
-override them."""
-
-VLLM_LARGE_GPU_BYTES = 70 * 2**30
-"""vLLM's threshold for its larger defaults: 70 GiB of device memory (and not an A100)."""
-
-
-def vllm_small_gpu(hw: HardwareSpec) -> bool:
-    """Whether vLLM would pick its small-device defaults (256 sequences, 2048 batched tokens).
-
-    Worked: H100 80 GB (74.5 GiB) → large; A100 80 GB → small (excluded by name);
-    RTX 3090 24 GB → small.
-    """
-    names = f"{hw.key} {hw.name}".lower()
-    return hw.memory_gb * 1e9 < VLLM_LARGE_GPU_BYTES or "a100" in names
-
-
-class CurvePoint(BaseModel):
-    """One predicted operating point with its economics."""
-
-    model_config = ConfigDict(frozen=True)
-
-    concurrency: int
-    interactivity: float
-    throughput_per_gpu: float
-    output_throughput_per_gpu: float
-    tpot_s: float
-    ttft_s: float
-    step_time_s: float
-    acceptance_length: float
-    speedup_vs_off: float
-    """Spec / off decode rate at the same concurrency (1 for Off)."""
-    bound: Literal["memory", "compute"]
-    usd_per_mtok: float | None = None
-    tok_s_per_mw: float | None = None
-    extrapolated: bool = False
-    """Outside the calibrated range (always False without a profile: nothing was calibrated)."""
-
-
-class PredictedCurve(BaseModel):
-    """Off (draft_depth 0) or one spec depth."""
-
-    model_config = ConfigDict(frozen=True)
-
-    label: str
-    spec_method: str
-    draft_depth: int
-    acceptance_length: float
-    points: list[CurvePoint]
-
-
-class StopPaying(BaseModel):
-    """Where speculation stops beating Off at the same concurrency."""
-
-    model_config = ConfigDict(frozen=True)
-
-    draft_depth: int
-    """0 stands for the best depth at each concurrency."""
-    concurrency: int | None
-    """First concurrency with S < 1 (after ties); None when spec pays up to the limit."""
-    pays_at_concurrency_1: bool
-    pays_again_at: int | None = None
-    """MoE verify cost saturates with the expert union, so S(C) can recover later."""
-
-
-class ScheduleRange(BaseModel):
-    """A run of concurrencies sharing one best draft depth."""
-
-    model_config = ConfigDict(frozen=True)
-
-    concurrency_from: int
-    concurrency_to: int
-    best_draft_depth: int
-    """0 = spec off."""
-    speedup_vs_off: float
-    """At ``concurrency_from``."""
-
-
-class CEff(BaseModel):
-    """Effective draft cost ratio the model implies at one concurrency and depth."""
-
-    model_config = ConfigDict(frozen=True)
-
-    concurrency: int
-    draft_depth: int
-    c_eff: float
-    speedup_vs_off: float
-    acceptance_length: float
-
-
-class MatchedGain(BaseModel):
-    """Spec vs Off at one target interactivity (each at its highest sustainable concurrency)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    draft_depth: int
-    interactivity: float
-    off_concurrency: int | None
-    spec_concurrency: int | None
-    off_throughput_per_gpu: float | None
-    spec_throughput_per_gpu: float | None
-    gain: float | None
-    """spec / off throughput per GPU; None when either side cannot reach the target."""
-    note: str = ""
-
-
-class Prediction(BaseModel):
-    """The whole answer of ``specscope predict``: curves, summary, provenance and caveats."""
-
-    model_config = ConfigDict(frozen=True)
-
-    label: Literal["predicted"] = "predicted"
-    request: PredictRequest
-    hardware: HardwareSpec
-    model: ModelSpec
-    precision: str
-    compute_precision: str
-    n_gpus: int
-    weights_gb: float
-    kv_gb_per_sequence: float
-    memory_limit_concurrency: int
-    max_concurrency: int
-    efficiency: Efficiency
-    calibrated: bool
-    profile_created: str | None = None
-    acceptance: str
-    curves: list[PredictedCurve]
-    stop_paying: list[StopPaying]
-    schedule: list[ScheduleRange]
-    c_eff: list[CEff]
-    matched: list[MatchedGain]
-    economics: Economics | None = None
-    sources: list[SourceRef]
-    warnings: list[str]
-    points: list[Point]
 
 
 def _grid(limit: int) -> list[int]:
@@ -293,13 +52,8 @@ def _grid(limit: int) -> list[int]:
     return values
 
 
-def _run_id(request: PredictRequest) -> str:
-    blob = json.dumps(request.model_dump(mode="json"), sort_keys=True)
-    return "predicted-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
 def _resolve_hardware(
-    request: PredictRequest, catalog: Catalog, profile: CalibratedProfile | None
+    request: PredictRequest, catalog: SpecLookup, profile: CalibratedProfile | None
 ) -> tuple[HardwareSpec, list[str]]:
     if profile is not None:
         wanted = request.hardware.strip().lower()
@@ -317,15 +71,14 @@ def _resolve_hardware(
 def predict(
     request: PredictRequest,
     *,
-    catalog: Catalog | None = None,
+    catalog: SpecLookup,
     profile: CalibratedProfile | None = None,
     efficiency: Efficiency | None = None,
 ) -> Prediction:
     """Predicted Off and spec curves for one request; see the module docstring."""
-    cat = catalog or load_catalog()
-    hw, warnings = _resolve_hardware(request, cat, profile)
-    model = cat.model_spec(request.model)
-    draft = cat.model_spec(request.draft_model) if request.draft_model else None
+    hw, warnings = _resolve_hardware(request, catalog, profile)
+    model = catalog.model_spec(request.model)
+    draft = catalog.model_spec(request.draft_model) if request.draft_model else None
     eff_in = efficiency or (profile.efficiency if profile else None)
     if request.spec_method.strip().lower() in ("none", "off"):
         raise UserError(
@@ -356,7 +109,9 @@ def predict(
     eff = sm.efficiency
     gammas = sorted(set(request.gammas))
     cap = request.max_concurrency or DEFAULT_CONCURRENCY_CAP
-    off_limit, spec_limits = _limits(request, hw, dep.memory_limit_concurrency, gammas, warnings)
+    off_limit, spec_limits = concurrency_limits(
+        request, hw, dep.memory_limit_concurrency, gammas, warnings
+    )
     limit = max(off_limit, *spec_limits.values())
     if dep.memory_limit_concurrency > cap and request.max_concurrency is None and limit >= cap:
         warnings.append(
@@ -508,7 +263,7 @@ def predict(
         sources.extend(spec_sources(draft))
     if economics is not None:
         sources.append(SourceRef(urls=[economics.source], date=economics.date, note="economics"))
-    points = _points(
+    points = predicted_points(
         request, hw, model, dep.precision, sm.n_gpus, curves, eff, profile is not None, sources
     )
     return Prediction(
@@ -549,52 +304,6 @@ def _economics(hardware: str, preset: str, warnings: list[str]) -> Economics | N
 def _at(values: Sequence[float], c: int) -> float:
     """values[c − 1], or NaN past the paired range (a spec point beyond Off's limit)."""
     return values[c - 1] if c <= len(values) else float("nan")
-
-
-def _limits(
-    request: PredictRequest,
-    hw: HardwareSpec,
-    memory_limit: int,
-    gammas: Sequence[int],
-    warnings: list[str],
-) -> tuple[int, dict[int, int]]:
-    """The highest concurrency Off and each spec depth may run at: KV memory, the engine's
-    running-request cap, its batched-token cap (C·(g + 1) tokens per spec step) and the
-    prediction's own cap. No predicted point lies beyond them."""
-    key = request.engine.strip().lower()
-    if key not in ENGINE_LIMITS:
-        raise UserError(
-            f"unknown engine '{request.engine}'; use one of: {', '.join(sorted(ENGINE_LIMITS))}"
-        )
-    eng = ENGINE_LIMITS[key]
-    small = eng.small_gpu_running is not None and vllm_small_gpu(hw)
-    run_off = request.max_running_requests or (
-        eng.small_gpu_running if small else eng.max_running_off
-    )
-    run_spec = request.max_running_requests or (
-        eng.small_gpu_running if small else eng.max_running_spec
-    )
-    tokens = request.max_batched_tokens or (
-        eng.small_gpu_batched_tokens if small else eng.max_batched_tokens
-    )
-    cap = request.max_concurrency or DEFAULT_CONCURRENCY_CAP
-
-    def one(depth: int, running: int | None) -> int:
-        bounds = {"KV memory": memory_limit, "--max-concurrency": cap}
-        if running is not None:
-            bounds[f"{key} max running requests"] = running
-        if tokens is not None:
-            bounds[f"{key} max batched tokens {tokens} / {depth + 1} tokens per step"] = max(
-                tokens // (depth + 1), 1
-            )
-        name, value = min(bounds.items(), key=lambda kv: kv[1])
-        if value < cap and name != "--max-concurrency":
-            what = "Off" if depth == 0 else f"g={depth}"
-            warnings.append(f"{what} stops at concurrency {value}: {name}")
-        return value
-
-    off = one(0, run_off)
-    return off, {g: one(g, run_spec) for g in gammas}
 
 
 def _dedupe(refs: Sequence[SourceRef]) -> list[SourceRef]:
@@ -717,80 +426,3 @@ def _matched(
             )
         )
     return out
-
-
-def _points(
-    request: PredictRequest,
-    hw: HardwareSpec,
-    model: ModelSpec,
-    precision: str,
-    n_gpus: int,
-    curves: Sequence[PredictedCurve],
-    eff: Efficiency,
-    calibrated: bool,
-    sources: Sequence[SourceRef],
-) -> list[Point]:
-    """The curves as Points, so compare/report can draw them next to measured series."""
-    run_id = _run_id(request)
-    today = dt.date.today().isoformat()
-    urls = sorted({u for ref in sources for u in ref.urls})
-    points: list[Point] = []
-    for curve in curves:
-        spec_config = json.dumps(
-            {
-                "spec_method": curve.spec_method,
-                "draft_depth": curve.draft_depth,
-                "acceptance": request.acceptance.model_dump(mode="json"),
-                "draft_model": request.draft_model,
-            },
-            sort_keys=True,
-        )
-        for cp in curve.points:
-            config = PointConfig(
-                hardware=hw.key,
-                model=model.key,
-                precision=precision,
-                engine=PREDICTED_ENGINE,
-                spec_method=curve.spec_method,
-                draft_depth=curve.draft_depth,
-                spec_config=spec_config,
-                n_gpus=n_gpus,
-                isl=request.isl,
-                osl=request.osl,
-                concurrency=cp.concurrency,
-                workload="predicted",
-            )
-            acceptance = (
-                AcceptanceCounts(
-                    reported_acceptance_length=cp.acceptance_length, source="predicted"
-                )
-                if curve.draft_depth > 0
-                else None
-            )
-            points.append(
-                Point(
-                    run_id=run_id,
-                    config=config,
-                    throughput_per_gpu=cp.throughput_per_gpu,
-                    output_throughput_per_gpu=cp.output_throughput_per_gpu,
-                    input_throughput_per_gpu=cp.throughput_per_gpu - cp.output_throughput_per_gpu,
-                    interactivity=cp.interactivity,
-                    ttft=LatencyStats(median_s=cp.ttft_s, mean_s=cp.ttft_s),
-                    tpot=LatencyStats(median_s=cp.tpot_s, mean_s=cp.tpot_s),
-                    acceptance=acceptance,
-                    provenance=Provenance(
-                        source="predicted",
-                        date=today,
-                        extra={
-                            "label": "predicted",
-                            "calibrated": calibrated,
-                            "extrapolated": cp.extrapolated,
-                            "efficiency": eff.model_dump(mode="json"),
-                            "step_time_s": cp.step_time_s,
-                            "bound": cp.bound,
-                            "catalog_sources": urls,
-                        },
-                    ),
-                )
-            )
-    return points

@@ -12,16 +12,16 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from specscope.errors import UserError
-from specscope.predict.catalog import HardwareSpec, ModelSpec
 from specscope.predict.precision import BYTES_PER_PARAM, compute_precision, normalise_precision
-from specscope.predict.step import (
+from specscope.predict.roofline import (
     DEFAULT_EFFICIENCY,
     STATE_BYTES_PER_ELEM,
     Efficiency,
     Rates,
-    StepModel,
     kv_elements_per_sequence,
 )
+from specscope.predict.specs import HardwareSpec, ModelSpec
+from specscope.predict.step import StepModel
 
 DRAFT_KINDS: dict[str, str] = {
     "mtp": "head",

@@ -1,26 +1,20 @@
 """A calibrated hardware profile: the fitted step-model constants and what they were fitted on.
 
-Saved as TOML (user cache dir by default) and reused with ``--hardware-profile FILE``. It holds
-the hardware entry it was fitted with (so a probed CPU travels with it) and the measured range
-(concurrency, context length, draft depths); predictions outside that range are flagged.
+It holds the hardware entry it was fitted with (so a probed CPU travels with it) and the measured
+range (concurrency, context length, draft depths); predictions outside that range are flagged.
+Its file (TOML, ``--hardware-profile FILE``) is read and written by
+:mod:`specscope.calibration.profiles`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from specscope import __version__
-from specscope.cache import user_cache_dir
-from specscope.errors import UserError
-from specscope.predict.catalog import HardwareSpec, read_toml
-from specscope.predict.step import Efficiency
-from specscope.predict.tomlio import dumps
-
-PROFILE_DIR = "profiles"
+from specscope.predict.roofline import Efficiency
+from specscope.predict.specs import HardwareSpec
 
 
 class CalibrationRange(BaseModel):
@@ -104,47 +98,3 @@ class CalibratedProfile(BaseModel):
     run_ids: list[str] = Field(default_factory=list)
     created: str = ""
     specscope_version: str = __version__
-
-
-def default_profile_path(hardware: str, model: str, precision: str) -> Path:
-    """``<user cache>/profiles/<hardware>-<model>-<precision>.toml``."""
-    stem = "-".join(
-        re.sub(r"[^a-z0-9.+_-]+", "_", part.lower()) for part in (hardware, model, precision)
-    )
-    return user_cache_dir() / PROFILE_DIR / f"{stem}.toml"
-
-
-def save_profile(profile: CalibratedProfile, path: Path | None = None) -> Path:
-    """Write the profile as TOML; returns where it went."""
-    target = path or default_profile_path(profile.hardware.key, profile.model, profile.precision)
-    header = (
-        "specscope calibrated hardware profile (specscope predict --calibrate)\n"
-        f"hardware {profile.hardware.key}, model {profile.model}, precision {profile.precision}\n"
-        "reuse with: specscope predict --hardware-profile THIS_FILE ..."
-    )
-    text = dumps({"profile": profile.model_dump(mode="json", exclude_none=True)}, header=header)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(
-            f"{target}: cannot write the profile ({exc.strerror}); pick another path"
-        ) from None
-    return target
-
-
-def load_profile(path: Path | str) -> CalibratedProfile:
-    """Read a profile written by :func:`save_profile`; a bad file is one UserError line."""
-    file = Path(path)
-    data = read_toml(file)
-    body = data.get("profile")
-    if not isinstance(body, dict):
-        raise UserError(f"{file}: not a specscope hardware profile (no [profile] table)")
-    try:
-        return CalibratedProfile.model_validate(body)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise UserError(
-            f"{file}: profile.{where}: {err['msg']} (re-run specscope predict --calibrate)"
-        ) from None

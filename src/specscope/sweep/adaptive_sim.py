@@ -16,9 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from specscope.predict.catalog import Catalog, load_catalog
+from specscope.catalog import Catalog, load_catalog
 from specscope.predict.deployment import build_deployment
-from specscope.predict.step import Efficiency, operating_point
+from specscope.predict.roofline import Efficiency
+from specscope.predict.step import operating_point
 from specscope.sweep.adaptive import (
     Answers,
     Arm,

@@ -22,10 +22,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from specscope.cache import user_cache_dir
-from specscope.predict.catalog import CPU_KEY, HardwareSpec, SourceRef, build_hardware
+from specscope.catalog.entries import build_hardware
+from specscope.predict.specs import HardwareSpec, SourceRef
 
+CPU_KEY = "cpu"
+CPU_ALIASES = ("cpu", "this-cpu", "local-cpu", "host-cpu")
 PROBE_FILE = "cpu_probe.json"
-PROBE_SOURCE = "measured on this machine by specscope.predict.probe (numpy)"
+PROBE_SOURCE = "measured on this machine by specscope.catalog.probe (numpy)"
 
 
 class ProbeResult(BaseModel):

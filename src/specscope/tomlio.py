@@ -1,7 +1,7 @@
-"""A small TOML writer for the files specscope itself produces (profiles, probe caches).
+"""Read and write the TOML files specscope uses (catalogs, calibrated profiles).
 
-Handles nested tables, strings, booleans, finite numbers and lists of those; that is all our
-files hold. Reading uses the standard library's ``tomllib``.
+Reading is the standard library's ``tomllib`` with one-line errors. The writer handles nested
+tables, strings, booleans, finite numbers and lists of those; that is all our files hold.
 """
 
 from __future__ import annotations
@@ -9,8 +9,26 @@ from __future__ import annotations
 import json
 import math
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+from specscope.errors import UserError
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every failure into one UserError line."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found (check the path given to --catalog)") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}") from None
+
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 

@@ -1,35 +1,16 @@
-"""Hardware and model catalogs with a source and a date for every number.
+"""Hardware and model specs: the numbers the step model reads, each with its source.
 
-The shipped catalogs live in ``specscope/data/catalog/{hardware,models}.toml``. A user file
-(``--catalog FILE``) has the same layout (``[hardware.<key>]`` and ``[models.<key>]`` tables) and
-overrides field by field, or adds new keys.
-
-A numeric field is written either as a bare number, which takes the entry's ``source`` and
-``date``, or as an inline table ``{ value = 3.35, source = "https://…", date = "2026-11-22",
-note = "…" }``; ``source`` may be a list of URLs. The shipped files must source every number;
-a user's unsourced number is credited to the user's file.
-
-The ``cpu`` hardware entry is not in the file: it is measured on first use by
-:mod:`specscope.predict.probe` (and cached), unless a catalog file pins it.
+These are types only; reading them from the catalog files lives in :mod:`specscope.catalog`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import tomllib
-from collections.abc import Mapping, Sequence
-from importlib import resources
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from specscope.errors import UserError
 from specscope.predict.precision import COMPUTE_FALLBACK, compute_precision
-
-CPU_KEY = "cpu"
-CPU_ALIASES = ("cpu", "this-cpu", "local-cpu", "host-cpu")
 
 TFLOPS_FIELDS: dict[str, str] = {
     "fp32": "fp32_tflops",
@@ -47,48 +28,6 @@ STEP_FIELDS = (
     "draft_overhead_us",
 )
 """Step-model constants a hardware entry may state (one set per hardware family)."""
-
-HARDWARE_NUMBERS = (
-    "memory_gb",
-    "bandwidth_tb_s",
-    *TFLOPS_FIELDS.values(),
-    "tdp_w",
-    "kw_per_gpu_all_in",
-    *STEP_FIELDS,
-    "link_bandwidth_gb_s",
-    "link_latency_us",
-    "checked_max_concurrency",
-)
-HARDWARE_TEXT = ("name", "aliases", "measured", "notes")
-
-MODEL_NUMBERS = (
-    "params_total",
-    "params_active",
-    "n_layers",
-    "hidden_size",
-    "vocab_size",
-    "n_heads",
-    "n_kv_heads",
-    "head_dim",
-    "kv_lora_rank",
-    "qk_rope_head_dim",
-    "kv_extra_per_layer",
-    "n_attn_layers",
-    "sliding_window",
-    "n_sliding_layers",
-    "kv_elements_per_token",
-    "linear_state_elements",
-    "n_experts",
-    "n_active_experts",
-    "n_shared_experts",
-    "moe_intermediate_size",
-    "expert_params",
-    "n_moe_layers",
-    "mtp_layers",
-    "mtp_params_total",
-    "mtp_params_active",
-)
-MODEL_TEXT = ("name", "aliases", "attention", "tied_embeddings", "notes")
 
 
 class SourceRef(BaseModel):
@@ -382,274 +321,6 @@ class ModelSpec(BaseModel):
         )
 
 
-class Catalog(BaseModel):
-    """Hardware and model entries after merging the shipped files with the user's."""
-
-    model_config = ConfigDict(frozen=True)
-
-    hardware: dict[str, HardwareSpec]
-    models: dict[str, ModelSpec]
-    files: list[str]
-    cpu_override: dict[str, Any] = Field(default_factory=dict)
-    """A user's partial ``[hardware.cpu]`` table, applied over the probe's numbers."""
-
-    def hardware_spec(self, key: str, *, probe_cpu: bool = True) -> HardwareSpec:
-        """The hardware entry for a key or alias; ``cpu`` is measured by the probe (cached)."""
-        found = _lookup(key, self.hardware)
-        if found is not None:
-            return self.hardware[found]
-        if _norm(key) in CPU_ALIASES and probe_cpu:
-            from specscope.predict.probe import cpu_hardware
-
-            return cpu_hardware(override=self.cpu_override)
-        known = ", ".join(sorted([*self.hardware, CPU_KEY]))
-        raise UserError(
-            f"unknown hardware '{key}'; known: {known} (add your own with --catalog FILE)"
-        )
-
-    def model_spec(self, key: str) -> ModelSpec:
-        """The model entry for a key or alias (Hugging Face ids such as ``Qwen/…`` work too)."""
-        found = _lookup(key, self.models)
-        if found is not None:
-            return self.models[found]
-        known = ", ".join(sorted(self.models))
-        raise UserError(f"unknown model '{key}'; known: {known} (add your own with --catalog FILE)")
-
-
-_SpecT = TypeVar("_SpecT", HardwareSpec, ModelSpec)
-
-
-def _norm(key: str) -> str:
-    return key.strip().lower()
-
-
-def _lookup(key: str, table: Mapping[str, HardwareSpec] | Mapping[str, ModelSpec]) -> str | None:
-    wanted = _norm(key)
-    candidates = [wanted, wanted.replace("_", "-")]
-    if "/" in wanted:
-        candidates.append(wanted.rsplit("/", 1)[1])
-    for candidate in candidates:
-        if candidate in table:
-            return candidate
-        for name, entry in table.items():
-            if candidate in (_norm(a) for a in entry.aliases):
-                return name
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading
-
-
-def shipped_catalog_dir() -> Path:
-    """Folder of the catalogs shipped with specscope."""
-    return Path(str(resources.files("specscope").joinpath("data", "catalog")))
-
-
-def load_catalog(user_files: Sequence[Path | str] = ()) -> Catalog:
-    """Shipped catalogs, then each user file in order (later files win, field by field)."""
-    ship = shipped_catalog_dir()
-    raw: dict[str, dict[str, dict[str, Any]]] = {"hardware": {}, "models": {}}
-    blame: dict[tuple[str, str], Path] = {}
-    files: list[str] = []
-    for path in (ship / "hardware.toml", ship / "models.toml"):
-        _merge_file(path, raw, blame, strict=True)
-        files.append(str(path))
-    for user in user_files:
-        path = Path(user)
-        _merge_file(path, raw, blame, strict=False)
-        files.append(str(path))
-    cpu_override = raw["hardware"].pop(CPU_KEY, {})
-    hardware: dict[str, HardwareSpec] = {}
-    models: dict[str, ModelSpec] = {}
-    for key, fields in raw["hardware"].items():
-        hardware[key] = _build(HardwareSpec, "hardware", key, fields, blame[("hardware", key)])
-    for key, fields in raw["models"].items():
-        models[key] = _build(ModelSpec, "models", key, fields, blame[("models", key)])
-    if cpu_override and _is_complete_hardware(cpu_override):
-        hardware[CPU_KEY] = _build(
-            HardwareSpec, "hardware", CPU_KEY, cpu_override, blame[("hardware", CPU_KEY)]
-        )
-        cpu_override = {}
-    return Catalog(hardware=hardware, models=models, files=files, cpu_override=cpu_override)
-
-
-def _is_complete_hardware(fields: Mapping[str, Any]) -> bool:
-    required = ("memory_gb", "bandwidth_tb_s")
-    return all(f in fields for f in required) and any(f in fields for f in TFLOPS_FIELDS.values())
-
-
-def build_hardware(key: str, fields: Mapping[str, Any], origin: Path) -> HardwareSpec:
-    """Validate one normalised hardware table (as :func:`normalise_entry` returns it)."""
-    return _build(HardwareSpec, "hardware", key, fields, origin)
-
-
-def _build(
-    cls: type[_SpecT], kind: str, key: str, fields: Mapping[str, Any], origin: Path
-) -> _SpecT:
-    try:
-        return cls.model_validate({"key": key, "name": key, **fields})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"] if p != "__root__")
-        field = f".{where}" if where else ""
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        raise UserError(
-            f"{origin}: {kind}.{key}{field}: {msg} (fix the entry or remove it)"
-        ) from None
-
-
-def _merge_file(
-    path: Path,
-    raw: dict[str, dict[str, dict[str, Any]]],
-    blame: dict[tuple[str, str], Path],
-    *,
-    strict: bool,
-) -> None:
-    data = read_toml(path)
-    unknown = [k for k in data if k not in raw]
-    if unknown:
-        raise UserError(
-            f"{path}: unknown top-level table '{unknown[0]}'; use [hardware.<key>] or "
-            "[models.<key>]"
-        )
-    default_date = _file_date(path)
-    for kind, entries in data.items():
-        if not isinstance(entries, dict):
-            raise UserError(f"{path}: '{kind}' must be a table of entries like [{kind}.<key>]")
-        for key, body in entries.items():
-            if not isinstance(body, dict):
-                raise UserError(f"{path}: {kind}.{key}: must be a table, not {type(body).__name__}")
-            fields = normalise_entry(kind, _norm(key), body, path, strict, default_date)
-            entry = raw[kind].setdefault(_norm(key), {})
-            sources = {**entry.get("sources", {}), **fields.pop("sources")}
-            entry.update(fields)
-            entry["sources"] = sources
-            blame[(kind, _norm(key))] = path
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning every failure into one UserError line."""
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found (check the path given to --catalog)") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: invalid TOML: {exc}") from None
-
-
-def _file_date(path: Path) -> str:
-    try:
-        stamp = path.stat().st_mtime
-    except OSError:
-        return dt.date.today().isoformat()
-    return dt.datetime.fromtimestamp(stamp, tz=dt.UTC).date().isoformat()
-
-
-def normalise_entry(
-    kind: str,
-    key: str,
-    body: Mapping[str, Any],
-    path: Path,
-    strict: bool,
-    default_date: str,
-) -> dict[str, Any]:
-    """Split one catalog table into plain field values and a ``sources`` map.
-
-    ``strict`` (shipped files) requires a source URL and a date for every number.
-    """
-    numbers = HARDWARE_NUMBERS if kind == "hardware" else MODEL_NUMBERS
-    texts = HARDWARE_TEXT if kind == "hardware" else MODEL_TEXT
-    where = f"{path}: {kind}.{key}"
-    entry_source = body.get("source")
-    entry_date = body.get("date")
-    entry_urls = _urls(entry_source, f"{where}.source") if entry_source is not None else None
-    if entry_date is not None and not isinstance(entry_date, str | dt.date):
-        raise UserError(f'{where}.date: must be a date string like "2026-11-22"')
-    fields: dict[str, Any] = {}
-    sources: dict[str, SourceRef] = {}
-    for name, value in body.items():
-        if name in ("source", "date"):
-            continue
-        if name == "weight_bytes" and kind == "models":
-            if not isinstance(value, dict):
-                raise UserError(f"{where}.weight_bytes: must be a table of precision = bytes")
-            sizes: dict[str, float] = {}
-            for prec, item in value.items():
-                label = f"weight_bytes.{prec}"
-                number, ref = _sourced(
-                    item, f"{where}.{label}", entry_urls, entry_date, strict, path, default_date
-                )
-                sizes[_norm(prec)] = number
-                sources[label] = ref
-            fields["weight_bytes"] = sizes
-        elif name in numbers:
-            number, ref = _sourced(
-                value, f"{where}.{name}", entry_urls, entry_date, strict, path, default_date
-            )
-            fields[name] = number
-            sources[name] = ref
-        elif name in texts:
-            fields[name] = value
-        else:
-            allowed = ", ".join([*texts, *numbers, "source", "date"])
-            raise UserError(f"{where}: unknown field '{name}' (allowed: {allowed})")
-    fields["sources"] = sources
-    return fields
-
-
-def _urls(value: Any, where: str) -> list[str]:
-    if isinstance(value, str) and value.strip():
-        return [value.strip()]
-    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
-        return [v.strip() for v in value]
-    raise UserError(f"{where}: source must be a URL string or a list of them")
-
-
-def _sourced(
-    item: Any,
-    where: str,
-    entry_urls: list[str] | None,
-    entry_date: Any,
-    strict: bool,
-    path: Path,
-    default_date: str,
-) -> tuple[float, SourceRef]:
-    note = ""
-    urls = entry_urls
-    date = entry_date
-    if isinstance(item, dict):
-        extra = set(item) - {"value", "source", "date", "note"}
-        if extra:
-            raise UserError(
-                f"{where}: unknown key '{sorted(extra)[0]}' (use value, source, date, note)"
-            )
-        if "value" not in item:
-            raise UserError(f"{where}: missing 'value' in the inline table")
-        value = item["value"]
-        if "source" in item:
-            urls = _urls(item["source"], f"{where}.source")
-        date = item.get("date", date)
-        note = str(item.get("note", ""))
-    else:
-        value = item
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UserError(f"{where}: must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise UserError(f"{where}: must be a finite number, got {value!r}")
-    if strict and (urls is None or date is None):
-        raise UserError(f"{where}: shipped catalog numbers need a source URL and a date")
-    return number, SourceRef(
-        urls=urls or [f"user catalog file {path}"],
-        date=str(date) if date is not None else default_date,
-        note=note,
-    )
-
-
 def spec_sources(spec: HardwareSpec | ModelSpec) -> list[SourceRef]:
     """The distinct sources behind one entry, in field order."""
     seen: set[tuple[tuple[str, ...], str]] = set()
@@ -660,3 +331,11 @@ def spec_sources(spec: HardwareSpec | ModelSpec) -> list[SourceRef]:
             seen.add(ident)
             refs.append(SourceRef(urls=ref.urls, date=ref.date))
     return refs
+
+
+class SpecLookup(Protocol):
+    """Finds hardware and model specs by key or alias (a loaded ``specscope.catalog.Catalog``)."""
+
+    def hardware_spec(self, key: str) -> HardwareSpec: ...
+
+    def model_spec(self, key: str) -> ModelSpec: ...

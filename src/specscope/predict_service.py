@@ -1,17 +1,22 @@
-"""The predict entry points the CLI calls: flags in, typed results out (store I/O at the edge)."""
+"""The ``specscope predict`` entry points the CLI calls: flags in, typed results out.
+
+The I/O edge of :mod:`specscope.predict`: catalog files, profiles and the store are read here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+from specscope.calibration.profiles import load_profile
+from specscope.calibration.runs import calibrate_runs
+from specscope.catalog import load_catalog
 from specscope.errors import UserError
 from specscope.predict.acceptance import acceptance_curve
 from specscope.predict.calibrate import CalibrationResult
-from specscope.predict.catalog import load_catalog
-from specscope.predict.curves import Prediction, PredictRequest, predict
-from specscope.predict.profile import load_profile
-from specscope.predict.runs import calibrate_runs
+from specscope.predict.curves import predict
+from specscope.predict.prediction import Prediction
+from specscope.predict.request import PredictRequest
 from specscope.store.db import Store
 
 

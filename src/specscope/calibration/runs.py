@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from specscope.calibration.profiles import save_profile
+from specscope.catalog import load_catalog
 from specscope.errors import UserError
 from specscope.predict.calibrate import CalibrationResult, calibrate
-from specscope.predict.catalog import load_catalog
-from specscope.predict.profile import save_profile
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
 
