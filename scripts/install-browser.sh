@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Install what the browser tests of the HTML report need: Debian's chromium and Playwright's
-# Python package (which drives it through executable_path; no browser download).
+# Python package (which drives it through executable_path; no browser download); and Node.js,
+# which runs the page's math modules against Python's (tests/unit/test_report_js_math.py).
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 
-if [ ! -x /usr/bin/chromium ]; then
+missing=""
+[ -x /usr/bin/chromium ] || missing="chromium"
+command -v node >/dev/null || missing="$missing nodejs"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  # shellcheck disable=SC2086  # one word per package
+  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"

@@ -2,7 +2,7 @@
 
 It is applied to the unrounded values (a ratio printed as "1.01×" can still be a tie at
 1.0099) and used by every verdict: compare's winners, explain's "pays / ties / slower", the
-prediction's "stops paying" and the report page (``report.js``, ``isTie``).
+prediction's "stops paying" and the report page (``report/assets/js/tie.js``, ``isTie``).
 """
 
 from __future__ import annotations

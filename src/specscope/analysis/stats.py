@@ -30,9 +30,10 @@ t at the Welch–Satterthwaite degrees of freedom (ra² + rb²)² / (ra⁴/dfa +
 fractional number it is (with two repeats a side, df lies between 1 and 2).
 
 The t quantile is computed here, not looked up, so that the report page (which must work offline,
-without libraries) can run the same algorithm in JavaScript (``report.js``, ``tCritical95``) and
-agree to 1e-9: the tail P(T > t) = ½·I_x(ν/2, ½), x = ν/(ν + t²), from the continued fraction of
-the regularized incomplete beta function, inverted by Newton's method.
+without libraries) can run the same algorithm in JavaScript (``tCritical95`` in
+``report/assets/js/stats.js``) and agree to 1e-9: the tail P(T > t) = ½·I_x(ν/2, ½),
+x = ν/(ν + t²), from the continued fraction of the regularized incomplete beta function, inverted
+by Newton's method.
 """
 
 from __future__ import annotations

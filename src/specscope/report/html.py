@@ -4,6 +4,11 @@ A comparison page is one file: the template, the stylesheet, the data as JSON, p
 from the installed ``plotly`` package, never fetched) and the page script. A Content-Security-
 Policy pins the two scripts by hash and allows no network connection, so the page works offline
 and an injected ``<script>`` could not run even if escaping ever failed.
+
+The page script is joined from ``assets/js``: the math modules (:data:`MATH_MODULES`, plain
+scripts that add their functions to ``globalThis.specscope``, each reading the ones before it,
+and loadable by Node) in that order, then the page files (:data:`PAGE_MODULES`: DOM and Plotly)
+inside one function, so they share its scope.
 """
 
 from __future__ import annotations
@@ -21,9 +26,33 @@ from specscope.report.payload import JSONValue, embed_json
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
 
+MATH_MODULES = (
+    "format.js",
+    "tie.js",
+    "stats.js",
+    "frontier.js",
+    "interpolate.js",
+    "narrative.js",
+    "compare.js",
+    "caveats.js",
+    "theory.js",
+)
+"""The page's pure math under ``assets/js``, in load order (each reads only those before it)."""
+
+PAGE_MODULES = ("state.js", "controls.js", "chart.js", "table.js", "panels.js", "main.js")
+"""The page's DOM and Plotly code under ``assets/js/page``, in order (``main.js`` starts it)."""
+
 
 def _asset(name: str) -> str:
     return (resources.files("specscope.report") / "assets" / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def page_script() -> str:
+    """The page script: the math modules, then the page files inside one function."""
+    math = [_asset(f"js/{name}") for name in MATH_MODULES]
+    page = [_asset(f"js/page/{name}") for name in PAGE_MODULES]
+    return "\n".join([*math, "(function () {", "'use strict';", *page, "})();", ""])
 
 
 @functools.cache
@@ -63,7 +92,7 @@ def render_page(payload: Mapping[str, JSONValue], title: str) -> str:
 def render_page_json(data: str, title: str) -> str:
     """One comparison page from payload JSON already escaped by :func:`embed_json`."""
     plotly = plotly_js()
-    script = _script_safe(_asset("report.js"))
+    script = _script_safe(page_script())
     csp = "; ".join(
         [
             "default-src 'none'",
