@@ -53,7 +53,7 @@ from specscope.engines.base import (
 )
 from specscope.engines.endpoint import Endpoint
 from specscope.engines.errors import EngineDiedError, EngineStartError
-from specscope.engines.registry import get_recipe
+from specscope.engines.registry import get_recipe, request_defaults, server_tokenizer
 from specscope.engines.server import ManagedServer, pick_free_port
 from specscope.errors import UserError
 from specscope.schema import Point, PointConfig, Provenance, RequestRecord
@@ -64,7 +64,7 @@ from specscope.sweep.recipe import Recipe
 from specscope.sweep.stale import remove_pid_file, stop_stale_servers, write_pid_file
 from specscope.workload.build import build, median_output_tokens, workload_source
 from specscope.workload.prompt import Prompt
-from specscope.workload.tokenizer import Tokenizer, server_tokenizer
+from specscope.workload.tokenizer import Tokenizer
 
 
 class PointDone(BaseModel):
@@ -619,8 +619,9 @@ class PointMeasurer:
             "api_key_env": engine.api_key_env,
             "keep_text": True,
         }
-        if self.servers.engine_name == "llamacpp":
-            common["extra_body"] = {"cache_prompt": False}
+        extra_body = request_defaults(self.servers.engine_name)
+        if extra_body:
+            common["extra_body"] = extra_body
 
         self._finished = []
 
