@@ -1,1 +1,2 @@
-"""Fake servers for fault injection in tests (not engines; never used by specscope itself)."""
+"""Fake servers for fault injection in tests, and a throwaway engine plug-in (toy_engine); never
+used by specscope itself."""

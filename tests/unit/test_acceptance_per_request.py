@@ -9,12 +9,10 @@ import pytest
 
 from specscope.client.protocols import build_body
 from specscope.client.stream import StreamParser
-from specscope.engines.acceptance import (
-    counts_from_sglang_requests,
-    counts_from_vllm_requests,
-    per_position_from_histogram,
-    trtllm_coverage_note,
-)
+from specscope.engines.acceptance import per_position_from_histogram
+from specscope.engines.sglang import counts_from_sglang_requests
+from specscope.engines.trtllm import trtllm_coverage_note
+from specscope.engines.vllm import counts_from_vllm_requests
 from specscope.schema import RequestRecord
 
 

@@ -10,20 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from specscope.engines.acceptance import (
-    SGLANG_SOURCE,
-    AcceptanceError,
-    AcceptanceReader,
-    CounterResetError,
-    SpecCounters,
+from specscope.engines.acceptance import AcceptanceError, AcceptanceReader, CounterResetError
+from specscope.engines.llamacpp import (
     counts_from_records,
-    counts_from_sglang_server_info,
     counts_from_timings,
-    counts_from_trtllm_iteration_stats,
-    delta,
-    parse_spec_counters,
     timings_draft_counts,
 )
+from specscope.engines.prometheus import SpecCounters, delta, parse_spec_counters
+from specscope.engines.sglang import SERVER_INFO_SOURCE as SGLANG_SOURCE
+from specscope.engines.sglang import counts_from_sglang_server_info
+from specscope.engines.trtllm import counts_from_trtllm_iteration_stats
 from specscope.schema import RequestRecord
 
 DATA = Path(__file__).parents[1] / "data" / "metrics"

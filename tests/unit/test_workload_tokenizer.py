@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from specscope.engines import server_tokenizer
 from specscope.errors import UserError
-from specscope.workload import ChatMessage, LlamaCppTokenizer, VllmTokenizer, server_tokenizer
+from specscope.workload import ChatMessage, LlamaCppTokenizer, VllmTokenizer
 
 DATA = Path(__file__).parents[1] / "data" / "metrics"
 REAL_TOKENIZE = json.loads((DATA / "llamacpp_tokenize.json").read_text())

@@ -31,11 +31,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specscope.client.runner import LoadResult
 from specscope.client.saturation import MAX_CPU_UTIL, MAX_LOOP_LAG_P99_S, client_bound_reason
+from specscope.engines.llamacpp import TIMINGS_SOURCE
 from specscope.errors import UserError
 from specscope.schema import AcceptanceCounts, LatencyStats, RequestRecord
 
 SLO_KEYS: tuple[str, ...] = ("ttft", "tpot", "itl", "e2el")
-ACCEPTANCE_SOURCE = "timings:llamacpp"
 
 
 class PointMetrics(BaseModel):
@@ -129,9 +129,7 @@ def summed_acceptance(records: Iterable[RequestRecord]) -> AcceptanceCounts | No
             accepted += r.accepted_tokens or 0
     if not seen:
         return None
-    return AcceptanceCounts(
-        draft_tokens=drafted, accepted_tokens=accepted, source=ACCEPTANCE_SOURCE
-    )
+    return AcceptanceCounts(draft_tokens=drafted, accepted_tokens=accepted, source=TIMINGS_SOURCE)
 
 
 def short_outputs(records: Iterable[RequestRecord]) -> list[RequestRecord]:

@@ -1,20 +1,24 @@
-"""Engine recipes (launch, health, acceptance) for llama.cpp, vLLM, SGLang and TensorRT-LLM."""
+"""Engines (launch, health, acceptance), one module each: llama.cpp, vLLM, SGLang, TensorRT-LLM.
+
+Importing this package registers the built-in engines and acceptance sources.
+"""
+
+# isort: off
+# The built-in engines register in this order, the order messages list them in.
+from specscope.engines import llamacpp, vllm, sglang, trtllm  # noqa: F401
+# isort: on
 
 from specscope.engines.acceptance import (
     AcceptanceError,
     AcceptanceReader,
+    AcceptanceStrategy,
     CounterResetError,
-    SpecCounters,
-    counts_from_records,
-    counts_from_sglang_server_info,
-    counts_from_timings,
-    counts_from_trtllm_iteration_stats,
-    delta,
-    parse_spec_counters,
-    timings_draft_counts,
+    acceptance_source,
+    per_request_counts,
 )
 from specscope.engines.base import (
     AcceptanceSource,
+    Engine,
     EngineRecipe,
     ServerHandle,
     ServerSettings,
@@ -24,20 +28,34 @@ from specscope.engines.base import (
 )
 from specscope.engines.endpoint import Endpoint
 from specscope.engines.errors import EngineDiedError, EngineError, EngineStartError
-from specscope.engines.llamacpp import LlamaCppRecipe, find_llama_server
-from specscope.engines.registry import ENGINES, engine_key, get_recipe
+from specscope.engines.llamacpp import (
+    LlamaCppRecipe,
+    counts_from_records,
+    counts_from_timings,
+    find_llama_server,
+    timings_draft_counts,
+)
+from specscope.engines.prometheus import SpecCounters, delta, parse_spec_counters
+from specscope.engines.registry import (
+    engine_key,
+    engine_keys,
+    get_recipe,
+    register_engine,
+    server_tokenizer,
+)
 from specscope.engines.server import ManagedServer, pick_free_port
-from specscope.engines.sglang import SglangRecipe
-from specscope.engines.trtllm import TrtllmRecipe
+from specscope.engines.sglang import SglangRecipe, counts_from_sglang_server_info
+from specscope.engines.trtllm import TrtllmRecipe, counts_from_trtllm_iteration_stats
 from specscope.engines.vllm import VllmRecipe
 
 __all__ = [
-    "ENGINES",
     "AcceptanceError",
     "AcceptanceReader",
     "AcceptanceSource",
+    "AcceptanceStrategy",
     "CounterResetError",
     "Endpoint",
+    "Engine",
     "EngineDiedError",
     "EngineError",
     "EngineRecipe",
@@ -52,6 +70,7 @@ __all__ = [
     "SpecSettings",
     "TrtllmRecipe",
     "VllmRecipe",
+    "acceptance_source",
     "counts_from_records",
     "counts_from_sglang_server_info",
     "counts_from_timings",
@@ -59,9 +78,13 @@ __all__ = [
     "delta",
     "describe_spec",
     "engine_key",
+    "engine_keys",
     "find_llama_server",
     "get_recipe",
     "parse_spec_counters",
+    "per_request_counts",
     "pick_free_port",
+    "register_engine",
+    "server_tokenizer",
     "timings_draft_counts",
 ]

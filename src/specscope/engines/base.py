@@ -1,19 +1,25 @@
 """The engine plug-in interface: spec and server settings in, a launch recipe out.
 
-Each engine module (``llamacpp``, ``vllm``, ``sglang``, ``trtllm``) holds one recipe class that
-satisfies :class:`EngineRecipe`; adding an engine touches one file plus its tests.
+Each engine module (``llamacpp``, ``vllm``, ``sglang``, ``trtllm``) holds one :class:`Engine`
+subclass, registered by key in :mod:`specscope.engines.registry`; adding an engine touches one
+file plus its tests (docs/engines.md, "Adding an engine").
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from specscope.errors import UserError
 from specscope.schema import spec_method_key
+
+if TYPE_CHECKING:
+    from specscope.workload.tokenizer import Tokenizer
 
 SpecMethod = Literal[
     "none",
@@ -30,12 +36,12 @@ SpecMethod = Literal[
 """Normalised spec methods. ``ngram-*`` are llama.cpp's own n-gram drafters; ``ngram`` is the
 generic prompt-lookup drafter each engine offers under its own name."""
 
-AcceptanceSource = Literal[
-    "prometheus", "sglang_server_info", "trtllm_iter_stats", "timings", "none"
-]
-"""How acceptance is read: Prometheus counter deltas (vLLM, llama.cpp), SGLang's running average
-on ``/server_info``, TensorRT-LLM's per-iteration JSON stats on ``/metrics``, per-response
-``timings`` (llama.cpp), or not at all."""
+AcceptanceSource = str
+"""How acceptance is read, by the name its strategy is registered under
+(:func:`specscope.engines.acceptance.acceptance_source`): ``prometheus`` (counter deltas, vLLM and
+llama.cpp), ``sglang_server_info`` (SGLang's running average on ``/server_info``),
+``trtllm_iter_stats`` (TensorRT-LLM's per-iteration JSON stats on ``/metrics``), ``timings``
+(per-response llama.cpp ``timings``) or ``none``."""
 
 ParamValue = str | int | float | bool
 
@@ -169,6 +175,66 @@ class EngineRecipe(Protocol):
     def files(self, spec: SpecSettings, server: ServerSettings) -> dict[str, str]:
         """Config files (name in ``server.config_dir`` → text) to write before launch."""
         ...
+
+
+class Engine:
+    """One engine, whole: its key and aliases, launch recipe, acceptance source, tokenizer and
+    request defaults. Subclasses set ``name`` and write ``spec_args`` and ``command``; they are
+    made known with :func:`specscope.engines.registry.register_engine`."""
+
+    name: str
+    """Engine key as stored in PointConfig.engine and accepted as a recipe's ``engine.kind``."""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    """Other spellings users may type (lowercase): ``llama.cpp``, ``tensorrt-llm``..."""
+    health_path: str = "/health"
+    metrics_path: str = "/metrics"
+    acceptance_source: AcceptanceSource = "none"
+    metric_prefix: ClassVar[str | None] = None
+    """Prefix of the engine's Prometheus spec-decoding counters (``vllm`` in
+    ``vllm:spec_decode_num_drafts_total``); None when it exposes none."""
+    request_defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    """Body fields every load request to this engine carries."""
+
+    def spec_args(self, spec: SpecSettings, server: ServerSettings) -> list[str]:
+        """The spec part of the argv (for provenance)."""
+        raise NotImplementedError
+
+    def command(self, spec: SpecSettings, server: ServerSettings) -> list[str]:
+        """The full argv that starts the server."""
+        raise NotImplementedError
+
+    def env(self, spec: SpecSettings, server: ServerSettings) -> dict[str, str]:
+        """Environment variables to add for this config."""
+        return dict(spec.env)
+
+    def files(self, spec: SpecSettings, server: ServerSettings) -> dict[str, str]:
+        """Config files (name in ``server.config_dir`` → text) to write before launch."""
+        return {}
+
+    def spec_note(self, spec: SpecSettings) -> str | None:
+        """A caveat on what g means for ``spec``; None when there is none."""
+        return None
+
+    def tokenizer(self, base_url: str, model: str | None = None) -> Tokenizer:
+        """The running server's own tokenizer, over HTTP."""
+        raise no_tokenizer(self.name)
+
+
+def no_tokenizer(engine: str) -> UserError:
+    """The error for an engine that exposes no tokenizer endpoint."""
+    return UserError(
+        f"engine {engine!r} exposes no tokenizer endpoint; pass a local tokenizer "
+        "(a Hugging Face name or path) for synthetic prompts"
+    )
+
+
+def server_args(server: ServerSettings, *flags: tuple[str, int | str | None]) -> list[str]:
+    """``--host H --port P``, then each ``(flag, value)`` whose value is set, as argv."""
+    argv = ["--host", server.host, "--port", str(server.require_port())]
+    for flag, value in flags:
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv
 
 
 def describe_spec(recipe: EngineRecipe, spec: SpecSettings, server: ServerSettings) -> str:

@@ -10,7 +10,7 @@ import httpx
 
 from specscope.engines.base import AcceptanceSource
 from specscope.engines.errors import EngineDiedError, EngineStartError
-from specscope.engines.registry import ENGINES, engine_key, get_recipe
+from specscope.engines.registry import engine_key, get_recipe
 
 GENERIC = "generic"
 
@@ -18,7 +18,7 @@ GENERIC = "generic"
 class Endpoint:
     """An already-running OpenAI-compatible server at ``base_url``.
 
-    ``engine`` (``llamacpp``, ``vllm``, ``sglang``, ``trt`` or ``generic``) picks the health and
+    ``engine`` (a registered engine's key or alias, or ``generic``) picks the health and
     metrics paths and how acceptance is read; each can be overridden.
     """
 
@@ -35,7 +35,7 @@ class Endpoint:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         key = GENERIC if engine.strip().lower() == GENERIC else engine_key(engine)
-        recipe = get_recipe(key) if key in ENGINES else None
+        recipe = None if key == GENERIC else get_recipe(key)
         self._engine = key
         self.health_path = health_path or (recipe.health_path if recipe else "/health")
         self._metrics_path = metrics_path or (recipe.metrics_path if recipe else "/metrics")

@@ -6,25 +6,38 @@ Spec methods map to ``--spec-type``: ``ngram-mod``/``ngram-simple``/``ngram-map-
 ``eagle3`` → ``draft-eagle3`` with ``-md``. The draft depth g becomes the flag that caps the
 draft length for that type. Extra knobs go in ``SpecSettings.params`` under the flag name
 without its ``--spec-`` prefix, e.g. ``{"ngram-mod-n-match": 8}``.
+
+Acceptance: Prometheus counters (``llamacpp:``, :mod:`specscope.engines.prometheus`); per
+response ``timings.draft_n`` / ``timings.draft_n_accepted`` (drafted and accepted tokens; verify
+steps are not given, so AL cannot be derived from them alone), the ``timings`` source.
+Load requests carry ``cache_prompt: false`` so a prompt sent again is processed again.
 """
 
 from __future__ import annotations
 
 import importlib
 import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
+from specscope.engines.acceptance import AcceptanceStrategy, acceptance_source, timed_ok
 from specscope.engines.base import (
-    AcceptanceSource,
+    Engine,
     ServerSettings,
     SpecSettings,
     flags_with_params,
     require_draft_model,
+    server_args,
     unsupported,
 )
+from specscope.engines.registry import register_engine
 from specscope.errors import UserError
+from specscope.schema import AcceptanceCounts, RequestRecord
+from specscope.workload.tokenizer import LlamaCppTokenizer, Tokenizer
 
 ENGINE = "llamacpp"
+TIMINGS_SOURCE = "timings:llamacpp"
 
 SPEC_TYPES: dict[str, str] = {
     "none": "none",
@@ -77,13 +90,15 @@ def find_llama_server(binary: str | None = None) -> str:
     )
 
 
-class LlamaCppRecipe:
+@register_engine
+class LlamaCppRecipe(Engine):
     """``llama-server -m MODEL --host H --port P [-c C] [-t T] [-np N] --metrics [spec]``."""
 
     name = ENGINE
-    health_path = "/health"
-    metrics_path = "/metrics"
-    acceptance_source: AcceptanceSource = "prometheus"
+    aliases = ("llama.cpp", "llama-cpp", "llama_cpp", "llama-server")
+    acceptance_source = "prometheus"
+    metric_prefix = ENGINE
+    request_defaults = MappingProxyType({"cache_prompt": False})
 
     def spec_args(self, spec: SpecSettings, server: ServerSettings) -> list[str]:
         spec_type = SPEC_TYPES.get(spec.method)
@@ -112,22 +127,57 @@ class LlamaCppRecipe:
             find_llama_server(server.binary),
             "-m",
             server.model,
-            "--host",
-            server.host,
-            "--port",
-            str(server.require_port()),
+            *server_args(
+                server,
+                ("-c", server.context_tokens),
+                ("-t", server.threads),
+                ("-np", server.parallel),
+            ),
+            "--metrics",
         ]
-        if server.context_tokens is not None:
-            cmd += ["-c", str(server.context_tokens)]
-        if server.threads is not None:
-            cmd += ["-t", str(server.threads)]
-        if server.parallel is not None:
-            cmd += ["-np", str(server.parallel)]
-        cmd.append("--metrics")
         return [*cmd, *self.spec_args(spec, server), *server.extra_args]
 
-    def env(self, spec: SpecSettings, server: ServerSettings) -> dict[str, str]:
-        return dict(spec.env)
+    def tokenizer(self, base_url: str, model: str | None = None) -> Tokenizer:
+        return LlamaCppTokenizer(base_url)
 
-    def files(self, spec: SpecSettings, server: ServerSettings) -> dict[str, str]:
-        return {}
+
+# -- acceptance: per-response timings --------------------------------------------------------
+
+
+def timings_draft_counts(timings: Mapping[str, Any] | None) -> tuple[int | None, int | None]:
+    """(drafted, accepted) tokens of one llama.cpp response's ``timings``; None when absent.
+
+    llama.cpp leaves both fields out when nothing was drafted (and when spec is off).
+    """
+    if not timings:
+        return None, None
+    drafted = timings.get("draft_n")
+    accepted = timings.get("draft_n_accepted")
+    return (
+        int(drafted) if isinstance(drafted, int | float) else None,
+        int(accepted) if isinstance(accepted, int | float) else None,
+    )
+
+
+def counts_from_timings(pairs: Iterable[tuple[int | None, int | None]]) -> AcceptanceCounts:
+    """Sum per-response (drafted, accepted) pairs; a missing field counts as zero drafted."""
+    drafted_total = accepted_total = 0
+    for drafted, accepted in pairs:
+        drafted_total += drafted or 0
+        accepted_total += accepted or 0
+    return AcceptanceCounts(
+        draft_tokens=drafted_total, accepted_tokens=accepted_total, source=TIMINGS_SOURCE
+    )
+
+
+def counts_from_records(records: Iterable[RequestRecord]) -> AcceptanceCounts:
+    """Sum ``draft_tokens``/``accepted_tokens`` of the timed, successful request records."""
+    return counts_from_timings((r.draft_tokens, r.accepted_tokens) for r in timed_ok(records))
+
+
+@acceptance_source("timings")
+class ResponseTimings(AcceptanceStrategy):
+    """The per-response counts the client kept from each response's ``timings``."""
+
+    async def end(self, records: Sequence[RequestRecord]) -> AcceptanceCounts | None:
+        return counts_from_records(records)

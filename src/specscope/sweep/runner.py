@@ -53,7 +53,7 @@ from specscope.engines.base import (
 )
 from specscope.engines.endpoint import Endpoint
 from specscope.engines.errors import EngineDiedError, EngineStartError
-from specscope.engines.registry import get_recipe
+from specscope.engines.registry import get_recipe, request_defaults, server_tokenizer
 from specscope.engines.server import ManagedServer, pick_free_port
 from specscope.errors import UserError
 from specscope.schema import Point, PointConfig, Provenance, RequestRecord
@@ -64,7 +64,7 @@ from specscope.sweep.recipe import Recipe
 from specscope.sweep.stale import remove_pid_file, stop_stale_servers, write_pid_file
 from specscope.workload.build import build, median_output_tokens, workload_source
 from specscope.workload.prompt import Prompt
-from specscope.workload.tokenizer import Tokenizer, server_tokenizer
+from specscope.workload.tokenizer import Tokenizer
 
 
 class PointDone(BaseModel):
@@ -614,7 +614,7 @@ class PointMeasurer:
         load, engine = self.recipe.load, self.recipe.engine
         api = load.api
         url = handle.base_url
-        extra_body = {"cache_prompt": False} if self.servers.engine_name == "llamacpp" else None
+        extra_body = request_defaults(self.servers.engine_name) or None
 
         def load_run(prompts: list[Prompt], pattern: LoadPattern, workers: int | None) -> LoadRun:
             return LoadRun(

@@ -11,7 +11,6 @@ from specscope.workload.tokenizer import (
     LocalTokenizer,
     Tokenizer,
     VllmTokenizer,
-    server_tokenizer,
 )
 
 __all__ = [
@@ -29,6 +28,5 @@ __all__ = [
     "load_builtin",
     "load_prompt_file",
     "median_output_tokens",
-    "server_tokenizer",
     "workload_source",
 ]

@@ -185,15 +185,3 @@ class LocalTokenizer:
             _messages_json(messages), add_generation_prompt=True, tokenize=True
         )
         return len(ids)
-
-
-def server_tokenizer(engine: str, base_url: str, model: str | None = None) -> Tokenizer:
-    """The tokenizer of a running server, for engines that expose one over HTTP."""
-    if engine == "llamacpp":
-        return LlamaCppTokenizer(base_url)
-    if engine == "vllm":
-        return VllmTokenizer(base_url, model)
-    raise UserError(
-        f"engine {engine!r} exposes no tokenizer endpoint; pass a local tokenizer "
-        "(a Hugging Face name or path) for synthetic prompts"
-    )
