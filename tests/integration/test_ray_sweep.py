@@ -383,9 +383,7 @@ def test_cli_resume_with_the_ray_executor_measures_only_what_the_local_run_lacks
     assert (runs / local["run_id"] / "cells").is_dir()  # the Ray cell wrote its server log there
 
 
-def test_an_adaptive_sweep_runs_on_ray_one_point_per_cell(
-    ray_cluster: Any, tmp_path: Path
-) -> None:
+def test_an_adaptive_sweep_runs_on_ray_one_point_per_cell(ray_cluster: Any, tmp_path: Path) -> None:
     # sweep --adaptive --executor ray (issue 14 item 2): each chosen point is its own cell, asked
     # for only once the last one is stored; a second invocation with --resume goes on from there
     from specscope.sweep.adaptive_run import LOG_NAME, run_adaptive_sweep
