@@ -33,7 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from specscope.errors import UserError
 from specscope.schema import OFF, LatencyStats, Point, PointConfig, Provenance
 from specscope.schema import spec_method_key as canonical_spec_method
-from specscope.store.db import Store, describe_added
+from specscope.store.db import Store
+from specscope.store.identity import describe_added
 
 
 class InferenceXRecordError(ValueError):
