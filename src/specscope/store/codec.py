@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import duckdb
@@ -158,10 +157,10 @@ def _layout(fields: Sequence[_Field]) -> tuple[Column, ...]:
     return tuple(columns)
 
 
-_FIELDS = _point_fields()
-_COLUMNS = _layout(_FIELDS)
+_COLUMNS = _layout(_point_fields())
 _POSITION = {c.path: i for i, c in enumerate(_COLUMNS)}
-_FIELDS.sort(key=lambda f: max(_POSITION[c.path] for c in f.columns))
+_FIELDS = sorted(_point_fields(), key=lambda f: max(_POSITION[c.path] for c in f.columns))
+"""Point's fields in the order their last column comes: how a Point read back is laid out."""
 if len({c.name for c in _COLUMNS}) != len(_COLUMNS):
     raise TypeError("two fields of Point map to one store column; add a name to _RENAMED")
 
@@ -180,6 +179,7 @@ REQUEST_COLUMNS: tuple[str, ...] = tuple(RequestRecord.model_fields)
 _REQUEST_COLUMNS = tuple(
     _column(name, name, info) for name, info in RequestRecord.model_fields.items()
 )
+_REQUEST_JSON = tuple(c.name for c in _REQUEST_COLUMNS if c.kind == "json")
 _LIST_COLUMNS = frozenset(c.name for c in _COLUMNS if c.kind == "list")
 
 
@@ -228,89 +228,66 @@ def extra_json(extra: dict[str, Any]) -> str:
     return json_text(extra) if extra else "{}"
 
 
-_OPTIONAL = frozenset(f.name for f in _FIELDS if f.optional)
-"""Fields holding a nested model that may be None."""
-
-Getter = Callable[[Any], tuple[Any, ...]]
-
-
-def _segment(columns: Sequence[Column]) -> Getter:
-    """The values of consecutive columns of one kind of source (see :func:`_row_getter`)."""
-    head = columns[0]
-    block, _, _ = head.path.partition(".")
-    if head.kind == "json":
-        get_json = operator.attrgetter(head.path)
-        return lambda obj: (extra_json(get_json(obj)),)
-    paths = [c.path for c in columns]
-    if block in _OPTIONAL:
-        get_block = operator.attrgetter(block)
-        get_inner = operator.attrgetter(*(p.partition(".")[2] for p in paths))
-        nothing = (None,) * len(paths)
-        if len(paths) == 1:
-            return lambda obj: nothing if (b := get_block(obj)) is None else (get_inner(b),)
-        return lambda obj: nothing if (b := get_block(obj)) is None else get_inner(b)
-    get = operator.attrgetter(*paths)
-    return (lambda obj: (get(obj),)) if len(paths) == 1 else get
+def _block_getter(name: str, columns: Sequence[Column]) -> Callable[[Any], tuple[Any, ...]]:
+    get_block = operator.attrgetter(name)
+    get = operator.attrgetter(*(c.path.partition(".")[2] for c in columns))
+    get_values = (lambda block: (get(block),)) if len(columns) == 1 else get
+    nothing = (None,) * len(columns)
+    return lambda point: nothing if (block := get_block(point)) is None else get_values(block)
 
 
-def _source(column: Column) -> str:
-    block = column.path.partition(".")[0]
-    if column.kind == "json":
-        return column.path
-    return block if block in _OPTIONAL else ""
+_BLOCKS = {f.name: f.columns for f in _FIELDS if f.optional}
+"""The optional nested models and their columns."""
+_PLAIN = tuple(c for c in _COLUMNS if c.path.partition(".")[0] not in _BLOCKS)
+_WRITTEN = (*_PLAIN, *(c for columns in _BLOCKS.values() for c in columns))
+WRITE_SELECT = ", ".join(quote(c.name) for c in _WRITTEN)
+"""The columns of a point's row (:func:`point_row`), as an INSERT column list."""
+_plain_values = operator.attrgetter(*(c.path for c in _PLAIN))
+_block_values = [_block_getter(name, columns) for name, columns in _BLOCKS.items()]
 
 
-def _row_getter(columns: Sequence[Column]) -> Callable[[Point], tuple[Any, ...]]:
-    """Point → row values: one attribute getter per run of columns with the same source
-    (plain attributes, one optional nested model, one JSON column)."""
-    runs: list[list[Column]] = []
-    for column in columns:
-        if runs and _source(runs[-1][-1]) == _source(column):
-            runs[-1].append(column)
-        else:
-            runs.append([column])
-    segments = [_segment(run) for run in runs]
-    return lambda point: tuple(chain.from_iterable(seg(point) for seg in segments))
+def point_row(point: Point) -> tuple[Any, ...]:
+    """The values of a point's row in :data:`WRITE_SELECT` order, the id first: its plain
+    attributes, then each optional nested model's (all None when it is absent)."""
+    row: tuple[Any, ...] = _plain_values(point)
+    for values in _block_values:
+        row += values(point)
+    return row
 
-
-point_row = _row_getter(_COLUMNS)
-"""The values of a point's row, in table order (``imported_at`` left out)."""
 
 _request_values = operator.attrgetter(*REQUEST_COLUMNS[1:])
 
 
 def request_row(record: RequestRecord, point_id: str) -> tuple[Any, ...]:
-    """The values of a request record's row under ``point_id``."""
-    values = (point_id, *_request_values(record))
-    return tuple(
-        json.dumps(v) if c.kind == "json" and v is not None else v
-        for c, v in zip(_REQUEST_COLUMNS, values, strict=True)
-    )
+    """The values of a request record's row under ``point_id``, in :data:`REQUEST_COLUMNS`."""
+    return (point_id, *_request_values(record))
 
 
-def staging_columns(
-    columns: Sequence[Column], rows: Iterable[tuple[Any, ...]]
+def point_staging(rows: Iterable[tuple[Any, ...]]) -> dict[str, np.ndarray[Any, Any]]:
+    """Point rows (from :func:`point_row`) as staging columns (see :func:`_staging`)."""
+    return _staging(_WRITTEN, rows, extra_json)
+
+
+def request_staging(rows: Iterable[tuple[Any, ...]]) -> dict[str, np.ndarray[Any, Any]]:
+    """Request rows (from :func:`request_row`) as staging columns (see :func:`_staging`)."""
+    return _staging(_REQUEST_COLUMNS, rows, json.dumps)
+
+
+def _staging(
+    columns: Sequence[Column], rows: Iterable[tuple[Any, ...]], to_json: Callable[[Any], str]
 ) -> dict[str, np.ndarray[Any, Any]]:
     """Rows as columns ``c0``, ``c1``... with one Python type each, so DuckDB infers them
-    exactly when it scans them."""
+    exactly when it scans them; JSON cells are written by ``to_json``."""
     values = zip(*rows, strict=True)
     return {
-        f"c{i}": _column_array(column, cells)
+        f"c{i}": _column_array(column, cells, to_json)
         for i, (column, cells) in enumerate(zip(columns, values, strict=True))
     }
 
 
-def point_staging(rows: Iterable[tuple[Any, ...]]) -> dict[str, np.ndarray[Any, Any]]:
-    """Staging columns of point rows (from :data:`point_row`)."""
-    return staging_columns(_COLUMNS, rows)
-
-
-def request_staging(rows: Iterable[tuple[Any, ...]]) -> dict[str, np.ndarray[Any, Any]]:
-    """Staging columns of request rows (from :func:`request_row`)."""
-    return staging_columns(_REQUEST_COLUMNS, rows)
-
-
-def _column_array(column: Column, values: Sequence[Any]) -> np.ndarray[Any, Any]:
+def _column_array(
+    column: Column, values: Sequence[Any], to_json: Callable[[Any], str]
+) -> np.ndarray[Any, Any]:
     if column.kind == "double":
         return np.array(values, dtype=np.float64)  # None → NaN → NULL when scanned
     if column.kind == "int":
@@ -318,6 +295,8 @@ def _column_array(column: Column, values: Sequence[Any]) -> np.ndarray[Any, Any]
     if column.kind == "list":
         item = column.item or object
         return object_array([None if v is None else [item(x) for x in v] for v in values])
+    if column.kind == "json":
+        return object_array([None if v is None else to_json(v) for v in values])
     return object_array(values)
 
 
@@ -422,7 +401,7 @@ def _field_values(field: _Field, cols: dict[str, list[Any]], n: int, share: bool
 
 def _decoded(column: Column, values: list[Any]) -> list[Any]:
     if column.kind == "json":
-        return [{} if text == "{}" else json.loads(text) for text in values]
+        return [None if t is None else {} if t == "{}" else json.loads(t) for t in values]
     if column.kind == "list" and not column.nullable:
         return [[] if v is None else v for v in values]
     return values
@@ -433,8 +412,8 @@ def requests_from_rows(rows: Iterable[Sequence[Any]]) -> list[RequestRecord]:
     records = []
     for row in rows:
         fields = dict(zip(REQUEST_COLUMNS, row, strict=True))
-        for column in _REQUEST_COLUMNS:
-            if column.kind == "json" and fields[column.name] is not None:
-                fields[column.name] = json.loads(fields[column.name])
+        for name in _REQUEST_JSON:
+            if fields[name] is not None:
+                fields[name] = json.loads(fields[name])
         records.append(RequestRecord.model_construct(**fields))
     return records

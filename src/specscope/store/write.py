@@ -13,8 +13,8 @@ import duckdb
 
 from specscope.schema import Point, RequestRecord
 from specscope.store.codec import (
-    POINT_SELECT,
     REQUEST_SELECT,
+    WRITE_SELECT,
     json_text,
     point_row,
     point_staging,
@@ -41,7 +41,7 @@ def insert_points(con: duckdb.DuckDBPyConnection, points: Iterable[Point]) -> in
         ).fetchone()
         existing = int(found[0]) if found else 0
         con.execute(
-            f"INSERT OR REPLACE INTO points ({POINT_SELECT}, imported_at) "
+            f"INSERT OR REPLACE INTO points ({WRITE_SELECT}, imported_at) "
             f"SELECT {select}, ? FROM _specscope_staging",
             [utc_now()],
         )
