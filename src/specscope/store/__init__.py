@@ -7,7 +7,8 @@ Public names: :class:`Store`, :class:`PointFilter`, :func:`parse_sequence`, :cla
 from specscope.store.db import DEFAULT_DB_PATH, Store
 from specscope.store.export import export_points
 from specscope.store.filters import Combo, PointFilter, format_combos, parse_sequence
-from specscope.store.inferencex import ImportReport, Skipped, import_inferencex, parse_record
+from specscope.store.inferencex import ImportReport, Skipped, import_inferencex
+from specscope.store.inferencex_record import parse_record
 from specscope.store.read import RunInfo
 
 __all__ = [
