@@ -139,11 +139,16 @@ class PointConfig(BaseModel):
     @property
     def sequence(self) -> str:
         """The ISL/OSL pair in the InferenceX style (``1k/1k``, ``8k/1k``) or ``isl/osl``."""
-        return f"{_short_len(self.isl)}/{_short_len(self.osl)}"
+        return sequence_label(self.isl, self.osl)
 
     @property
     def is_off(self) -> bool:
         return self.spec_method == OFF
+
+
+def sequence_label(isl: int, osl: int) -> str:
+    """An ISL/OSL pair as ``1k/1k``, ``8k/1k`` (k = 1024 tokens) or ``1000/100``."""
+    return f"{_short_len(isl)}/{_short_len(osl)}"
 
 
 def _short_len(n: int) -> str:

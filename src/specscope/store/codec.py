@@ -25,7 +25,8 @@ import math
 import operator
 import types
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
@@ -298,6 +299,18 @@ def _column_array(
     if column.kind == "json":
         return object_array([None if v is None else to_json(v) for v in values])
     return object_array(values)
+
+
+@contextmanager
+def registered(
+    con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, np.ndarray[Any, Any]]
+) -> Iterator[str]:
+    """``columns`` as a relation ``name`` that SQL can scan while the block runs."""
+    con.register(name, columns)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
 
 
 def object_array(values: Sequence[Any]) -> np.ndarray[Any, Any]:

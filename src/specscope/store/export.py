@@ -21,7 +21,7 @@ import numpy as np
 
 from specscope.errors import UserError
 from specscope.schema import acceptance_length, draft_acceptance_rate
-from specscope.store.codec import POINT_COLUMNS, object_array, quote
+from specscope.store.codec import POINT_COLUMNS, object_array, quote, registered
 from specscope.store.db import Store
 from specscope.store.filters import POINT_ORDER, PointFilter, where_clause
 
@@ -101,17 +101,14 @@ def _copy(
     where, params = where_clause(filter)
     columns = ", ".join(quote(c) for c in POINT_COLUMNS)
     derived = ", ".join(f"d.{quote(name)}" for name in _DERIVED)
-    con.register(_DERIVED_TABLE, _derived_values(con, where, params))
     # COPY takes no prepared parameters on every DuckDB version: select into a temp table first.
-    try:
+    with registered(con, _DERIVED_TABLE, _derived_values(con, where, params)) as values:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_TABLE} AS SELECT {columns}, {derived} "
-            f"FROM points LEFT JOIN {_DERIVED_TABLE} d USING (point_id) {where} "
+            f"FROM points LEFT JOIN {values} d USING (point_id) {where} "
             f"ORDER BY {POINT_ORDER}",
             params,
         )
-    finally:
-        con.unregister(_DERIVED_TABLE)
     try:
         target = str(path).replace("'", "''")
         con.execute(f"COPY {_TABLE} TO '{target}' ({_COPY_OPTIONS[fmt]})")

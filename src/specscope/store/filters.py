@@ -9,7 +9,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from specscope.errors import UserError
-from specscope.schema import OFF
+from specscope.schema import OFF, sequence_label
 from specscope.store.codec import quote
 
 POINT_ORDER = (
@@ -103,7 +103,7 @@ class Combo(BaseModel):
 
     @property
     def sequence(self) -> str:
-        return f"{_short_len(self.isl)}/{_short_len(self.osl)}"
+        return sequence_label(self.isl, self.osl)
 
     def label(self) -> str:
         """E.g. ``qwen3.5 b300 fp4 1k/1k mtp (sglang): 5 points``."""
@@ -113,10 +113,6 @@ class Combo(BaseModel):
             f"{self.model} {self.hardware} {self.precision} {self.sequence} {method} "
             f"({self.engine}): {self.n_points} {noun}"
         )
-
-
-def _short_len(n: int) -> str:
-    return f"{n // _K}k" if n and n % _K == 0 else str(n)
 
 
 def format_combos(combos: Sequence[Combo], limit: int = 20) -> str:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from specscope.errors import UserError
 from specscope.store import migrations
-from specscope.store.codec import extra_json, object_array, quote, utc_now
+from specscope.store.codec import extra_json, object_array, quote, registered, utc_now
 from specscope.store.db import Store, migrated_copy
 from specscope.store.failures import damaged_store_error, is_lock_error, one_line
 from specscope.store.filters import POINT_ORDER
@@ -329,8 +329,7 @@ def _merge_shared_runs(
     request_select = ", ".join(
         "m.new_id" if n == "point_id" else f"r.{quote(n)}" for n in request_names
     )
-    con.register(_MAP, mapping)
-    try:
+    with registered(con, _MAP, mapping):
         con.execute(
             f"INSERT INTO main.points ({', '.join(map(quote, point_names))}) "
             f"SELECT {point_select} FROM {src}.points p JOIN {_MAP} m ON p.point_id = m.src_id",
@@ -343,8 +342,6 @@ def _merge_shared_runs(
             f"INSERT INTO main.requests ({', '.join(map(quote, request_names))}) "
             f"SELECT {request_select} FROM {src}.requests r JOIN {_MAP} m ON r.point_id = m.src_id"
         )
-    finally:
-        con.unregister(_MAP)
     kept = sum(p.kept_as_repeat for _, p in moves)
     return len(moves), kept, requests
 

@@ -18,6 +18,7 @@ from specscope.store.codec import (
     json_text,
     point_row,
     point_staging,
+    registered,
     request_row,
     request_staging,
     utc_now,
@@ -33,20 +34,16 @@ def insert_points(con: duckdb.DuckDBPyConnection, points: Iterable[Point]) -> in
     if not unique:
         return 0
     staging = point_staging(unique.values())
-    select = ", ".join(staging)
-    con.register("_specscope_staging", staging)
-    try:
+    with registered(con, "_specscope_staging", staging) as table:
         found = con.execute(
-            "SELECT count(*) FROM points WHERE point_id IN (SELECT c0 FROM _specscope_staging)"
+            f"SELECT count(*) FROM points WHERE point_id IN (SELECT c0 FROM {table})"
         ).fetchone()
         existing = int(found[0]) if found else 0
         con.execute(
             f"INSERT OR REPLACE INTO points ({WRITE_SELECT}, imported_at) "
-            f"SELECT {select}, ? FROM _specscope_staging",
+            f"SELECT {', '.join(staging)}, ? FROM {table}",
             [utc_now()],
         )
-    finally:
-        con.unregister("_specscope_staging")
     return len(unique) - existing
 
 
@@ -67,15 +64,11 @@ def insert_requests(
     if not rows:
         return 0
     staging = request_staging(rows.values())
-    select = ", ".join(staging)
-    con.register("_specscope_req_staging", staging)
-    try:
+    with registered(con, "_specscope_req_staging", staging) as table:
         con.execute(
             f"INSERT OR REPLACE INTO requests ({REQUEST_SELECT}) "
-            f"SELECT {select} FROM _specscope_req_staging"
+            f"SELECT {', '.join(staging)} FROM {table}"
         )
-    finally:
-        con.unregister("_specscope_req_staging")
     return len(rows)
 
 
