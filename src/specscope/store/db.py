@@ -232,7 +232,8 @@ class Store:
         A point whose run, config and results are stored already adds nothing (re-importing a
         file is idempotent); one whose run and config are stored with other results is kept as
         the next repeat, its source recorded under ``extra[KEPT_AS_REPEAT]`` (``source``, or
-        the point's own ``source_file``). See :func:`place_measurements`. One transaction.
+        the point's own ``source_file``). See
+        :func:`~specscope.store.identity.place_measurements`. One transaction.
         """
         batch = list(points)
         if not batch:
