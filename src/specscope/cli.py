@@ -137,7 +137,7 @@ def _store_problem(exc: Exception, kwargs: dict[str, Any]) -> UserError | None:
     the store(s) the command was given (``--db``, and the sources of ``import specscope``)."""
     if "duckdb" not in sys.modules:
         return None
-    from specscope.store.db import damaged_store_error
+    from specscope.store.failures import damaged_store_error
 
     paths: list[Path] = []
     for name in ("db", "paths"):

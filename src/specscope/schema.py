@@ -49,6 +49,22 @@ class LatencyStats(BaseModel):
     p99_s: float | None = None
 
 
+def acceptance_length(
+    drafts: int | None, accepted_tokens: int | None, reported: float | None
+) -> float | None:
+    """AL = 1 + accepted / drafts (bonus token included); ``reported`` when drafts are unknown."""
+    if drafts and accepted_tokens is not None:
+        return 1.0 + accepted_tokens / drafts
+    return reported
+
+
+def draft_acceptance_rate(draft_tokens: int | None, accepted_tokens: int | None) -> float | None:
+    """r = accepted / drafted tokens; None when drafted tokens are unknown or zero."""
+    if draft_tokens and accepted_tokens is not None:
+        return accepted_tokens / draft_tokens
+    return None
+
+
 class AcceptanceCounts(BaseModel):
     """Speculative-decoding counters over a measured window, normalised across engines.
 
@@ -73,18 +89,14 @@ class AcceptanceCounts(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def acceptance_length(self) -> float | None:
-        """AL = 1 + accepted / drafts (bonus token included)."""
-        if self.drafts and self.accepted_tokens is not None:
-            return 1.0 + self.accepted_tokens / self.drafts
-        return self.reported_acceptance_length
+        """AL = 1 + accepted / drafts (bonus token included), else the reported AL."""
+        return acceptance_length(self.drafts, self.accepted_tokens, self.reported_acceptance_length)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def draft_acceptance_rate(self) -> float | None:
         """r = accepted / drafted tokens."""
-        if self.draft_tokens and self.accepted_tokens is not None:
-            return self.accepted_tokens / self.draft_tokens
-        return None
+        return draft_acceptance_rate(self.draft_tokens, self.accepted_tokens)
 
 
 class PointConfig(BaseModel):
@@ -127,11 +139,16 @@ class PointConfig(BaseModel):
     @property
     def sequence(self) -> str:
         """The ISL/OSL pair in the InferenceX style (``1k/1k``, ``8k/1k``) or ``isl/osl``."""
-        return f"{_short_len(self.isl)}/{_short_len(self.osl)}"
+        return sequence_label(self.isl, self.osl)
 
     @property
     def is_off(self) -> bool:
         return self.spec_method == OFF
+
+
+def sequence_label(isl: int, osl: int) -> str:
+    """An ISL/OSL pair as ``1k/1k``, ``8k/1k`` (k = 1024 tokens) or ``1000/100``."""
+    return f"{_short_len(isl)}/{_short_len(osl)}"
 
 
 def _short_len(n: int) -> str:
@@ -153,15 +170,23 @@ class Provenance(BaseModel):
     """Keys of the source record that have no field of their own; kept, never dropped."""
 
 
-class Point(BaseModel):
-    """One benchmark point: one server config × one load level × one workload × one repeat."""
+class PointIdentity(BaseModel):
+    """What a point was measured as: its run, its config and which repeat it is."""
 
     model_config = ConfigDict(frozen=True)
 
     run_id: str
     config: PointConfig
     repeat: int = 0
+
+
+class Measurement(BaseModel):
+    """The measured fields of a point (the client's aggregate builds them from its records)."""
+
+    model_config = ConfigDict(frozen=True)
+
     status: Literal["ok", "failed", "client_bound"] = "ok"
+    """``client_bound``: the load generator was saturated; the numbers describe the client."""
     error: str | None = None
     """Why the point failed; with status ``ok``, a warning that did not fail it (e.g. outputs
     shorter than requested although ``ignore_eos`` was asked)."""
@@ -188,6 +213,17 @@ class Point(BaseModel):
     acceptance: AcceptanceCounts | None = None
     power_w_per_gpu: float | None = None
     """Measured average power per GPU over the window; None when it could not be read."""
+
+
+class Point(Measurement, PointIdentity):
+    """One benchmark point: one server config × one load level × one workload × one repeat.
+
+    Its fields are those of :class:`PointIdentity`, then :class:`Measurement`, then
+    ``provenance`` (pydantic lays out the last base's fields first).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
     provenance: Provenance = Provenance()
 
     @computed_field  # type: ignore[prop-decorator]

@@ -15,7 +15,8 @@ from specscope.errors import UserError
 from specscope.report.acceptance import acceptance_by_workload, workloads_side_by_side
 from specscope.report.models import ReportOutput, ReportPair
 from specscope.schema import OFF, Point
-from specscope.store.db import PointFilter, Store, format_combos
+from specscope.store.db import PointFilter, Store
+from specscope.store.filters import format_combos
 
 
 def load_points(db: Path, flt: PointFilter, *, lean: bool = False) -> list[Point]:

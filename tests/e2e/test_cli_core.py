@@ -39,7 +39,8 @@ from specscope.schema import (
     PointConfig,
     Provenance,
 )
-from specscope.store.db import LEAN_POINT_COLUMNS, PointFilter, Store
+from specscope.store.codec import LEAN_POINT_COLUMNS
+from specscope.store.db import PointFilter, Store
 from specscope.workflows import compare_store
 
 ROOT = Path(__file__).resolve().parents[2]

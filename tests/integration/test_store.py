@@ -26,16 +26,13 @@ from specscope.schema import (
     RequestRecord,
 )
 from specscope.store import db as store_db
-from specscope.store.db import (
-    MIGRATIONS,
-    POINT_COLUMNS,
-    PointFilter,
-    Store,
-    format_combos,
-    parse_sequence,
-)
+from specscope.store import migrations
+from specscope.store.codec import POINT_COLUMNS
+from specscope.store.db import PointFilter, Store
 from specscope.store.export import EXPORT_COLUMNS, export_points
+from specscope.store.filters import format_combos, parse_sequence
 from specscope.store.inferencex import import_inferencex
+from specscope.store.migrations import MIGRATIONS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FIXTURES = DATA / "inferencex"
@@ -442,7 +439,7 @@ def test_an_old_store_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         )
 
     steps = [*MIGRATIONS, "ALTER TABLE runs ADD COLUMN label VARCHAR", step_3]
-    monkeypatch.setattr(store_db, "MIGRATIONS", steps)
+    monkeypatch.setattr(migrations, "MIGRATIONS", steps)
     with Store.open(path) as s:
         assert s.schema_version == len(MIGRATIONS) + 2
         assert s.count() == 1  # data kept
@@ -459,10 +456,10 @@ def test_a_failing_migration_step_is_rolled_back(
     path = tmp_path / "s.duckdb"
     Store.open(path).close()
     bad = "CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table"
-    monkeypatch.setattr(store_db, "MIGRATIONS", [*MIGRATIONS, bad])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*MIGRATIONS, bad])
     with pytest.raises(duckdb.Error):
         Store.open(path)
-    monkeypatch.setattr(store_db, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
     with Store.open(path) as s:
         assert s.schema_version == len(MIGRATIONS)
         tables = {r[0] for r in s.connection.execute("SHOW TABLES").fetchall()}

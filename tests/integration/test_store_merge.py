@@ -32,8 +32,9 @@ from specscope.schema import (
     Provenance,
     RequestRecord,
 )
-from specscope.store import db as store_db
-from specscope.store.db import KEPT_AS_REPEAT, PointFilter, Store
+from specscope.store import migrations
+from specscope.store.db import PointFilter, Store
+from specscope.store.identity import KEPT_AS_REPEAT
 from specscope.store.merge import merge_stores
 from specscope.sweep import runner
 from specscope.sweep.recipe import Recipe
@@ -142,7 +143,7 @@ def test_merge_adds_new_points_requests_and_runs_and_keeps_what_is_stored(
     assert (source.runs_added, source.runs_already_present) == (1, 1)
     assert (report.points_added, report.points_already_present, report.runs_added) == (2, 0, 1)
     assert report.points_kept_as_repeats == 1
-    assert source.schema_version == len(store_db.MIGRATIONS)
+    assert source.schema_version == len(migrations.MIGRATIONS)
     # every point read back exactly as written; A's a2 stays, B's is its repeat 1
     kept = pts["a2-other"].model_copy(
         update={
@@ -280,8 +281,8 @@ def test_an_older_store_is_migrated_in_a_copy_and_left_unchanged(
     _store(old, ["run-old"], [_point("run-old", 1, 10.0)])
     before = _digest(old)
     # this specscope knows one more schema step than the one the old file was written with
-    known = len(store_db.MIGRATIONS)
-    monkeypatch.setattr(store_db, "MIGRATIONS", [*store_db.MIGRATIONS, _add_host_column])
+    known = len(migrations.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, _add_host_column])
     with Store.open(tmp_path / "new.duckdb") as store:
         assert store.schema_version == known + 1
         report = merge_stores(store, [old])
@@ -299,11 +300,11 @@ def test_an_older_store_is_migrated_in_a_copy_and_left_unchanged(
 def test_a_newer_store_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     newer = tmp_path / "newer.duckdb"
     with monkeypatch.context() as patch:
-        patch.setattr(store_db, "MIGRATIONS", [*store_db.MIGRATIONS, _add_host_column])
+        patch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, _add_host_column])
         _store(newer, ["run-n"], [_point("run-n", 1, 10.0)])
     with Store.open(tmp_path / "a.duckdb") as store, pytest.raises(UserError) as info:
         merge_stores(store, [newer])
-    known = len(store_db.MIGRATIONS)
+    known = len(migrations.MIGRATIONS)
     assert f"has schema version {known + 1} but this specscope knows versions up to {known}" in str(
         info.value
     )

@@ -15,7 +15,7 @@ import pytest
 
 from specscope.errors import UserError
 from specscope.report.sample import sample_points
-from specscope.store import db as store_db
+from specscope.store import migrations
 from specscope.store.db import PointFilter, Store
 from specscope.workflows import compare_store
 
@@ -88,13 +88,13 @@ def test_an_older_store_is_read_through_a_migrated_copy(
 ) -> None:
     path = tmp_path / "old.duckdb"
     with monkeypatch.context() as patch:
-        patch.setattr(store_db, "MIGRATIONS", store_db.MIGRATIONS[:1])
+        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
         n = _store(path)
     before = _digest(path)
     _compare_reads(path, n)
     assert _digest(path) == before
     with Store.open(path, read_only=True) as store:
-        assert store.schema_version == len(store_db.MIGRATIONS)  # the copy's
+        assert store.schema_version == len(migrations.MIGRATIONS)  # the copy's
     left = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("specscope-read-*")]
     assert left == []
 

@@ -26,6 +26,7 @@ from tests.integration.test_sweep_endpoint_faults import (
 )
 
 from specscope.errors import UserError
+from specscope.store import write as store_write
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import make_plan
 from specscope.sweep.runner import SweepHooks, SweepRunner
@@ -53,18 +54,18 @@ def test_a_full_disk_keeps_each_point_whole_and_resume_finishes(
     server, faults = clean_fake
     plan = make_plan(_recipe(server.base_url))
     db, runs = tmp_path / "s.duckdb", tmp_path / "runs"
-    original = Store._insert_requests
+    original = store_write.insert_requests
     calls = {"n": 0}
 
-    def fill_up(self: Store, con: Any, records: Any, point_id: Any) -> int:
+    def fill_up(con: Any, records: Any, point_id: Any) -> int:
         calls["n"] += 1
         if calls["n"] == 3:
             raise duckdb.IOException(
                 'IO Error: Could not write file "s.duckdb.wal": No space left on device'
             )
-        return original(self, con, records, point_id)
+        return original(con, records, point_id)
 
-    monkeypatch.setattr(Store, "_insert_requests", fill_up)
+    monkeypatch.setattr(store_write, "insert_requests", fill_up)
     with Store.open(db) as store:
         runner = SweepRunner(plan, store, runs, hooks=SweepHooks(on_point_start=faults.start))
         with pytest.raises(UserError) as info:
@@ -78,7 +79,7 @@ def test_a_full_disk_keeps_each_point_whole_and_resume_finishes(
     # two points, each with all its records; the third is not there at all (no orphan row)
     assert sorted(counts.values()) == [REQUESTS, REQUESTS]
 
-    monkeypatch.setattr(Store, "_insert_requests", original)
+    monkeypatch.setattr(store_write, "insert_requests", original)
     with Store.open(db) as store:
         again = SweepRunner(
             plan, store, runs, resume=True, hooks=SweepHooks(on_point_start=faults.start)

@@ -11,19 +11,16 @@ from typing import Any
 import pytest
 
 from specscope.store.db import Store
-from specscope.store.inferencex import (
+from specscope.store.inferencex import Skipped, import_inferencex, read_records
+from specscope.store.inferencex_keys import (
     InferenceXRecordError,
-    Skipped,
     engine_key,
     hardware_key,
-    import_inferencex,
     model_key,
-    parse_record,
     precision_key,
-    read_records,
-    run_id_for,
     spec_method_key,
 )
+from specscope.store.inferencex_record import parse_record, run_id_for
 
 
 def record(**changes: Any) -> dict[str, Any]:

@@ -17,10 +17,9 @@ import pytest
 
 from specscope.analysis.stats import aggregate_repeats
 from specscope.schema import Point, PointConfig, Provenance
-from specscope.store.db import (
+from specscope.store.db import PointFilter, Store
+from specscope.store.identity import (
     KEPT_AS_REPEAT,
-    PointFilter,
-    Store,
     configuration_key,
     describe_added,
     measurement_digest,

@@ -33,40 +33,20 @@ from specscope.client.runner import LoadResult
 from specscope.client.saturation import MAX_CPU_UTIL, MAX_LOOP_LAG_P99_S, client_bound_reason
 from specscope.engines.llamacpp import TIMINGS_SOURCE
 from specscope.errors import UserError
-from specscope.schema import AcceptanceCounts, LatencyStats, RequestRecord
+from specscope.schema import AcceptanceCounts, LatencyStats, Measurement, RequestRecord
 
 SLO_KEYS: tuple[str, ...] = ("ttft", "tpot", "itl", "e2el")
 
 
-class PointMetrics(BaseModel):
-    """The measured fields of a Point, named exactly as on Point.
+class PointMetrics(Measurement):
+    """The measured fields of a Point (:class:`~specscope.schema.Measurement`), and what the
+    client saw besides.
 
     Use as ``Point(run_id=..., config=..., **metrics.model_dump())``. With status ``ok``, a
     non-empty ``error`` is a warning (short outputs) that did not fail the point.
     ``n_short_outputs`` is excluded from ``model_dump()`` until Point has a field for it.
     """
 
-    model_config = ConfigDict(frozen=True)
-
-    status: Literal["ok", "failed", "client_bound"] = "ok"
-    """``client_bound``: the load generator was saturated; the numbers describe the client."""
-    error: str | None = None
-    throughput_per_gpu: float
-    output_throughput_per_gpu: float | None = None
-    input_throughput_per_gpu: float | None = None
-    interactivity: float
-    ttft: LatencyStats = LatencyStats()
-    tpot: LatencyStats = LatencyStats()
-    itl: LatencyStats = LatencyStats()
-    e2el: LatencyStats = LatencyStats()
-    measured_concurrency: float | None = None
-    duration_s: float | None = None
-    n_requests: int | None = None
-    n_failed: int | None = None
-    acceptance: AcceptanceCounts | None = None
-    power_w_per_gpu: float | None = None
-    tokens_per_chunk_mean: float | None = None
-    """Mean tokens per token-carrying chunk (1.0 when every chunk carried one token)."""
     n_short_outputs: int = Field(default=0, exclude=True)
     """Successful timed requests that returned fewer tokens than requested with ignore_eos."""
     client: dict[str, float | int] | None = Field(default=None, exclude=True)

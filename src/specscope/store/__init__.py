@@ -4,17 +4,12 @@ Public names: :class:`Store`, :class:`PointFilter`, :func:`parse_sequence`, :cla
 :func:`import_inferencex`, :class:`ImportReport`, :func:`export_points`.
 """
 
-from specscope.store.db import (
-    DEFAULT_DB_PATH,
-    Combo,
-    PointFilter,
-    RunInfo,
-    Store,
-    format_combos,
-    parse_sequence,
-)
+from specscope.store.db import DEFAULT_DB_PATH, Store
 from specscope.store.export import export_points
-from specscope.store.inferencex import ImportReport, Skipped, import_inferencex, parse_record
+from specscope.store.filters import Combo, PointFilter, format_combos, parse_sequence
+from specscope.store.inferencex import ImportReport, Skipped, import_inferencex
+from specscope.store.inferencex_record import parse_record
+from specscope.store.read import RunInfo
 
 __all__ = [
     "DEFAULT_DB_PATH",

@@ -1,42 +1,51 @@
 """Export stored points as CSV, Parquet or JSON: one flat row per point.
 
-Columns are the ``points`` table's own (the names of :data:`specscope.store.db.POINT_COLUMNS`)
+Columns are the ``points`` table's own (the names of :data:`specscope.store.codec.POINT_COLUMNS`)
 plus two derived ones, ``acceptance_length`` (AL = 1 + accepted / drafts, else the reported AL)
-and ``draft_acceptance_rate`` (accepted / drafted tokens), computed the way
-:class:`~specscope.schema.AcceptanceCounts` computes them. DuckDB writes every format itself
-(``COPY``), so no pandas or pyarrow is needed. JSON is one array of flat objects; ``extra`` is
-a nested object there and JSON text in CSV.
+and ``draft_acceptance_rate`` (accepted / drafted tokens), computed by the functions that
+:class:`~specscope.schema.AcceptanceCounts` uses. DuckDB writes every format itself (``COPY``),
+so no pandas or pyarrow is needed. JSON is one array of flat objects; ``extra`` is a nested
+object there and JSON text in CSV.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
+
+import duckdb
+import numpy as np
 
 from specscope.errors import UserError
-from specscope.store.db import POINT_COLUMNS, POINT_ORDER, PointFilter, Store, where_clause
+from specscope.schema import acceptance_length, draft_acceptance_rate
+from specscope.store.codec import POINT_COLUMNS, object_array, quote, registered
+from specscope.store.db import Store
+from specscope.store.filters import POINT_ORDER, PointFilter, where_clause
 
 ExportFormat = Literal["csv", "parquet", "json"]
 
-DERIVED_COLUMNS: tuple[str, ...] = ("acceptance_length", "draft_acceptance_rate")
+_DERIVED: dict[str, tuple[Callable[..., float | None], tuple[str, ...]]] = {
+    "acceptance_length": (
+        acceptance_length,
+        ("drafts", "accepted_tokens", "reported_acceptance_length"),
+    ),
+    "draft_acceptance_rate": (draft_acceptance_rate, ("draft_tokens", "accepted_tokens")),
+}
+"""Each derived column: the function computing it and the columns it is given."""
+DERIVED_COLUMNS: tuple[str, ...] = tuple(_DERIVED)
 EXPORT_COLUMNS: tuple[str, ...] = (*POINT_COLUMNS, *DERIVED_COLUMNS)
 """Column names of every export, in order."""
 
-_DERIVED_SQL = (
-    "CASE WHEN drafts IS NOT NULL AND drafts <> 0 AND accepted_tokens IS NOT NULL "
-    "THEN 1.0 + accepted_tokens::DOUBLE / drafts ELSE reported_acceptance_length END "
-    "AS acceptance_length, "
-    "CASE WHEN draft_tokens IS NOT NULL AND draft_tokens <> 0 AND accepted_tokens IS NOT NULL "
-    "THEN accepted_tokens::DOUBLE / draft_tokens END AS draft_acceptance_rate"
-)
 _COPY_OPTIONS: dict[str, str] = {
     "csv": "FORMAT csv, HEADER true",
     "parquet": "FORMAT parquet",
     "json": "FORMAT json, ARRAY true",
 }
 _TABLE = "_specscope_export"
+_DERIVED_TABLE = "_specscope_export_derived"
 
 
 def export_points(
@@ -90,13 +99,16 @@ def _copy(
     """COPY the selected points to ``path`` (errors name ``shown``, the file the user asked for)."""
     con = store.connection
     where, params = where_clause(filter)
-    columns = ", ".join(f'"{c}"' for c in POINT_COLUMNS)
+    columns = ", ".join(quote(c) for c in POINT_COLUMNS)
+    derived = ", ".join(f"d.{quote(name)}" for name in _DERIVED)
     # COPY takes no prepared parameters on every DuckDB version: select into a temp table first.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_TABLE} AS SELECT {columns}, {_DERIVED_SQL} "
-        f"FROM points {where} ORDER BY {POINT_ORDER}",
-        params,
-    )
+    with registered(con, _DERIVED_TABLE, _derived_values(con, where, params)) as values:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_TABLE} AS SELECT {columns}, {derived} "
+            f"FROM points LEFT JOIN {values} d USING (point_id) {where} "
+            f"ORDER BY {POINT_ORDER}",
+            params,
+        )
     try:
         target = str(path).replace("'", "''")
         con.execute(f"COPY {_TABLE} TO '{target}' ({_COPY_OPTIONS[fmt]})")
@@ -104,3 +116,19 @@ def _copy(
         raise UserError(f"cannot write {shown or path}: {str(exc).splitlines()[0]}") from exc
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_TABLE}")
+
+
+def _derived_values(
+    con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
+) -> dict[str, np.ndarray[Any, Any]]:
+    """The derived columns of the selected points, keyed by ``point_id`` (None → NULL)."""
+    inputs = list(dict.fromkeys(c for _, args in _DERIVED.values() for c in args))
+    rows = con.execute(
+        f"SELECT point_id, {', '.join(map(quote, inputs))} FROM points {where}", params
+    ).fetchall()
+    out = {"point_id": object_array([row[0] for row in rows])}
+    for name, (function, args) in _DERIVED.items():
+        at = [inputs.index(a) + 1 for a in args]
+        values = [function(*(row[i] for i in at)) for row in rows]
+        out[name] = np.array(values, dtype=np.float64)
+    return out

@@ -2,7 +2,7 @@
 
 Every point, its per-request records and every run of each source store are copied into the open
 store. A merge never discards a measurement: a point's identity includes what was measured
-(:func:`~specscope.store.db.measurement_digest`). Points of runs this store does not hold are
+(:func:`~specscope.store.identity.measurement_digest`). Points of runs this store does not hold are
 copied as they are, in bulk. A point of a run it holds is already present when its run, config
 and results are stored (importing the same file twice adds nothing); with other results (two
 machines whose runs got one id, as before run ids carried a random suffix) it is kept as the next
@@ -18,23 +18,20 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import numpy as np
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from specscope.errors import UserError
-from specscope.store import db
-from specscope.store.db import (
-    Store,
-    describe_added,
-    is_lock_error,
-    place_measurements,
-    read_points,
-)
+from specscope.store import migrations
+from specscope.store.codec import extra_json, object_array, quote, registered, utc_now
+from specscope.store.db import Store, migrated_copy
+from specscope.store.failures import damaged_store_error, is_lock_error, one_line
+from specscope.store.filters import POINT_ORDER
+from specscope.store.identity import describe_added, place_measurements
+from specscope.store.read import read_points
 
 _ALIAS = "specscope_merge_source"
 _TABLES = ("points", "requests", "runs")
@@ -132,12 +129,12 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
         con.execute(f"ATTACH '{_sql_text(str(path))}' AS {_ALIAS} (READ_ONLY)")
     except duckdb.Error as exc:
-        text = db.one_line(exc)
+        text = one_line(exc)
         if is_lock_error(text):  # not a bare "lock": "in block at location" is a damaged file
             raise UserError(
                 f"store {path} is in use by another process ({text}); close it and import again"
             ) from None
-        damaged = db.damaged_store_error(exc, [path])
+        damaged = damaged_store_error(exc, [path])
         if damaged is not None:
             raise damaged from None
         raise UserError(
@@ -162,13 +159,13 @@ def _source_version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         )
     row = con.execute(f"SELECT coalesce(max(version), 0) FROM {_ALIAS}.schema_version").fetchone()
     version = int(row[0]) if row else 0
-    if version > len(db.MIGRATIONS):
+    if version > len(migrations.MIGRATIONS):
         raise UserError(
             f"store {path} has schema version {version} but this specscope knows versions up to "
-            f"{len(db.MIGRATIONS)}; upgrade specscope to import it"
+            f"{len(migrations.MIGRATIONS)}; upgrade specscope to import it"
         )
     missing = [t for t in _TABLES if t not in tables]
-    if version == len(db.MIGRATIONS) and missing:
+    if version == len(migrations.MIGRATIONS) and missing:
         raise UserError(
             f"{path} is not a complete specscope store (no {', '.join(missing)} table); "
             "give a store written by specscope"
@@ -188,7 +185,7 @@ def _attached(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[int]:
     except BaseException:
         con.execute(f"DETACH {_ALIAS}")
         raise
-    if version == len(db.MIGRATIONS):
+    if version == len(migrations.MIGRATIONS):
         try:
             yield version
         finally:
@@ -196,7 +193,7 @@ def _attached(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[int]:
         return
     con.execute(f"DETACH {_ALIAS}")
     with tempfile.TemporaryDirectory(prefix="specscope-merge-") as tmp:
-        _attach(con, db.migrated_copy(path, Path(tmp)))
+        _attach(con, migrated_copy(path, Path(tmp)))
         try:
             yield version
         finally:
@@ -205,7 +202,7 @@ def _attached(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[int]:
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """The target table's columns, quoted, in table order (the source has the same schema)."""
-    return ", ".join(_quote(name) for name in _names(con, table))
+    return ", ".join(quote(name) for name in _names(con, table))
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -223,7 +220,7 @@ def _copy(con: duckdb.DuckDBPyConnection, path: Path, version: int) -> SourceRep
     request_cols = _columns(con, "requests")
     run_cols = _columns(con, "runs")
     point_select = point_cols.replace('"imported_at"', "?::TIMESTAMP")
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     con.begin()
     try:
         total = _count(con, f"SELECT count(*) FROM {src}.points")
@@ -283,7 +280,7 @@ def _merge_shared_runs(
 ) -> tuple[int, int, int]:
     """Copy the source points of runs the store already holds that are not stored with the same
     results: under their own id when it is free, else as the next repeat of their configuration
-    (see :func:`~specscope.store.db.place_measurements`). Their requests follow under the id
+    (see :func:`~specscope.store.identity.place_measurements`). Their requests follow under the id
     they are stored with. Returns (points added, of which kept as repeats, requests added)."""
     src = _ALIAS
     shared = (
@@ -297,7 +294,7 @@ def _merge_shared_runs(
     source_ids = [
         str(row[0])
         for row in con.execute(
-            f"SELECT point_id FROM {src}.points {shared} ORDER BY {db.POINT_ORDER}"
+            f"SELECT point_id FROM {src}.points {shared} ORDER BY {POINT_ORDER}"
         ).fetchall()
     ]
     stored = read_points(
@@ -315,10 +312,10 @@ def _merge_shared_runs(
     if not moves:
         return 0, 0, 0
     mapping = {
-        "src_id": _objects([src_id for src_id, _ in moves]),
-        "new_id": _objects([p.point.point_id for _, p in moves]),
-        "new_repeat": _objects([p.point.repeat for _, p in moves]),
-        "new_extra": _objects([db.extra_json(p.point.provenance.extra) for _, p in moves]),
+        "src_id": object_array([src_id for src_id, _ in moves]),
+        "new_id": object_array([p.point.point_id for _, p in moves]),
+        "new_repeat": object_array([p.point.repeat for _, p in moves]),
+        "new_extra": object_array([extra_json(p.point.provenance.extra) for _, p in moves]),
     }
     replaced = {
         "point_id": "m.new_id",
@@ -328,14 +325,13 @@ def _merge_shared_runs(
     }
     point_names = _names(con, "points")
     request_names = _names(con, "requests")
-    point_select = ", ".join(replaced.get(n, f"p.{_quote(n)}") for n in point_names)
+    point_select = ", ".join(replaced.get(n, f"p.{quote(n)}") for n in point_names)
     request_select = ", ".join(
-        "m.new_id" if n == "point_id" else f"r.{_quote(n)}" for n in request_names
+        "m.new_id" if n == "point_id" else f"r.{quote(n)}" for n in request_names
     )
-    con.register(_MAP, mapping)
-    try:
+    with registered(con, _MAP, mapping):
         con.execute(
-            f"INSERT INTO main.points ({', '.join(map(_quote, point_names))}) "
+            f"INSERT INTO main.points ({', '.join(map(quote, point_names))}) "
             f"SELECT {point_select} FROM {src}.points p JOIN {_MAP} m ON p.point_id = m.src_id",
             [now],
         )
@@ -343,11 +339,9 @@ def _merge_shared_runs(
             con, f"SELECT count(*) FROM {src}.requests r JOIN {_MAP} m ON r.point_id = m.src_id"
         )
         con.execute(
-            f"INSERT INTO main.requests ({', '.join(map(_quote, request_names))}) "
+            f"INSERT INTO main.requests ({', '.join(map(quote, request_names))}) "
             f"SELECT {request_select} FROM {src}.requests r JOIN {_MAP} m ON r.point_id = m.src_id"
         )
-    finally:
-        con.unregister(_MAP)
     kept = sum(p.kept_as_repeat for _, p in moves)
     return len(moves), kept, requests
 
@@ -361,18 +355,6 @@ def _names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
         [table],
     ).fetchall()
     return [str(r[0]) for r in rows]
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _objects(values: list[object]) -> np.ndarray[Any, Any]:
-    """A 1-D object array, one cell per value (a staging column DuckDB scans)."""
-    out = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values):
-        out[i] = value
-    return out
 
 
 def _sql_text(text: str) -> str:
