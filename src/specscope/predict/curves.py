@@ -439,10 +439,15 @@ def _matched(
     return out
 
 
+_DEFAULT_TARGET_NOTE = (
+    "target at 25/50/75 % of the overlapping interactivity band, rounded as compare rounds it"
+)
+
+
 def _notes(t: TargetComparison, limits: dict[str, int], default: bool) -> list[str]:
     """What a matched gain rests on: a default target, a moved target, a refusal, a side at
     its concurrency limit (or held at its slowest point)."""
-    notes = ["target at 25/50/75 % of the overlapping interactivity band"] if default else []
+    notes = [_DEFAULT_TARGET_NOTE] if default else []
     if t.refusal is not None:
         return [*notes, t.refusal]
     if t.requested != t.interactivity:
