@@ -10,8 +10,9 @@ Metrics:
 
 * ``speedup_b1``: decode speedup spec/off at batch 1, S = AL · t_off / t_spec.
 * ``off_tok_s_user``: Off decode tok/s/user at batch 1 (1 / t_off).
-* ``matched_ratio``: MTP/Off throughput per GPU at the page's target interactivity, each side at
-  the highest concurrency that still reaches it (as the seed pages interpolate).
+* ``matched_ratio``: MTP/Off throughput per GPU at the page's target interactivity, as
+  ``specscope compare`` reads it (``analysis.compare``): each side's predicted points
+  (C = 1, 2, 4, … and its limit) as a frontier through a monotone cubic, read at the target.
 * ``off_at_conc`` (derived from each matched row): Off tok/s/user predicted at the page's Off
   concurrency against the page's target interactivity (the measured Off point sits there).
 * ``spec_tok_s_user``: spec decode tok/s/user at batch 1 (AL / t_spec).
@@ -60,11 +61,15 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
+from specscope.analysis.compare import compare
+from specscope.analysis.series import Series
 from specscope.catalog import load_catalog
 from specscope.predict import PredictRequest, acceptance_curve, predict
+from specscope.predict.curves import THROUGHPUT_ONLY
 from specscope.predict.deployment import build_deployment
 from specscope.predict.roofline import Efficiency
 from specscope.predict.step import StepModel, check_step, operating_point
+from specscope.schema import OFF, Point, PointConfig
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "data" / "public_measurements.csv"
@@ -149,6 +154,10 @@ def _curve(row: dict[str, str]):  # type: ignore[no-untyped-def]
     return acceptance_curve([g], acceptance_length=[value])
 
 
+def _fmt_c(concurrency: float | None) -> str:
+    return "–" if concurrency is None else f"{concurrency:.1f}"
+
+
 def evaluate(rows: list[dict[str, str]]) -> list[Result]:
     cat = load_catalog()
     out: list[Result] = []
@@ -223,8 +232,8 @@ def evaluate(rows: list[dict[str, str]]) -> list[Result]:
                 **base,
                 metric=metric,
                 where=(
-                    f"{target:g} tok/s/user (pred C off {m.off_concurrency}, "
-                    f"spec {m.spec_concurrency})"
+                    f"{target:g} tok/s/user (pred C off {_fmt_c(m.off_concurrency)}, "
+                    f"spec {_fmt_c(m.spec_concurrency)})"
                 ),
                 measured=measured,
                 predicted=gain,
@@ -315,7 +324,7 @@ class _RowModel:
         self.base = self.sm.efficiency
         self.g = int(row["g"])
         self.al = _curve(row).al(self.g) if self.g > 0 else 1.0
-        self.limits = (1, 1)
+        self.grids: list[list[int]] = [[1], [1]]
         if self.metric == "matched_ratio":
             request = PredictRequest(
                 hardware=hw.key,
@@ -331,14 +340,13 @@ class _RowModel:
                 engine=ENGINES[row["engine"]],
             )
             p = predict(request, catalog=cat)  # type: ignore[arg-type]
-            self.limits = (p.curves[0].points[-1].concurrency, p.curves[1].points[-1].concurrency)
+            self.grids = [[cp.concurrency for cp in curve.points] for curve in p.curves]
 
-    def _highest(self, sm: StepModel, depth: int, limit: int, target: float) -> float | None:
-        """Throughput/GPU at the highest concurrency still reaching the target (bisection:
-        interactivity falls with concurrency)."""
-
-        def op(c: int):  # type: ignore[no-untyped-def]
-            return operating_point(
+    def _series(self, sm: StepModel, depth: int, grid: Sequence[int]) -> Series:
+        """One side's predicted points on ``predict``'s grid, as the series compare takes."""
+        points = []
+        for c in grid:
+            op = operating_point(
                 sm,
                 concurrency=c,
                 isl=self.isl,
@@ -346,17 +354,39 @@ class _RowModel:
                 depth=depth,
                 acceptance_length=self.al if depth else 1.0,
             )
+            config = PointConfig(
+                hardware=self.row["hardware"],
+                model=sm.model.key,
+                engine="predicted",
+                spec_method=self.row["spec_method"] if depth else OFF,
+                draft_depth=depth,
+                isl=self.isl,
+                osl=self.osl,
+                concurrency=c,
+            )
+            points.append(
+                Point(
+                    run_id="held-out",
+                    config=config,
+                    throughput_per_gpu=op.throughput_per_gpu,
+                    interactivity=op.interactivity,
+                )
+            )
+        return Series(
+            label=f"{config.spec_method} (predicted)",
+            spec_method=config.spec_method,
+            engines=("predicted",),
+            points=tuple(points),
+        )
 
-        if op(1).interactivity < target:
-            return None
-        lo, hi = 1, limit
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if op(mid).interactivity >= target:
-                lo = mid
-            else:
-                hi = mid - 1
-        return op(lo).throughput_per_gpu
+    def _matched(self, sm: StepModel, target: float) -> float | None:
+        """Spec/Off throughput per GPU at the target, by ``analysis.compare`` (as ``predict``)."""
+        off = self._series(sm, 0, self.grids[0])
+        spec = self._series(sm, self.g, self.grids[1])
+        (t,) = compare(spec, off, THROUGHPUT_ONLY, [target]).targets
+        return (
+            None if t.throughput is None else t.spec.throughput_per_gpu / t.off.throughput_per_gpu
+        )
 
     def predict(self, eff: Efficiency) -> list[tuple[str, float, float | None]]:
         """(metric, measured, predicted) for this row under ``eff``."""
@@ -366,9 +396,7 @@ class _RowModel:
             value = step_metric(sm, self.metric, self.g, self.al, batch, self.isl, self.osl)
             return [(self.metric, self.measured, value)]
         target = float(self.row["target_interactivity"])
-        off = self._highest(sm, 0, self.limits[0], target)
-        spec = self._highest(sm, self.g, self.limits[1], target)
-        ratio = spec / off if off and spec else None
+        ratio = self._matched(sm, target)
         c_off = int(self.row["concurrency"])
         inter = operating_point(sm, concurrency=c_off, isl=self.isl, osl=self.osl).interactivity
         return [("matched_ratio", self.measured, ratio), ("off_at_conc", target, inter)]

@@ -409,6 +409,14 @@ def _uncalibrated(p: Prediction) -> str:
     return "uncalibrated: assumed default constants"
 
 
+def _predicted_conc(concurrency: float | None) -> str:
+    """A concurrency read off a predicted curve: ``~27.6``, ``16``, ``–``."""
+    if concurrency is None:
+        return "–"
+    text = fmt_concurrency(concurrency)
+    return text if concurrency == round(concurrency) else f"~{text}"
+
+
 def print_prediction(console: Console, p: Prediction) -> None:
     req = p.request
     console.print(
@@ -447,11 +455,22 @@ def print_prediction(console: Console, p: Prediction) -> None:
     )
     console.print(f"draft-length schedule (concurrency: best g): {schedule}")
     for gain in p.matched:
-        if gain.gain is not None:
-            console.print(
-                f"at {gain.interactivity:.0f} tok/s/user, g={gain.draft_depth}: "
-                f"{gain.gain:.2f}× off's tok/s/GPU {gain.note}".rstrip()
-            )
+        where = f"g={gain.draft_depth}:"
+        if gain.requested is not None:
+            where = f"at {gain.interactivity:.0f} tok/s/user, {where}"
+        if gain.gain is None:
+            console.print(f"{where} {gain.note}")
+            continue
+        tie = " (a tie: under 1 %)" if gain.winner == "tie" else ""
+        note = f"; {gain.note}" if gain.note else ""
+        off_c, spec_c = (
+            _predicted_conc(gain.off_concurrency),
+            _predicted_conc(gain.spec_concurrency),
+        )
+        console.print(
+            f"{where} {gain.gain:.2f}× off's tok/s/GPU{tie}, off at C {off_c}, spec at C {spec_c}"
+            f"{note}"
+        )
     for warning in p.warnings:
         console.print(f"warning: {warning}", style="yellow")
     console.print(

@@ -6,10 +6,13 @@ import functools
 
 import pytest
 
+from specscope.analysis.compare import compare
+from specscope.analysis.economics import resolve_economics
+from specscope.analysis.series import select_pair
 from specscope.catalog import load_catalog
 from specscope.errors import UserError
 from specscope.predict import Prediction, PredictRequest, acceptance_curve, predict
-from specscope.predict.curves import _matched, _stop_paying
+from specscope.predict.curves import _stop_paying
 from specscope.predict.deployment import build_deployment
 from specscope.predict.profile import CalibratedProfile, CalibrationRange, FitReport
 from specscope.predict.roofline import Efficiency
@@ -164,7 +167,7 @@ def test_stop_paying_worked(
     )
 
 
-def test_matched_gain_takes_the_highest_concurrency_reaching_the_target() -> None:
+def test_matched_gain_is_compare_on_the_predicted_points() -> None:
     cat = load_catalog()
     dep = build_deployment(
         cat.hardware_spec("h100"),
@@ -180,15 +183,66 @@ def test_matched_gain_takes_the_highest_concurrency_reaching_the_target() -> Non
         for c in range(1, 65)
     ]
     target = off[9].interactivity  # exactly what Off reaches at C = 10
-    (m,) = _matched(3, off, spec, [target])
-    assert m.off_concurrency == 10
-    best_spec = max(s.concurrency for s in spec if s.interactivity >= target)
-    assert m.spec_concurrency == best_spec > 10
-    assert m.gain == pytest.approx(
-        spec[best_spec - 1].throughput_per_gpu / off[9].throughput_per_gpu
+    request = PredictRequest(
+        hardware="h100",
+        model="llama-3.1-8b",
+        precision="bf16",
+        spec_method="ngram",
+        gammas=[3],
+        acceptance=acceptance_curve([3], acceptance_length=[1.9]),
+        isl=512,
+        osl=512,
+        max_concurrency=64,
+        targets=[target, 1e9],
     )
-    (none,) = _matched(3, off, spec, [1e9])
+    p = predict(request, catalog=cat)
+    m, none = p.matched
+    # Issue 15 changed the rule: compare reads each side's concurrency off the monotone cubic
+    # through its predicted points (C = 1, 2, 4, …, 64), so Off's is no longer the integer 10
+    # but the curve's reading between C = 8 and 16 at Off's C = 10 interactivity (9.995).
+    assert m.off_concurrency == pytest.approx(10, rel=0.01)
+    best_spec = max(s.concurrency for s in spec if s.interactivity >= target)
+    # The old rule took the highest integer C reaching the target (23; the crossing lies between
+    # 23 and 24); compare reads 22.74 between the predicted points C = 16 and 32.
+    assert m.spec_concurrency is not None
+    assert m.spec_concurrency > 10 and abs(m.spec_concurrency - best_spec) < 1
+    # The gain is what `specscope compare` gives on the predicted points as stored.
+    ((spec_series, off_series),) = select_pair(p.points, "ngram")
+    at, beyond = compare(spec_series, off_series, resolve_economics("h100"), [target, 1e9]).targets
+    assert m.gain == at.spec.throughput_per_gpu / at.off.throughput_per_gpu
+    # The old rule's ratio (spec at C 23 over Off at C 10, 2.317) read spec a fraction of a step
+    # below the target; the spline reads 2.330 at it, 0.6 % above.
+    assert m.gain == pytest.approx(
+        spec[best_spec - 1].throughput_per_gpu / off[9].throughput_per_gpu, rel=0.01
+    )
+    assert m.winner == at.throughput.winner == "spec"  # type: ignore[union-attr]
     assert none.gain is None and "cannot reach" in none.note
+    assert beyond.refusal is not None and none.note.endswith(
+        "so nothing is compared at this target."
+    )
+
+
+def test_matched_gain_at_the_concurrency_limit_says_so() -> None:
+    request = PredictRequest(
+        hardware="h100",
+        model="llama-3.1-8b",
+        precision="bf16",
+        spec_method="ngram",
+        gammas=[3],
+        acceptance=acceptance_curve([3], acceptance_length=[1.9]),
+        isl=512,
+        osl=512,
+        max_concurrency=8,
+        targets=[1.0],
+    )
+    (m,) = predict(request, catalog=load_catalog()).matched
+    # Up to C = 8 Off spans 92–104 tok/s/user and spec 141–191: 1 tok/s/user moves up to the
+    # band's low edge, Off's slowest point (its limit C = 8), and spec, faster than asked even
+    # there, is held at its slowest point (its limit C = 8 too); nothing is extrapolated.
+    assert m.requested == 1.0 and m.interactivity == pytest.approx(92.4, abs=0.05)
+    assert "lies below the band" in m.note
+    assert "at the concurrency limit: Off" in m.note and "at the concurrency limit: spec" in m.note
+    assert m.off_concurrency == m.spec_concurrency == 8.0
 
 
 def test_default_targets_sit_in_the_band() -> None:

@@ -10,19 +10,23 @@ concurrency from 1 to the memory limit (capped), for Off and each draft depth g:
 - the best g per concurrency (0 = off) as a draft-length schedule;
 - c_eff(C, g) = (t_spec / t_off − 1) / g, the effective draft cost ratio the model implies
   (equal to (AL / S − 1) / g at step level);
-- the matched-interactivity gain (theory reference §7): at a target X, the most concurrency each
-  side sustains with interactivity ≥ X, and the ratio of their throughputs.
+- the matched-interactivity gain (theory reference §7): each spec curve against Off at the
+  targets, read by :func:`specscope.analysis.compare` from the predicted Points, as
+  ``specscope compare`` reads stored ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from specscope.analysis.compare import compare
 from specscope.analysis.economics import resolve_economics, tok_s_per_mw, usd_per_mtok
-from specscope.analysis.results import Economics
+from specscope.analysis.results import Economics, TargetComparison
+from specscope.analysis.series import Series, method_label
 from specscope.errors import UserError
 from specscope.predict.deployment import build_deployment
 from specscope.predict.prediction import (
+    PREDICTED_ENGINE,
     CEff,
     CurvePoint,
     MatchedGain,
@@ -37,7 +41,7 @@ from specscope.predict.request import DEFAULT_CONCURRENCY_CAP, PredictRequest, c
 from specscope.predict.roofline import Efficiency
 from specscope.predict.specs import HardwareSpec, SourceRef, SpecLookup, spec_sources
 from specscope.predict.step import OperatingPoint, check_step, operating_point
-from specscope.schema import OFF
+from specscope.schema import OFF, Point
 from specscope.tie import beats
 
 
@@ -257,7 +261,6 @@ def predict(
         for g in gammas
         if c <= len(speedups[g])
     ]
-    matched = [m for g in gammas for m in _matched(g, off_ops, spec_ops[g], request.targets)]
     sources = [*spec_sources(hw), *spec_sources(model)]
     if draft is not None:
         sources.extend(spec_sources(draft))
@@ -266,6 +269,7 @@ def predict(
     points = predicted_points(
         request, hw, model, dep.precision, sm.n_gpus, curves, eff, profile is not None, sources
     )
+    matched = _matched(curves, points, request.targets, economics)
     return Prediction(
         request=request,
         hardware=hw,
@@ -367,62 +371,97 @@ def _schedule(
     return ranges
 
 
-def _highest_at(ops: Sequence[OperatingPoint], target: float) -> OperatingPoint | None:
-    """The highest-concurrency point whose interactivity still reaches the target."""
-    best: OperatingPoint | None = None
-    for op in ops:
-        if op.interactivity >= target and (best is None or op.concurrency > best.concurrency):
-            best = op
-    return best
+def _series(curve: PredictedCurve, points: Sequence[Point]) -> Series:
+    """One predicted curve as the series ``specscope compare`` takes: ``off (predicted)``,
+    ``mtp (predicted, g=2)``."""
+    depth = f", g={curve.draft_depth}" if curve.draft_depth else ""
+    return Series(
+        label=f"{method_label(curve.spec_method)} (predicted{depth})",
+        spec_method=curve.spec_method,
+        engines=(PREDICTED_ENGINE,),
+        points=tuple(p for p in points if p.config.draft_depth == curve.draft_depth),
+    )
+
+
+THROUGHPUT_ONLY = Economics(
+    preset="none",
+    hardware="any",
+    usd_per_gpu_hour=1.0,
+    kw_per_gpu=1.0,
+    source="placeholder: the matched gain reads throughput only",
+    date="n/a",
+)
+"""Prices for :func:`compare` when the hardware has none; the matched gain ignores them."""
 
 
 def _matched(
-    depth: int,
-    off: Sequence[OperatingPoint],
-    spec: Sequence[OperatingPoint],
+    curves: Sequence[PredictedCurve],
+    points: Sequence[Point],
     targets: Sequence[float],
+    economics: Economics | None,
 ) -> list[MatchedGain]:
-    off_range = (min(o.interactivity for o in off), max(o.interactivity for o in off))
-    spec_range = (min(o.interactivity for o in spec), max(o.interactivity for o in spec))
-    lo, hi = max(off_range[0], spec_range[0]), min(off_range[1], spec_range[1])
-    chosen = list(targets)
-    note = ""
-    if not chosen:
-        if lo > hi:
-            return [
-                MatchedGain(
-                    draft_depth=depth,
-                    interactivity=0.0,
-                    off_concurrency=None,
-                    spec_concurrency=None,
-                    off_throughput_per_gpu=None,
-                    spec_throughput_per_gpu=None,
-                    gain=None,
-                    note="the Off and spec interactivity ranges do not overlap",
-                )
-            ]
-        chosen = [lo + f * (hi - lo) for f in (0.25, 0.5, 0.75)]
-        note = "target at 25/50/75 % of the overlapping interactivity band"
+    """Each spec curve against Off at the targets, by :func:`specscope.analysis.compare`
+    (frontier, monotone cubic, a side faster than asked held at its slowest point, nothing
+    extrapolated, the one tie rule); no targets → compare's defaults in the band."""
+    off_curve, *spec_curves = curves
+    off = _series(off_curve, points)
     out: list[MatchedGain] = []
-    for x in chosen:
-        o = _highest_at(off, x)
-        s = _highest_at(spec, x)
-        reason = note
-        if o is None or s is None:
-            side = "Off" if o is None else "spec"
-            reason = f"{side} cannot reach {x:.1f} tok/s/user at any concurrency"
-        elif o.concurrency == len(off) or s.concurrency == len(spec):
-            reason = "at the concurrency limit: the side could go further with more memory"
-        out.append(
-            MatchedGain(
-                draft_depth=depth,
-                interactivity=x,
-                off_concurrency=o.concurrency if o else None,
-                spec_concurrency=s.concurrency if s else None,
-                off_throughput_per_gpu=o.throughput_per_gpu if o else None,
-                spec_throughput_per_gpu=s.throughput_per_gpu if s else None,
-                gain=(s.throughput_per_gpu / o.throughput_per_gpu) if o and s else None,
-                note=reason,
-            )
+    for curve in spec_curves:
+        c = compare(
+            _series(curve, points), off, economics or THROUGHPUT_ONLY, list(targets) or None
         )
+        if c.refusal is not None:
+            out.append(
+                MatchedGain(draft_depth=curve.draft_depth, interactivity=0.0, note=c.refusal)
+            )
+        limits = {"Off": off_curve.points[-1].concurrency, "spec": curve.points[-1].concurrency}
+        for t in c.targets:
+            o = t.off if t.off.reaches else None
+            s = t.spec if t.spec.reaches else None
+            out.append(
+                MatchedGain(
+                    draft_depth=curve.draft_depth,
+                    interactivity=t.interactivity,
+                    requested=t.requested,
+                    off_concurrency=o.concurrency if o else None,
+                    spec_concurrency=s.concurrency if s else None,
+                    off_throughput_per_gpu=o.throughput_per_gpu if o else None,
+                    spec_throughput_per_gpu=s.throughput_per_gpu if s else None,
+                    gain=(
+                        None
+                        if t.throughput is None
+                        else t.spec.throughput_per_gpu / t.off.throughput_per_gpu
+                    ),
+                    winner=None if t.throughput is None else t.throughput.winner,
+                    note="; ".join(_notes(t, limits, default=not targets)),
+                )
+            )
     return out
+
+
+_DEFAULT_TARGET_NOTE = (
+    "target at 25/50/75 % of the overlapping interactivity band, rounded as compare rounds it"
+)
+
+
+def _notes(t: TargetComparison, limits: dict[str, int], default: bool) -> list[str]:
+    """What a matched gain rests on: a default target, a moved target, a refusal, a side at
+    its concurrency limit (or held at its slowest point)."""
+    notes = [_DEFAULT_TARGET_NOTE] if default else []
+    if t.refusal is not None:
+        return [*notes, t.refusal]
+    if t.requested != t.interactivity:
+        notes.append(
+            f"target {t.requested:.1f} lies below the band; compared at its edge "
+            f"{t.interactivity:.1f} tok/s/user"
+        )
+    for name, side in (("Off", t.off), ("spec", t.spec)):
+        if side.concurrency is not None and side.concurrency >= limits[name] - 1e-6:
+            notes.append(
+                f"at the concurrency limit: {name} runs at its highest predicted concurrency "
+                f"({limits[name]}) here and could go further with more memory or a higher "
+                "engine cap"
+            )
+        elif side.clamped_below:
+            notes.append(f"{name} runs faster than asked: held at its slowest point")
+    return notes

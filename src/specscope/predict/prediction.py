@@ -93,18 +93,28 @@ class CEff(BaseModel):
 
 
 class MatchedGain(BaseModel):
-    """Spec vs Off at one target interactivity (each at its highest sustainable concurrency)."""
+    """Spec vs Off at one target interactivity, as ``specscope compare`` reads them: each side's
+    Pareto frontier through a monotone cubic, a side faster than asked held at its slowest point,
+    nothing extrapolated."""
 
     model_config = ConfigDict(frozen=True)
 
     draft_depth: int
     interactivity: float
-    off_concurrency: int | None
-    spec_concurrency: int | None
-    off_throughput_per_gpu: float | None
-    spec_throughput_per_gpu: float | None
-    gain: float | None
+    """The interactivity compared at (a target below the band moves up to its edge); 0 when
+    nothing is compared because the interactivity ranges do not overlap."""
+    requested: float | None = None
+    """The target as asked (given or a default in the band)."""
+    off_concurrency: float | None = None
+    """Off's concurrency at the target, read off its curve (an estimate between predicted
+    points)."""
+    spec_concurrency: float | None = None
+    off_throughput_per_gpu: float | None = None
+    spec_throughput_per_gpu: float | None = None
+    gain: float | None = None
     """spec / off throughput per GPU; None when either side cannot reach the target."""
+    winner: Literal["spec", "off", "tie"] | None = None
+    """Who delivers more throughput per GPU (a gap under 1 % is a tie); None without a gain."""
     note: str = ""
 
 
