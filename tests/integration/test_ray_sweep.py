@@ -386,7 +386,7 @@ def test_cli_resume_with_the_ray_executor_measures_only_what_the_local_run_lacks
 def test_an_adaptive_sweep_runs_on_ray_one_point_per_cell(ray_cluster: Any, tmp_path: Path) -> None:
     # sweep --adaptive --executor ray (issue 14 item 2): each chosen point is its own cell, asked
     # for only once the last one is stored; a second invocation with --resume goes on from there
-    from specscope.sweep.adaptive_run import LOG_NAME, run_adaptive_sweep
+    from specscope.sweep.adaptive.run import LOG_NAME, run_adaptive_sweep
 
     plan = make_plan(_recipe("ray-adaptive", [OFF, NGRAM], concurrency=[1, 2], repeats=2))
     assert len(plan.points) == 8  # off and ngram-mod g=4 at C=1, 2, two repeats
