@@ -20,6 +20,7 @@ from specscope.cli import app
 from specscope.errors import UserError
 from specscope.schema import Point, PointConfig, Provenance
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.hooks import point_done
 from specscope.sweep.plan import PlannedPoint, make_plan
 from specscope.sweep.ray_executor import (
     Cell,
@@ -35,7 +36,7 @@ from specscope.sweep.ray_executor import (
     worker_runtime_env,
 )
 from specscope.sweep.recipe import Recipe, parse_recipe
-from specscope.sweep.runner import SweepRunner, point_done
+from specscope.sweep.runner import SweepRunner
 from specscope.sweep.stale import PID_FILE, ServerPid, process_start
 
 

@@ -50,16 +50,12 @@ from pydantic import BaseModel, ConfigDict, Field
 import specscope
 from specscope.errors import UserError
 from specscope.schema import Point, RequestRecord
+from specscope.sweep.hooks import SweepHooks
+from specscope.sweep.measure import MeasuredPoint, PointMeasurer, measure_points
 from specscope.sweep.plan import PlannedPoint, ServerConfig
 from specscope.sweep.recipe import Recipe
-from specscope.sweep.runner import (
-    MeasuredPoint,
-    PointMeasurer,
-    SweepHooks,
-    SweepRunner,
-    _Servers,
-    measure_points,
-)
+from specscope.sweep.runner import SweepRunner
+from specscope.sweep.servers import Servers
 from specscope.sweep.stale import stop_stale_servers
 
 CELLS_DIR = "cells"
@@ -234,7 +230,7 @@ def run_cell(task_data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     recipe = Recipe.model_validate(task.recipe)
     notes: list[str] = []
     hooks = SweepHooks(on_server=notes.append)
-    measurer = PointMeasurer(recipe, task.run_id, _Servers(recipe, folder, hooks), hooks)
+    measurer = PointMeasurer(recipe, task.run_id, Servers(recipe, folder, hooks), hooks)
     for workload, concurrency, repeat, outputs in task.references:
         measurer.outputs[(workload, concurrency, repeat)] = outputs
     points = [PlannedPoint.model_validate(p) for p in task.points]

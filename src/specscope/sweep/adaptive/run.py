@@ -34,9 +34,10 @@ from specscope.sweep.adaptive.model import (
 )
 from specscope.sweep.adaptive.propose import propose
 from specscope.sweep.adaptive.targets import default_targets_from
+from specscope.sweep.hooks import SweepHooks
 from specscope.sweep.plan import Plan, PlannedPoint, ServerConfig
 from specscope.sweep.recipe import WorkloadSection
-from specscope.sweep.runner import SweepExecutor, SweepHooks, SweepOutcome, SweepRunner
+from specscope.sweep.runner import SweepExecutor, SweepOutcome, SweepRunner
 
 LOG_NAME = "adaptive.json"
 
