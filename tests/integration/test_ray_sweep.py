@@ -34,7 +34,8 @@ from specscope.store.db import PointFilter, Store
 from specscope.sweep.hooks import SweepHooks
 from specscope.sweep.lossless import comparable_outputs
 from specscope.sweep.plan import Plan, make_plan
-from specscope.sweep.ray_executor import CellStart, RayExecutor, worker_runtime_env
+from specscope.sweep.ray_cells import CellStart
+from specscope.sweep.ray_executor import RayExecutor, worker_runtime_env
 from specscope.sweep.recipe import Recipe, parse_recipe
 from specscope.sweep.runner import SweepOutcome, SweepRunner
 from specscope.sweep.stale import PID_FILE, pid_file_record, process_start
