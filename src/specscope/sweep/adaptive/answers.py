@@ -34,7 +34,7 @@ def answers(
                 best=best,
                 stop=stop_paying(data, cands, best),
                 targets=[target_ratio(data, cands, t)[0] for t in targets.get(w, [])],
-                points=sum(c.n for c in data.cells.values()),
+                points=data.points,
             )
         )
     return out

@@ -80,6 +80,11 @@ class WorkloadCells:
         cell = self.cells.get((arm, c))
         return 0 if cell is None else cell.n
 
+    @property
+    def points(self) -> int:
+        """Points measured of this workload, in all cells."""
+        return sum(cell.n for cell in self.cells.values())
+
     def uncertainty(self, cell: Cell, elasticity: float = 0.0) -> Uncertainty | None:
         """Relative standard error of the cell's mean throughput and its degrees of freedom:
         the cell's own, or the pooled noise where that is larger. With ``elasticity`` ε > 0, of

@@ -258,9 +258,8 @@ def propose(
         proposal = _first_proposal(data, cands, w, ordered)
         if proposal is None:
             continue
-        points = sum(cell.n for cell in data.cells.values())
-        if best_choice is None or points < best_choice[0]:
-            best_choice = (points, proposal)
+        if best_choice is None or data.points < best_choice[0]:
+            best_choice = (data.points, proposal)
     return None if best_choice is None else best_choice[1]
 
 
