@@ -3,7 +3,7 @@
 For each profile (the roofline step model of ``predict`` with Leviathan acceptance, plus
 lognormal run-to-run noise) and each seed, the full grid (every config × concurrency × repeat)
 and the adaptive sweep (capped at a third of the grid) measure the same simulated deployment;
-both derive the three answers with the same functions (``sweep.adaptive.answers``).
+both derive the three answers with the same functions (``sweep.adaptive.answers.answers``).
 
 What "the same answers" means here, and why:
 
@@ -46,7 +46,7 @@ import time
 
 import numpy as np
 
-from specscope.sweep.adaptive_sim import (
+from specscope.sweep.adaptive.sim import (
     agree,
     regret,
     run_adaptive,

@@ -5,8 +5,8 @@ draft model Qwen2.5-Coder-0.5B at g = 1, 2, 4 and the demo's n-gram drafter at g
 HumanEval prompts; concurrency 1, 2, 4; two repeats: a grid of 42 points) is measured twice into
 two fresh stores: once as ``sweep --adaptive`` with a budget of a third of the grid (never less
 than its coarse ladder), then as the full grid. Both derive the three answers with the same
-functions (``sweep.adaptive.answers``) at the targets the adaptive sweep froze, and the script
-prints them next to each other with the points and minutes each used. One real run is one
+functions (``sweep.adaptive.answers.answers``) at the targets the adaptive sweep froze, and the
+script prints them next to each other with the points and minutes each used. One real run is one
 seed: the agreement it shows is an example, not a rate (``benchmarks/adaptive_cost.py`` gives
 rates over seeds on the simulated engine).
 
@@ -22,8 +22,9 @@ from pathlib import Path
 
 from specscope.demo import DRAFT, NGRAM_METHOD, NGRAM_PARAMS, TARGET
 from specscope.store.db import PointFilter, Store
-from specscope.sweep.adaptive import Answers, answers, describe_answers
-from specscope.sweep.adaptive_run import candidates, observations, run_adaptive_sweep
+from specscope.sweep.adaptive.answers import answers
+from specscope.sweep.adaptive.model import Answers, describe_answers
+from specscope.sweep.adaptive.run import candidates, observations, run_adaptive_sweep
 from specscope.sweep.plan import make_plan
 from specscope.sweep.recipe import parse_recipe
 from specscope.sweep.runner import run_sweep

@@ -89,9 +89,10 @@ def split(
 
 def measure(recipe_path: Path, db: Path | None) -> tuple[Path, str]:
     """Run the calibration sweep into ``db`` (a new temporary file when None)."""
+    from specscope.sweep.hooks import PointDone, SweepHooks
     from specscope.sweep.plan import make_plan
     from specscope.sweep.recipe import load_recipe
-    from specscope.sweep.runner import PointDone, SweepHooks, run_sweep
+    from specscope.sweep.runner import run_sweep
 
     plan = make_plan(load_recipe(recipe_path))
     work = Path(tempfile.mkdtemp(prefix="specscope-predict-error-"))

@@ -541,7 +541,7 @@ def _print_plan(plan: Any, runs_dir: Path) -> None:
 
 def _print_adaptive_preview(plan: Any, as_json: bool) -> None:
     """``sweep --adaptive --dry-run``: the coarse ladder measured first and the grid's size."""
-    from specscope.sweep.adaptive_run import preview
+    from specscope.sweep.adaptive.run import preview
 
     shown = preview(plan)
     if as_json:
@@ -569,8 +569,8 @@ def _adaptive_sweep(
     budget_minutes: float | None,
 ) -> None:
     """``sweep --adaptive``: the decision core chooses each point (sweep/adaptive_run.py)."""
-    from specscope.sweep.adaptive import describe_answers
-    from specscope.sweep.adaptive_run import run_adaptive_sweep
+    from specscope.sweep.adaptive.model import describe_answers
+    from specscope.sweep.adaptive.run import run_adaptive_sweep
 
     chosen_executor = _executor(executor, address, one_point_at_a_time=True)
     budget = budget_points or len(plan.points)

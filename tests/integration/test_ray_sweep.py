@@ -31,11 +31,13 @@ from tests.support.engine import require_llama_cpp
 
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.hooks import SweepHooks
 from specscope.sweep.lossless import comparable_outputs
 from specscope.sweep.plan import Plan, make_plan
-from specscope.sweep.ray_executor import CellStart, RayExecutor, worker_runtime_env
+from specscope.sweep.ray_cells import CellStart
+from specscope.sweep.ray_executor import RayExecutor, worker_runtime_env
 from specscope.sweep.recipe import Recipe, parse_recipe
-from specscope.sweep.runner import SweepHooks, SweepOutcome, SweepRunner
+from specscope.sweep.runner import SweepOutcome, SweepRunner
 from specscope.sweep.stale import PID_FILE, pid_file_record, process_start
 
 pytestmark = pytest.mark.slow
@@ -386,7 +388,7 @@ def test_cli_resume_with_the_ray_executor_measures_only_what_the_local_run_lacks
 def test_an_adaptive_sweep_runs_on_ray_one_point_per_cell(ray_cluster: Any, tmp_path: Path) -> None:
     # sweep --adaptive --executor ray (issue 14 item 2): each chosen point is its own cell, asked
     # for only once the last one is stored; a second invocation with --resume goes on from there
-    from specscope.sweep.adaptive_run import LOG_NAME, run_adaptive_sweep
+    from specscope.sweep.adaptive.run import LOG_NAME, run_adaptive_sweep
 
     plan = make_plan(_recipe("ray-adaptive", [OFF, NGRAM], concurrency=[1, 2], repeats=2))
     assert len(plan.points) == 8  # off and ngram-mod g=4 at C=1, 2, two repeats

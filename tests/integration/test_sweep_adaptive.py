@@ -16,11 +16,12 @@ from rich.console import Console
 from specscope.console import print_comparison
 from specscope.schema import Point, Provenance
 from specscope.store.db import PointFilter, Store
-from specscope.sweep.adaptive import describe_answers
-from specscope.sweep.adaptive_run import LOG_NAME, run_adaptive_sweep
+from specscope.sweep.adaptive.model import describe_answers
+from specscope.sweep.adaptive.run import LOG_NAME, run_adaptive_sweep
+from specscope.sweep.measure import MeasuredPoint
 from specscope.sweep.plan import PlannedPoint, make_plan
 from specscope.sweep.recipe import parse_recipe
-from specscope.sweep.runner import MeasuredPoint, SweepRunner
+from specscope.sweep.runner import SweepRunner
 from specscope.workflows import compare_store
 
 RECIPE: dict[str, Any] = {

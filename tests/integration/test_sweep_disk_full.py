@@ -28,8 +28,9 @@ from tests.integration.test_sweep_endpoint_faults import (
 from specscope.errors import UserError
 from specscope.store import write as store_write
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.hooks import SweepHooks
 from specscope.sweep.plan import make_plan
-from specscope.sweep.runner import SweepHooks, SweepRunner
+from specscope.sweep.runner import SweepRunner
 
 WORKLOADS = 6
 """Points of the fault module's recipe (one per workload, off only)."""

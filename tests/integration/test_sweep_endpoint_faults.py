@@ -22,9 +22,10 @@ from tests.fakes.stream_server import Behaviour, Fault, StreamServer
 from specscope.errors import UserError
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.hooks import PointDone, SweepHooks
 from specscope.sweep.plan import PlannedPoint, make_plan
 from specscope.sweep.recipe import parse_recipe
-from specscope.sweep.runner import PointDone, SweepHooks, SweepRunner
+from specscope.sweep.runner import SweepRunner
 
 REQUESTS = 20
 """Timed requests per point: one failure is 5 % (passes the gate), two are 10 % (fail it)."""

@@ -24,9 +24,10 @@ from specscope.client.hostload import (
 )
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.hooks import SweepHooks
 from specscope.sweep.plan import make_plan
 from specscope.sweep.recipe import parse_recipe
-from specscope.sweep.runner import SweepHooks, SweepRunner
+from specscope.sweep.runner import SweepRunner
 
 # The fake picks each generation request's behaviour: the first FAKE_SLOW of them stream a
 # token every 40 ms, later ones every 4 ms; each burns FAKE_BURN_S of CPU before answering.

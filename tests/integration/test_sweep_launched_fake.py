@@ -21,9 +21,10 @@ import pytest
 
 from specscope.engines.server import ManagedServer
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.hooks import SweepHooks
 from specscope.sweep.plan import make_plan
 from specscope.sweep.recipe import parse_recipe
-from specscope.sweep.runner import SweepHooks, SweepRunner
+from specscope.sweep.runner import SweepRunner
 from specscope.sweep.stale import PID_FILE, process_start
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,9 +18,10 @@ from tests.support.engine import require_llama_cpp
 
 from specscope.engines.server import ManagedServer
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.hooks import SweepHooks
 from specscope.sweep.plan import make_plan
 from specscope.sweep.recipe import parse_recipe
-from specscope.sweep.runner import SweepHooks, SweepRunner
+from specscope.sweep.runner import SweepRunner
 from specscope.sweep.stale import PID_FILE, process_start
 
 pytestmark = pytest.mark.slow

@@ -1,19 +1,15 @@
 """The adaptive sweep's decision core (``sweep.adaptive``): pure functions over measured points,
-checked with hand-made cells and with the step-model simulator (``sweep.adaptive_sim``)."""
+checked with hand-made cells and with the step-model simulator (``sweep.adaptive.sim``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from specscope.sweep.adaptive import (
-    Arm,
-    Candidates,
-    Observation,
-    answers,
-    pooled_noise,
-    propose,
-)
-from specscope.sweep.adaptive_sim import (
+from specscope.sweep.adaptive.answers import answers
+from specscope.sweep.adaptive.cells import pooled_noise
+from specscope.sweep.adaptive.model import Arm, Candidates, Observation
+from specscope.sweep.adaptive.propose import propose
+from specscope.sweep.adaptive.sim import (
     agree,
     run_adaptive,
     run_full,
@@ -215,7 +211,7 @@ def test_pooled_noise_carries_interactivity_noise_along_the_slope() -> None:
     # one cell, repeats (y, x) = (100, 50) and (110, 55): both axes move by the same factor, so
     # ln y and ln x deviate by ±ln(1.1)/2 = ±0.047655 together: sd 0.067394 each, covariance
     # 0.004542; read at a fixed x on a curve of slope −1 (ε = 1) the sd doubles to 0.134788
-    from specscope.sweep.adaptive import pooled_noise
+    from specscope.sweep.adaptive.cells import pooled_noise
 
     obs = [
         Observation(arm="a", workload="w", concurrency=1, repeat=r, throughput_per_gpu=y,

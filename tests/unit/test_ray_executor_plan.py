@@ -20,22 +20,21 @@ from specscope.cli import app
 from specscope.errors import UserError
 from specscope.schema import Point, PointConfig, Provenance
 from specscope.store.db import PointFilter, Store
+from specscope.sweep.hooks import point_done
 from specscope.sweep.plan import PlannedPoint, make_plan
-from specscope.sweep.ray_executor import (
+from specscope.sweep.ray_cells import (
     Cell,
-    RayExecutor,
     cell_dir,
     cell_resources,
     cluster_slots,
-    import_ray,
     plan_cells,
     portable_recipe,
     stop_stale_cell_servers,
     waits_for_off,
-    worker_runtime_env,
 )
+from specscope.sweep.ray_executor import RayExecutor, import_ray, worker_runtime_env
 from specscope.sweep.recipe import Recipe, parse_recipe
-from specscope.sweep.runner import SweepRunner, point_done
+from specscope.sweep.runner import SweepRunner
 from specscope.sweep.stale import PID_FILE, ServerPid, process_start
 
 

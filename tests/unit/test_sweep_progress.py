@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.console import Console
 
+from specscope.sweep.hooks import PointDone
 from specscope.sweep.plan import make_plan
 from specscope.sweep.progress import SweepProgress
 from specscope.sweep.recipe import parse_recipe
-from specscope.sweep.runner import PointDone
 
 
 def _plan() -> Any:

@@ -17,8 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from specscope.sweep.hooks import PointDone, SweepHooks
 from specscope.sweep.plan import PlannedPoint
-from specscope.sweep.runner import PointDone, SweepHooks
 
 
 class SweepProgress:

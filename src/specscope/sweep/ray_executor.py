@@ -3,10 +3,11 @@
 A *cell* is one launch unit of the local runner: the points of one repeat that share a server
 config, in plan order. Each cell becomes a Ray task that reserves what the recipe names (``n_gpus``
 GPUs when the cluster has GPUs; otherwise ``engine.threads`` CPUs, or one), launches the engine on
-its node, measures the cell's points through the same :class:`~specscope.sweep.runner.PointMeasurer`
-as the local runner, and streams every finished point (Point and request records, as plain dicts)
-back as soon as it is over (a Ray streaming generator). Only the driver writes the store (DuckDB
-has one writer): it stores each point the moment it arrives.
+its node, measures the cell's points through the same
+:class:`~specscope.sweep.measure.PointMeasurer` as the local runner, and streams every finished
+point (Point and request records, as plain dicts) back as soon as it is over (a Ray streaming
+generator). Only the driver writes the store (DuckDB has one writer): it stores each point the
+moment it arrives.
 
 Fault tolerance: when a worker process or its node dies mid-cell, the points it already streamed
 stay stored; the driver stops the server the dead worker left behind (a task pinned to that node;
@@ -28,6 +29,9 @@ no ``OMP_NUM_THREADS`` from Ray.
 Every node needs specscope (same version) and the engine installed, the model at the recipe's path,
 and the recipe's prompt files at the same paths; server logs stay in the run folder on the node
 that ran the cell (``<run folder>/cells/cell-NNN``).
+
+This module is the driver (:class:`RayExecutor`); the cells as pure data are in
+``sweep.ray_cells``, the task a cell runs on its worker in ``sweep.ray_task``.
 """
 
 from __future__ import annotations
@@ -37,253 +41,36 @@ import importlib
 import os
 import queue
 import signal
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 import specscope
 from specscope.errors import UserError
 from specscope.schema import Point, RequestRecord
-from specscope.sweep.plan import PlannedPoint, ServerConfig
-from specscope.sweep.recipe import Recipe
-from specscope.sweep.runner import (
-    MeasuredPoint,
-    PointMeasurer,
-    SweepHooks,
-    SweepRunner,
-    _Servers,
-    measure_points,
+from specscope.sweep.measure import MeasuredPoint
+from specscope.sweep.plan import PlannedPoint
+from specscope.sweep.ray_cells import (
+    CELLS_DIR,
+    Cell,
+    CellStart,
+    CellTask,
+    cell_resources,
+    cluster_slots,
+    plan_cells,
+    portable_recipe,
+    stop_stale_cell_servers,
+    waits_for_off,
 )
-from specscope.sweep.stale import stop_stale_servers
+from specscope.sweep.ray_task import cleanup_node, run_cell
+from specscope.sweep.runner import SweepRunner
 
-CELLS_DIR = "cells"
-"""Sub-folder of a run folder holding one folder per cell (server log, pid file)."""
 DEFAULT_MAX_ATTEMPTS = 3
 CLEANUP_TIMEOUT_S = 60.0
 CANCEL_GRACE_S = 20.0
-
-
-class Cell(BaseModel):
-    """One launch unit: the points of one repeat that share a server config, in plan order."""
-
-    model_config = ConfigDict(frozen=True)
-
-    index: int
-    repeat: int
-    server: ServerConfig
-    points: list[PlannedPoint] = Field(min_length=1)
-
-    @property
-    def label(self) -> str:
-        return f"{self.server.label} r{self.repeat}"
-
-    @property
-    def is_off(self) -> bool:
-        return self.server.settings.is_off
-
-
-def plan_cells(points: Iterable[PlannedPoint]) -> list[Cell]:
-    """Group points by (repeat, server config), keeping plan order (cells and their points).
-
-    Plan order is repeat → server config → workload → concurrency, so each group is one run of
-    consecutive points: exactly what the local runner measures with one server launch.
-    """
-    groups: dict[tuple[int, str], list[PlannedPoint]] = {}
-    for point in points:
-        groups.setdefault((point.repeat, point.server.label), []).append(point)
-    return [
-        Cell(index=i, repeat=group[0].repeat, server=group[0].server, points=group)
-        for i, group in enumerate(groups.values())
-    ]
-
-
-def waits_for_off(cell: Cell, unfinished: Iterable[Cell]) -> bool:
-    """True when ``cell`` is a spec cell and a spec-off cell of its repeat is not over yet (its
-    outputs are the reference of the lossless check)."""
-    if cell.is_off:
-        return False
-    return any(o.is_off and o.repeat == cell.repeat and o.index != cell.index for o in unfinished)
-
-
-def cell_resources(
-    recipe: Recipe, nodes: list[dict[str, float]], cpus_per_cell: float | None = None
-) -> dict[str, float]:
-    """Ray resources one cell reserves, given the resources of each live node.
-
-    With GPUs in the cluster: the recipe's ``identity.n_gpus`` GPUs and one CPU. Without: CPUs
-    only, ``cpus_per_cell`` or the engine's ``threads`` (one when unset). An endpoint recipe
-    launches nothing: one CPU. A cell no node can hold is a UserError (Ray would wait forever).
-    """
-    gpus_per_node = max((n.get("GPU", 0.0) for n in nodes), default=0.0)
-    cpus_per_node = max((n.get("CPU", 0.0) for n in nodes), default=0.0)
-    if not recipe.engine.launches:
-        need = {"num_cpus": 1.0, "num_gpus": 0.0}
-    elif gpus_per_node > 0:
-        need = {"num_cpus": 1.0, "num_gpus": float(recipe.identity.n_gpus)}
-    else:
-        cpus = cpus_per_cell if cpus_per_cell is not None else float(recipe.engine.threads or 1)
-        need = {"num_cpus": cpus, "num_gpus": 0.0}
-    if need["num_gpus"] > gpus_per_node or need["num_cpus"] > cpus_per_node:
-        have = f"{cpus_per_node:g} CPU(s) and {gpus_per_node:g} GPU(s)"
-        raise UserError(
-            f"a cell needs {need['num_cpus']:g} CPU(s) and {need['num_gpus']:g} GPU(s) but the "
-            f"largest Ray node has {have}; lower identity.n_gpus / engine.threads or add a node"
-        )
-    return need
-
-
-def cluster_slots(need: dict[str, float], nodes: list[dict[str, float]]) -> int:
-    """How many cells needing ``need`` the nodes hold at once (at least 1)."""
-    total = 0
-    for node in nodes:
-        fits = [
-            int(node.get(resource, 0.0) // amount)
-            for resource, amount in (("CPU", need["num_cpus"]), ("GPU", need["num_gpus"]))
-            if amount > 0
-        ]
-        total += min(fits) if fits else 0
-    return max(total, 1)
-
-
-class CellStart(BaseModel):
-    """A cell task started on a node (for progress and tests)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    index: int
-    attempt: int
-    label: str
-    keys: list[str]
-    node_id: str
-    host: str
-    worker_pid: int
-    cell_dir: str
-
-
-class CellTask(BaseModel):
-    """What a cell task is given (sent as plain data)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    index: int
-    attempt: int
-    recipe: dict[str, Any]
-    run_id: str
-    run_dir: str
-    """The run folder, absolute (the cell writes into ``<run_dir>/cells/cell-NNN``)."""
-    points: list[dict[str, Any]]
-    references: list[tuple[str, int, int, list[str | None]]] = Field(default_factory=list)
-    """Spec-off outputs per (workload, concurrency, repeat), for the lossless check."""
-
-
-def portable_recipe(recipe: Recipe, cwd: Path) -> dict[str, Any]:
-    """The recipe as plain data for a cell task, prompt files made absolute (a Ray worker does
-    not run in the driver's folder)."""
-    data = recipe.model_dump(mode="json")
-    for workload in data["workload"]:
-        source = str(workload["source"])
-        if source.startswith("file:") and not Path(source.removeprefix("file:")).is_absolute():
-            workload["source"] = f"file:{cwd / source.removeprefix('file:')}"
-    return data
-
-
-def cell_dir(run_dir: Path, index: int) -> Path:
-    return run_dir / CELLS_DIR / f"cell-{index:03d}"
-
-
-def stop_stale_cell_servers(runs_dir: Path) -> list[int]:
-    """Stop the servers of dead cell tasks under every run folder of ``runs_dir`` (this node)."""
-    stopped: list[int] = []
-    for cells in sorted(runs_dir.glob(f"*/{CELLS_DIR}")):
-        stopped += stop_stale_servers(cells)
-    return stopped
-
-
-# --------------------------------------------------------------------------------------------
-# The task (runs on a Ray worker)
-# --------------------------------------------------------------------------------------------
-
-
-def run_cell(task_data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Measure one cell on this node; yields messages as plain dicts, each as soon as it exists:
-    ``started`` (pid and node), ``server`` (launch notes), ``start`` (a point begins), ``point``
-    (a finished point with its records)."""
-    ray = importlib.import_module("ray")
-    task = CellTask.model_validate(task_data)
-    run_dir = Path(task.run_dir)
-    folder = cell_dir(run_dir, task.index)
-    folder.mkdir(parents=True, exist_ok=True)
-    yield {
-        "kind": "started",
-        "node_id": ray.get_runtime_context().get_node_id(),
-        "host": socket.gethostname(),
-        "worker_pid": os.getpid(),
-        "cell_dir": str(folder),
-    }
-    for pid in stop_stale_cell_servers(run_dir.parent):
-        yield {"kind": "server", "text": f"stopped server pid {pid}, left by a dead cell task"}
-    warning = engine_environment()
-    if warning is not None:
-        yield {"kind": "server", "text": warning}
-    recipe = Recipe.model_validate(task.recipe)
-    notes: list[str] = []
-    hooks = SweepHooks(on_server=notes.append)
-    measurer = PointMeasurer(recipe, task.run_id, _Servers(recipe, folder, hooks), hooks)
-    for workload, concurrency, repeat, outputs in task.references:
-        measurer.outputs[(workload, concurrency, repeat)] = outputs
-    points = [PlannedPoint.model_validate(p) for p in task.points]
-    with contextlib.closing(measure_points(measurer, points)) as stream:
-        for item in stream:
-            for text in notes:
-                yield {"kind": "server", "text": text}
-            notes.clear()
-            if isinstance(item, MeasuredPoint):
-                yield {
-                    "kind": "point",
-                    "point": item.point.model_dump(),
-                    "records": [r.model_dump() for r in item.records],
-                }
-            else:
-                yield {"kind": "start", "key": item.key}
-
-
-def engine_environment() -> str | None:
-    """Give the engine this cell launches what a local sweep would give it; a note if not.
-
-    Ray starts workers at niceness 15 (``RAY_worker_niceness``), and a server launched from one
-    inherits it: on a node shared with anything else the engine then gets less CPU and measures
-    slower (CFS weight 36 against 1024 at niceness 0). The worker goes back to niceness 0 when
-    allowed (root or CAP_SYS_NICE). Ray also sets ``OMP_NUM_THREADS`` to the task's CPUs; it
-    is dropped so the engine keeps its own default (a recipe's ``engine.env`` still sets it).
-    """
-    os.environ.pop("OMP_NUM_THREADS", None)
-    niceness = os.getpriority(os.PRIO_PROCESS, 0)
-    if niceness <= 0:
-        return None
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, 0)
-    except PermissionError:
-        return (
-            f"this Ray worker runs at niceness {niceness} and may not lower it: the engine gets "
-            "less CPU than in a local sweep; start the cluster with RAY_worker_niceness=0"
-        )
-    return None
-
-
-def cleanup_node(runs_dir: str) -> list[int]:
-    """Stop servers left by dead cell tasks on this node (run pinned to a node)."""
-    return stop_stale_cell_servers(Path(runs_dir))
-
-
-# --------------------------------------------------------------------------------------------
-# The driver
-# --------------------------------------------------------------------------------------------
 
 
 def worker_runtime_env() -> dict[str, Any]:

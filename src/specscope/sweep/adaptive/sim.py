@@ -5,7 +5,8 @@ concurrency) cell of a grid, from :func:`specscope.predict.step.operating_point`
 Leviathan acceptance length E(a, g) = (1 − a^(g+1))/(1 − a). A measurement multiplies both by
 one lognormal factor (a run that is faster is faster in both) and interactivity by a small
 independent one. :func:`run_full` measures the whole grid; :func:`run_adaptive` lets
-:func:`~specscope.sweep.adaptive.propose` choose. No I/O; seeds make every run reproducible.
+:func:`~specscope.sweep.adaptive.propose.propose` choose. No I/O; seeds make every run
+reproducible.
 """
 
 from __future__ import annotations
@@ -20,15 +21,9 @@ from specscope.catalog import Catalog, load_catalog
 from specscope.predict.deployment import build_deployment
 from specscope.predict.roofline import Efficiency
 from specscope.predict.step import operating_point
-from specscope.sweep.adaptive import (
-    Answers,
-    Arm,
-    Candidates,
-    Observation,
-    Proposal,
-    answers,
-    propose,
-)
+from specscope.sweep.adaptive.answers import answers
+from specscope.sweep.adaptive.model import Answers, Arm, Candidates, Observation, Proposal
+from specscope.sweep.adaptive.propose import propose
 from specscope.tie import is_tie
 
 CONCURRENCIES = [1, 2, 4, 8, 16, 32, 64, 128]

@@ -23,21 +23,21 @@ from pydantic import BaseModel, ConfigDict
 from specscope.errors import UserError
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
-from specscope.sweep.adaptive import (
+from specscope.sweep.adaptive.answers import answers, assumptions
+from specscope.sweep.adaptive.model import (
     MIN_REPEATS,
     Answers,
     Arm,
     Candidates,
     Observation,
-    answers,
-    assumptions,
-    default_targets_from,
     describe_answers,
-    propose,
 )
+from specscope.sweep.adaptive.propose import propose
+from specscope.sweep.adaptive.targets import default_targets_from
+from specscope.sweep.hooks import SweepHooks
 from specscope.sweep.plan import Plan, PlannedPoint, ServerConfig
 from specscope.sweep.recipe import WorkloadSection
-from specscope.sweep.runner import SweepExecutor, SweepHooks, SweepOutcome, SweepRunner
+from specscope.sweep.runner import SweepExecutor, SweepOutcome, SweepRunner
 
 LOG_NAME = "adaptive.json"
 
