@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TextIO
 
 from specscope.errors import UserError
+from specscope.files import ExportFormat
 from specscope.store.db import POINT_COLUMNS, POINT_ORDER, PointFilter, Store, where_clause
-
-ExportFormat = Literal["csv", "parquet", "json"]
 
 DERIVED_COLUMNS: tuple[str, ...] = ("acceptance_length", "draft_acceptance_rate")
 EXPORT_COLUMNS: tuple[str, ...] = (*POINT_COLUMNS, *DERIVED_COLUMNS)
