@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from specscope.demo import DRAFT, NGRAM_METHOD, NGRAM_PARAMS, TARGET
+from specscope.app.demo import DRAFT, NGRAM_METHOD, NGRAM_PARAMS, TARGET
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.adaptive.answers import answers
 from specscope.sweep.adaptive.model import Answers, describe_answers

@@ -10,7 +10,7 @@ Two stores of 100 000 synthetic points each, written with ``Store.add_points``:
 
 For each store it times ``specscope compare --json`` end to end in a fresh interpreter (wall
 clock, Python start-up and imports included: what a user waits for), and the library call
-:func:`specscope.workflows.compare_store` in this process, split into the store read and the
+:func:`specscope.app.compare.compare_store` in this process, split into the store read and the
 comparison. Prints each time against the 2 s target.
 Run: ``PYTHONPATH=src python benchmarks/compare_scale.py``.
 """
@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from specscope.app.compare import compare_store
+from specscope.app.options import Selection
 from specscope.schema import OFF, AcceptanceCounts, Point, PointConfig
 from specscope.store.db import PointFilter, Store
-from specscope.workflows import compare_store
 
 TARGET_S = 2.0
 N_POINTS = 100_000
@@ -180,7 +181,7 @@ def time_cli(db: Path, filters: list[str]) -> tuple[float, dict[str, object]]:
 def time_import() -> float:
     """Wall clock of a fresh interpreter that only imports the CLI (the fixed start-up cost)."""
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    code = "import specscope.cli, specscope.workflows"
+    code = "import specscope.cli, specscope.app.compare"
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
     return time.perf_counter() - started
@@ -203,15 +204,16 @@ def time_library(db: Path, filters: dict[str, str]) -> dict[str, float]:
         with Store.open(db) as store:
             store.points(flt, lean=lean)
 
-    lean = compare_store(db, lean=True, **filters)  # type: ignore[arg-type]
-    full = compare_store(db, lean=False, **filters)  # type: ignore[arg-type]
+    selection = Selection(**filters)
+    lean = compare_store(db, selection, lean=True)
+    full = compare_store(db, selection, lean=False)
     if [c.model_dump_json() for c in lean] != [c.model_dump_json() for c in full]:
         raise SystemExit("the lean and the full read gave different comparisons")
     return {
         "read_full": _best_of_3(lambda: read(False)),
         "read_lean": _best_of_3(lambda: read(True)),
-        "compare_full": _best_of_3(lambda: compare_store(db, lean=False, **filters)),  # type: ignore[arg-type]
-        "compare_lean": _best_of_3(lambda: compare_store(db, lean=True, **filters)),  # type: ignore[arg-type]
+        "compare_full": _best_of_3(lambda: compare_store(db, selection, lean=False)),
+        "compare_lean": _best_of_3(lambda: compare_store(db, selection, lean=True)),
     }
 
 
@@ -255,9 +257,7 @@ def main() -> int:
         print(f"built the worst-case store ({N_POINTS} points) in {worst_s:.1f} s")
         spread_s = build(spread_db, spread_points())
         print(f"built the spread store ({N_POINTS} points) in {spread_s:.1f} s")
-        print(
-            f"fixed cost: python start-up + importing the CLI and workflows: {time_import():.2f} s"
-        )
+        print(f"fixed cost: python start-up + importing the CLI and compare: {time_import():.2f} s")
         ok = run_layout("worst case (all points in the pair)", worst_db, {})
         ok &= run_layout(
             "spread (one of 200 slices)",

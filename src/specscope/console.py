@@ -23,8 +23,8 @@ from specscope.schema import Point
 from specscope.theory.explanation import Explanation, SweepExplanation
 
 if TYPE_CHECKING:
-    from specscope.bench import BenchResult
-    from specscope.demo import DemoResult
+    from specscope.app.bench import BenchResult
+    from specscope.app.demo import DemoResult
     from specscope.predict.calibrate import CalibrationResult
     from specscope.predict.prediction import Prediction
 

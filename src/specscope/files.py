@@ -1,15 +1,19 @@
 """Files written whole or not at all: a report page, a PNG or an export that hits a full disk
-leaves no half-written file behind, and the error is one line naming the file and the cause."""
+leaves no half-written file behind, and the error is one line naming the file and the cause.
+Also the formats points are exported in (:data:`ExportFormat`, written by store/export.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 from pathlib import Path
+from typing import Literal
 
 from specscope.errors import UserError
 
-__all__ = ["write_atomic"]
+__all__ = ["ExportFormat", "write_atomic"]
+
+ExportFormat = Literal["csv", "parquet", "json"]
 
 
 def write_atomic(path: Path, data: str | bytes) -> Path:

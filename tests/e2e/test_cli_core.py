@@ -30,6 +30,8 @@ import pytest
 from typer.testing import CliRunner
 
 from specscope.analysis.stats import aggregate_repeats
+from specscope.app.compare import compare_store
+from specscope.app.options import CompareOptions, EconomicsOptions, Selection
 from specscope.cli import app
 from specscope.schema import (
     OFF,
@@ -41,7 +43,6 @@ from specscope.schema import (
 )
 from specscope.store.codec import LEAN_POINT_COLUMNS
 from specscope.store.db import PointFilter, Store
-from specscope.workflows import compare_store
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "data" / "inferencex"
@@ -655,40 +656,46 @@ def test_a_user_error_in_a_real_process_is_one_line_without_traceback(
 # --------------------------------------------------------------------------------------------
 
 
-def _lean_and_full(db: Path, **options: Any) -> tuple[list[str], list[str]]:
-    lean = compare_store(db, lean=True, **options)
-    full = compare_store(db, lean=False, **options)
+def _lean_and_full(
+    db: Path, selection: Selection, comparing: CompareOptions
+) -> tuple[list[str], list[str]]:
+    lean = compare_store(db, selection, comparing, lean=True)
+    full = compare_store(db, selection, comparing, lean=False)
     return [c.model_dump_json() for c in lean], [c.model_dump_json() for c in full]
 
 
 @pytest.mark.parametrize(
-    "options",
+    "comparing",
     [
-        {},
-        {"targets": [50.0, 75.0, 130.0]},
-        {"usd_per_gpu_hour": 3.0, "kw_per_gpu": 1.5},
+        CompareOptions(),
+        CompareOptions(targets=[50.0, 75.0, 130.0]),
+        CompareOptions(economics=EconomicsOptions(usd_per_gpu_hour=3.0, kw_per_gpu=1.5)),
     ],
 )
 def test_lean_read_gives_identical_comparisons_on_the_fixtures(
-    fixture_db: Path, options: dict[str, Any]
+    fixture_db: Path, comparing: CompareOptions
 ) -> None:
-    lean, full = _lean_and_full(fixture_db, **options)
+    lean, full = _lean_and_full(fixture_db, Selection(), comparing)
     assert len(lean) == 1
     assert lean == full
 
 
 @pytest.mark.parametrize(
-    "options",
+    ("selection", "comparing"),
     [
-        {"hardware": "b300", "precision": "fp4", "sequence": "1k/1k", "targets": [93.0]},
-        {"hardware": "h200", "precision": "fp8", "sequence": "8k/1k"},
-        {"hardware": "mi355x", "precision": "bf16"},  # two sequences: one is picked, with a note
+        (
+            Selection(hardware="b300", precision="fp4", sequence="1k/1k"),
+            CompareOptions(targets=[93.0]),
+        ),
+        (Selection(hardware="h200", precision="fp8", sequence="8k/1k"), CompareOptions()),
+        # two sequences: one is picked, with a note
+        (Selection(hardware="mi355x", precision="bf16"), CompareOptions()),
     ],
 )
 def test_lean_read_gives_identical_comparisons_on_the_example(
-    example_db: Path, options: dict[str, Any]
+    example_db: Path, selection: Selection, comparing: CompareOptions
 ) -> None:
-    lean, full = _lean_and_full(example_db, **options)
+    lean, full = _lean_and_full(example_db, selection, comparing)
     assert lean == full
 
 
@@ -753,18 +760,18 @@ def rich_db(work: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "options",
+    ("selection", "comparing"),
     [
-        {},
-        {"engine": "vllm", "targets": [30.0, 60.0, 500.0]},
-        {"pool": True},
-        {"kw_per_gpu": 0.8},
+        (Selection(), CompareOptions()),
+        (Selection(engine="vllm"), CompareOptions(targets=[30.0, 60.0, 500.0])),
+        (Selection(), CompareOptions(pool=True)),
+        (Selection(), CompareOptions(economics=EconomicsOptions(kw_per_gpu=0.8))),
     ],
 )
 def test_lean_read_gives_identical_comparisons_with_repeats_power_and_engines(
-    rich_db: Path, options: dict[str, Any]
+    rich_db: Path, selection: Selection, comparing: CompareOptions
 ) -> None:
-    lean, full = _lean_and_full(rich_db, **options)
+    lean, full = _lean_and_full(rich_db, selection, comparing)
     assert lean
     assert lean == full
 

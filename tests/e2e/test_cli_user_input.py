@@ -208,13 +208,13 @@ def test_sweep_against_nothing_fails_fast_and_exits_non_zero(tmp_path: Path) -> 
 def test_a_partial_failure_says_how_many(capsys: pytest.CaptureFixture[str]) -> None:
     import typer
 
-    from specscope.cli import _exit_on_failed_points
+    from specscope.cli.common import exit_on_failed_points
     from specscope.sweep.runner import SweepOutcome
 
     outcome = SweepOutcome(
         run_id="r", run_dir="d", planned=4, measured=4, skipped=0, failed=1, point_ids=[]
     )
     with pytest.raises(typer.Exit) as exited:
-        _exit_on_failed_points(outcome, "logs in d")
+        exit_on_failed_points(outcome, "logs in d")
     assert exited.value.exit_code == 1
     assert "1 of 4 point(s) measured in this run failed" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from tests.support.engine import require_llama_cpp
 
-from specscope.demo import QUICK_DRAFT_GAMMAS, WORKLOADS, demo_recipe
+from specscope.app.demo import QUICK_DRAFT_GAMMAS, WORKLOADS, demo_recipe
 from specscope.demo_model import QWEN_CODER_0_5B, QWEN_CODER_1_5B, model_path
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import make_plan

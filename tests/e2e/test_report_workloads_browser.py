@@ -15,10 +15,10 @@ import pytest
 from tests.e2e import test_report_browser as browser_tests
 
 from specscope.analysis.economics import list_presets
+from specscope.app.report import write_store_report
 from specscope.report.sample import sample_pair, sample_points, workload_points
 from specscope.report.writer import write_report
 from specscope.store.db import Store
-from specscope.workflows import write_store_report
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from specscope.app.compare import compare_store
 from specscope.errors import UserError
 from specscope.report.sample import sample_points
 from specscope.store import migrations
 from specscope.store.db import PointFilter, Store
-from specscope.workflows import compare_store
 
 ROOT = Path(__file__).resolve().parents[2]
 

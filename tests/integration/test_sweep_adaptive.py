@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from specscope.app.compare import compare_store
+from specscope.app.options import Selection
 from specscope.console import print_comparison
 from specscope.schema import Point, Provenance
 from specscope.store.db import PointFilter, Store
@@ -22,7 +24,6 @@ from specscope.sweep.measure import MeasuredPoint
 from specscope.sweep.plan import PlannedPoint, make_plan
 from specscope.sweep.recipe import parse_recipe
 from specscope.sweep.runner import SweepRunner
-from specscope.workflows import compare_store
 
 RECIPE: dict[str, Any] = {
     "name": "adaptive-sim",
@@ -114,7 +115,7 @@ def test_adaptive_sweep_resumes_and_decides_without_a_budget(tmp_path: Path) -> 
     log = json.loads((Path(second.sweep.run_dir) / LOG_NAME).read_text())
     assert len(log["steps"]) == second.points
     # compare states the three answers at the top, from the run's notes (issue 14 item 4)
-    (comparison,) = compare_store(db, spec_method="mtp", workload="w")
+    (comparison,) = compare_store(db, Selection(spec_method="mtp", workload="w"))
     assert comparison.adaptive == describe_answers(found)
     assert any(
         "spec stops paying at C=16" in line and "last paying C=8" in line

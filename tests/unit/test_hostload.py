@@ -18,7 +18,7 @@ import pytest
 from rich.console import Console
 
 from specscope.analysis.economics import list_presets
-from specscope.bench import BenchPoint, BenchResult
+from specscope.app.bench import BenchPoint, BenchResult
 from specscope.client.hostload import (
     CpuTicks,
     FirstAttempt,

@@ -29,6 +29,9 @@ from typer.testing import CliRunner
 from specscope.analysis.economics import list_presets
 from specscope.analysis.results import Comparison
 from specscope.analysis.series import select_pair
+from specscope.app.compare import compare_store
+from specscope.app.options import Selection
+from specscope.app.report import comparable_pairs, write_store_report
 from specscope.cli import app
 from specscope.console import print_comparison
 from specscope.errors import UserError
@@ -39,7 +42,6 @@ from specscope.report.sample import sample_pair, sample_points, workload_points
 from specscope.report.writer import write_report
 from specscope.schema import Point
 from specscope.store.db import Store
-from specscope.workflows import comparable_pairs, compare_store, write_store_report
 
 CODE_AL = 1 + 56 / 30
 CODE_R = 56 / 60
@@ -141,7 +143,7 @@ def test_side_by_side_rows_belong_to_the_series_and_need_two_workloads() -> None
 
 
 def test_compare_store_picks_code_with_a_note_and_lists_both_workloads(db: Path) -> None:
-    (comparison,) = compare_store(db, spec_method="draft")
+    (comparison,) = compare_store(db, Selection(spec_method="draft"))
     assert comparison.workload == "code"
     assert comparison.slice_label == "200/64, workload code"
     assert NOTE[:1].upper() + NOTE[1:] in comparison.caveats
@@ -150,12 +152,14 @@ def test_compare_store_picks_code_with_a_note_and_lists_both_workloads(db: Path)
 
 
 def test_compare_store_on_one_workload_still_sets_the_other_beside_it(db: Path) -> None:
-    (comparison,) = compare_store(db, spec_method="draft", workload="chat")
+    (comparison,) = compare_store(db, Selection(spec_method="draft", workload="chat"))
     assert comparison.workload == "chat"
     assert not any("--workload" in c for c in comparison.caveats)
     assert comparison.spec.n_points == 2
     assert _rows(comparison) == [("chat", 2, 2, 80, 55), ("code", 2, 3, 60, 56)]
-    assert compare_store(db, spec_method="draft", workload="chat", lean=False) == [comparison]
+    assert compare_store(db, Selection(spec_method="draft", workload="chat"), lean=False) == [
+        comparison
+    ]
 
 
 def test_each_engine_gets_its_own_rows(tmp_path: Path) -> None:
@@ -165,7 +169,7 @@ def test_each_engine_gets_its_own_rows(tmp_path: Path) -> None:
     ]
     with Store.open(tmp_path / "two.duckdb") as store:
         store.add_points([*workload_points(), *on_vllm])
-    comparisons = compare_store(tmp_path / "two.duckdb", spec_method="draft")
+    comparisons = compare_store(tmp_path / "two.duckdb", Selection(spec_method="draft"))
     assert [c.spec.engines for c in comparisons] == [["llamacpp"], ["vllm"]]
     for comparison in comparisons:
         assert {r.engine for r in comparison.acceptance_by_workload} == set(comparison.spec.engines)
@@ -183,7 +187,7 @@ def test_compare_json_carries_the_workload_and_the_worked_acceptance(db: Path) -
 
 
 def test_compare_console_names_the_workload_and_marks_it_within_100_columns(db: Path) -> None:
-    (comparison,) = compare_store(db, spec_method="draft")
+    (comparison,) = compare_store(db, Selection(spec_method="draft"))
     buffer = io.StringIO()
     print_comparison(Console(file=buffer, width=100, color_system=None), comparison)
     text = buffer.getvalue()
@@ -273,7 +277,7 @@ def test_store_report_writes_a_page_per_workload_with_acceptance_side_by_side(
 def test_a_report_filtered_to_one_workload_still_sets_the_others_beside_it(
     db: Path, tmp_path: Path
 ) -> None:
-    output = write_store_report(db, tmp_path, workload="chat")
+    output = write_store_report(db, tmp_path, Selection(workload="chat"))
     assert [p.name for p in output.pages] == ["index.html"]
     markdown = output.markdown.read_text(encoding="utf-8")
     assert markdown.startswith(f"# {MD_TITLE.format('chat')}\n")

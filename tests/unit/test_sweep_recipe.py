@@ -194,7 +194,7 @@ def test_parse_recipe_accepts_a_plain_mapping() -> None:
 
 
 def test_bench_is_a_one_config_endpoint_recipe() -> None:
-    from specscope.bench import BENCH_HEALTH_TIMEOUT_S, BenchArgs, bench_recipe_data
+    from specscope.app.bench import BENCH_HEALTH_TIMEOUT_S, BenchArgs, bench_recipe_data
     from specscope.sweep.plan import make_plan
 
     args = BenchArgs(

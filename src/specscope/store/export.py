@@ -14,18 +14,17 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import duckdb
 import numpy as np
 
 from specscope.errors import UserError
+from specscope.files import ExportFormat
 from specscope.schema import acceptance_length, draft_acceptance_rate
 from specscope.store.codec import POINT_COLUMNS, object_array, quote, registered
 from specscope.store.db import Store
 from specscope.store.filters import POINT_ORDER, PointFilter, where_clause
-
-ExportFormat = Literal["csv", "parquet", "json"]
 
 _DERIVED: dict[str, tuple[Callable[..., float | None], tuple[str, ...]]] = {
     "acceptance_length": (

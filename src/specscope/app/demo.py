@@ -17,11 +17,17 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
+from rich.console import Console
 
 from specscope.analysis.results import Comparison
+from specscope.app.compare import compare_store
+from specscope.app.options import RunOptions, Selection
+from specscope.app.report import write_store_report
+from specscope.app.sweep import run_plan
 from specscope.client.hostload import disturbance_summary, host_note
 from specscope.demo_model import QWEN_CODER_0_5B, QWEN_CODER_1_5B
 from specscope.errors import UserError
@@ -30,12 +36,11 @@ from specscope.report.models import AcceptanceByDepth
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.lossless import LosslessCheck
-from specscope.sweep.plan import Plan
+from specscope.sweep.plan import Plan, make_plan
 from specscope.sweep.recipe import Recipe, parse_recipe
 from specscope.sweep.runner import SweepOutcome
 from specscope.theory.explain import explain_sweep
 from specscope.theory.explanation import SweepExplanation
-from specscope.workflows import compare_store
 
 TARGET = QWEN_CODER_1_5B
 DRAFT = QWEN_CODER_0_5B
@@ -121,6 +126,11 @@ def demo_recipe(quick: bool = False) -> Recipe:
         },
         "demo recipe",
     )
+
+
+def demo_plan(quick: bool = False) -> Plan:
+    """The demo's sweep, planned (``quick``: the shortened one CI runs)."""
+    return make_plan(demo_recipe(quick))
 
 
 def describe_plan(plan: Plan) -> str:
@@ -263,11 +273,13 @@ def summarise(outcome: SweepOutcome, db: Path) -> DemoResult:
             try:
                 found = compare_store(
                     db,
-                    spec_method=method,
-                    hardware="cpu",
-                    model=TARGET.key,
-                    run_id=outcome.run_id,
-                    workload=workload,
+                    Selection(
+                        spec_method=method,
+                        hardware="cpu",
+                        model=TARGET.key,
+                        run_id=outcome.run_id,
+                        workload=workload,
+                    ),
                 )
             except UserError as exc:
                 notes.append(f"{method} vs off on {workload}: not compared: {exc}")
@@ -292,3 +304,22 @@ def summarise(outcome: SweepOutcome, db: Path) -> DemoResult:
             if (note := host_note(p)) is not None
         ],
     )
+
+
+def run_demo(
+    plan: Plan,
+    run: RunOptions,
+    *,
+    report_dir: Path | None = None,
+    progress: Console | None = None,
+    warn: Callable[[str], object] = lambda _m: None,
+) -> DemoResult:
+    """Measure the demo's ``plan``, summarise it, and write the report of its model on this CPU
+    into ``report_dir`` when given (a pair that cannot be compared is said on ``warn``)."""
+    result = summarise(run_plan(plan, run, progress=progress), run.db)
+    if report_dir is None:
+        return result
+    written = write_store_report(
+        run.db, report_dir, Selection(model=TARGET.key, hardware="cpu"), warn=warn
+    )
+    return result.model_copy(update={"report": str(written.index)})

@@ -6,24 +6,29 @@ and failure gate, with goodput under SLOs computed from the stored per-request r
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
+from specscope.app.options import RunOptions
+from specscope.app.sweep import check_workloads, run_plan
 from specscope.client.aggregate import Goodput, goodput, parse_slo
+from specscope.client.reach import url_problem
+from specscope.errors import UserError
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import make_plan
 from specscope.sweep.recipe import parse_recipe
-from specscope.sweep.runner import SweepOutcome, run_sweep
+from specscope.sweep.runner import SweepOutcome
 
 BENCH_HEALTH_TIMEOUT_S = 60.0
 """How long bench waits for the endpoint's health check before its points fail."""
 
 
 class BenchArgs(BaseModel):
+    """What ``specscope bench`` measures, and how (its flags, typed)."""
+
     model_config = ConfigDict(frozen=True)
 
     url: str
@@ -115,20 +120,18 @@ def bench_recipe_data(args: BenchArgs) -> dict[str, Any]:
     }
 
 
-def run_bench(
-    args: BenchArgs, db: Path, runs_dir: Path, hooks_console: Console | None = None
-) -> BenchResult:
+def run_bench(args: BenchArgs, run: RunOptions, progress: Console | None = None) -> BenchResult:
+    """Measure the server at ``args.url``, one point per load level, with progress bars on
+    ``progress``; goodput per point when ``args.slo`` sets SLOs."""
+    problem = url_problem(args.url)
+    if problem is not None:
+        raise UserError(f"--url: {problem}")
+    recipe = parse_recipe(bench_recipe_data(args), "bench options")
+    check_workloads(recipe, None)
     slo = parse_slo(args.slo) if args.slo else None
-    plan = make_plan(parse_recipe(bench_recipe_data(args), "bench options"))
-    if hooks_console is None:
-        outcome = run_sweep(plan, db, runs_dir)
-    else:
-        from specscope.sweep.progress import SweepProgress
-
-        with SweepProgress(hooks_console, len(plan.points)) as progress:
-            outcome = run_sweep(plan, db, runs_dir, hooks=progress.hooks())
+    outcome = run_plan(make_plan(recipe), run, progress=progress)
     rows = []
-    with Store.open(db) as store:
+    with Store.open(run.db) as store:
         for point in store.points(PointFilter(run_id=outcome.run_id, status=None)):
             good = None
             if slo is not None and point.duration_s:
