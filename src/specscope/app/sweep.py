@@ -12,9 +12,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from specscope.sweep.adaptive.run import AdaptiveOutcome
+    from specscope.sweep.hooks import SweepHooks
     from specscope.sweep.plan import Plan
     from specscope.sweep.recipe import Recipe
-    from specscope.sweep.hooks import SweepHooks
     from specscope.sweep.runner import SweepExecutor, SweepOutcome
 
 
