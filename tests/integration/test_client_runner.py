@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ from specscope.client.aggregate import aggregate
 from specscope.client.load import ClosedLoop, OpenLoop
 from specscope.client.protocols import ApiKind, BenchPrompt
 from specscope.client.runner import LoadResult, LoadRun, run_load
+from specscope.engines import pick_free_port
 from specscope.errors import UserError
 from specscope.schema import RequestRecord
 
@@ -524,12 +524,9 @@ async def test_request_bodies_carry_the_exact_lengths() -> None:
 
 
 async def test_unreachable_server_records_connection_failures() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     res = await run_load(
         LoadRun(
-            base_url=f"http://127.0.0.1:{port}",
+            base_url=f"http://127.0.0.1:{pick_free_port()}",
             api="completions",
             model="m",
             prompts=prompts(2, out=2),
