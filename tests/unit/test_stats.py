@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from tests.support.points import make_point
 
 from specscope.analysis.stats import (
     Uncertainty,
@@ -14,7 +15,7 @@ from specscope.analysis.stats import (
     ratio_ci_95,
     t_critical_95,
 )
-from specscope.schema import Point, PointConfig
+from specscope.schema import Point
 
 
 def _point(
@@ -26,12 +27,9 @@ def _point(
     run: str = "run-a",
     measured: float | None = None,
 ) -> Point:
-    config = PointConfig(
-        hardware="b300", model="m", engine="vllm", isl=1024, osl=1024, concurrency=conc
-    )
-    return Point(
+    return make_point(
         run_id=run,
-        config=config,
+        concurrency=conc,
         repeat=repeat,
         throughput_per_gpu=tput,
         interactivity=intvty,

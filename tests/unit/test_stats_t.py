@@ -158,9 +158,11 @@ def test_fixed_interactivity_uncertainty_worked() -> None:
     assert u0.rel_se == pytest.approx(0.070711, abs=1e-6)
     # and aggregate_repeats holds the moments: repeats (50, 100) and (60, 120) → x̄ 55, ȳ 110,
     # sd_x 7.0711, sd_y 14.1421, cov (−5·−10 + 5·10)/1 = 100
-    from tests.unit.test_compare_uncertainty import _point
+    from tests.support.points import curve_point
 
-    ops = aggregate_repeats([_point("mtp", 4, 50.0, 100.0, 0), _point("mtp", 4, 60.0, 120.0, 1)])
+    ops = aggregate_repeats(
+        [curve_point("mtp", 4, 50.0, 100.0, repeat=0), curve_point("mtp", 4, 60.0, 120.0, repeat=1)]
+    )
     assert (ops.interactivity[0], ops.throughput_per_gpu[0]) == (55.0, 110.0)
     assert (ops.interactivity_sd[0], ops.throughput_sd[0]) == pytest.approx(
         (7.0711, 14.1421), abs=1e-4
