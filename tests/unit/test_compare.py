@@ -6,7 +6,7 @@ import math
 
 import pytest
 from tests.support.compare import compare_b300
-from tests.support.points import EXAMPLE_OFF, EXAMPLE_SPEC, example_point, example_points
+from tests.support.points import EXAMPLE_OFF, example_point, example_points
 
 from specscope.analysis.compare import compare, default_targets, interactivity_band
 from specscope.analysis.economics import resolve_economics
@@ -184,19 +184,6 @@ def test_side_clamps_to_its_own_frontier() -> None:
     assert t.spec.throughput_per_gpu == 2000.0 and t.clamped
     assert any("below its frontier" in c for c in result.caveats)
     assert "held at its slowest measured point (not extrapolated), 20 tok/s/user" in t.narrative
-
-
-def test_ranges_that_miss_make_no_targets_and_say_so() -> None:
-    spec = [example_point("mtp", c, x + 100.0, y) for c, x, y in EXAMPLE_SPEC]  # 120–200
-    off = [example_point("none", c, x, y) for c, x, y in EXAMPLE_OFF]  # 15–60
-    result = compare_b300(spec + off)
-    assert result.band == (15.0, 200.0) and not result.band_overlaps
-    assert any("do not overlap" in c for c in result.caveats)
-    assert result.targets == []
-    assert result.refusal == (
-        "MTP (vllm) reaches 120–200 tok/s/user, Off (vllm) 15–60: they never run at the same "
-        "interactivity, so there is nothing to compare at matched interactivity."
-    )
 
 
 def test_pooled_engines_and_draft_depths_are_called_out() -> None:

@@ -79,6 +79,7 @@ def test_ranges_that_never_meet_make_no_targets(
     c = compare_b300(points, None, spec_method=method)
     assert c.targets == [] and c.refusal == refusal
     assert not c.band_overlaps and c.band == band
+    assert any("do not overlap" in caveat for caveat in c.caveats)
     dumped = c.model_dump(mode="json")
     assert dumped["refusal"] == refusal and dumped["targets"] == []
     text = " ".join(_console_text(c).split())
