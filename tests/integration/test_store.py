@@ -671,25 +671,20 @@ def test_export_parquet_and_files(store: Store, tmp_path: Path) -> None:
         export_points(store, "xml")  # type: ignore[arg-type]
 
 
-# ---- speed -------------------------------------------------------------------------------------
+# ---- bulk read -----------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_reading_100k_points_is_one_bulk_query(store: Store) -> None:
-    # Rows are cloned inside DuckDB (building 10^5 validated Points in Python takes longer than
-    # the read under test). One bulk fetch reads them in about a second; a query per row would
-    # take minutes, which the generous bound still catches on a busy machine.
+def test_points_reads_every_row_of_a_bulk_insert_back(store: Store) -> None:
+    # Rows are cloned inside DuckDB, as benchmarks/store_read_scale.py does with 100 000 (which
+    # prints how long the read takes): each clone reads back as the point it was cloned from.
     store.add_points([full_point()])
     cols = ", ".join(f'"{c}"' for c in POINT_COLUMNS[1:])
     store.connection.execute(
-        f"INSERT INTO points SELECT 'clone-' || i::VARCHAR, {cols} FROM points, range(100000) t(i)"
+        f"INSERT INTO points SELECT 'clone-' || i::VARCHAR, {cols} FROM points, range(1000) t(i)"
     )
-    start = time.perf_counter()
     points = store.points()
-    elapsed = time.perf_counter() - start
-    assert len(points) == 100_001
+    assert len(points) == 1001
     assert points[-1] == points[0].model_copy()
-    assert elapsed < 10.0, f"points() took {elapsed:.1f} s for 100 001 rows"
 
 
 def test_per_request_spec_decoding_fields_round_trip(store: Store) -> None:
