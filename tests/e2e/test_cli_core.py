@@ -16,10 +16,8 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pytest
+from tests.support.cli import ok_json, specscope
 from typer.testing import CliRunner
 
 from specscope.analysis.stats import aggregate_repeats
@@ -49,27 +48,6 @@ FIXTURES = ROOT / "tests" / "data" / "inferencex"
 BROKEN = ROOT / "tests" / "data" / "inferencex-broken"
 SWEEPS = ROOT / "tests" / "data" / "sweeps"
 EXAMPLE = ROOT / "src" / "specscope" / "data" / "examples" / "inferencex-example.json"
-
-
-def specscope(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m specscope.cli ARGS`` in a fresh interpreter, wide enough for the tables."""
-    env = {k: v for k, v in os.environ.items() if k != "SPECSCOPE_DB"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    env["COLUMNS"] = "250"
-    return subprocess.run(
-        [sys.executable, "-m", "specscope.cli", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def ok_json(done: subprocess.CompletedProcess[str]) -> Any:
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")

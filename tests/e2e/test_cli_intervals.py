@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.e2e.test_cli_core import ok_json, specscope
+from tests.support.cli import ok_json, specscope
 from tests.unit.test_compare_uncertainty import _side
 
 from specscope.store.db import Store

@@ -9,16 +9,14 @@ the page does in a browser is covered by ``test_report_browser.py``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.cli import ok_json, specscope
 from typer.testing import CliRunner
 
 from specscope.cli import app
@@ -37,25 +35,6 @@ EXAMPLE_PAIRS = [
     ("mi355x", "bf16", "1k/1k", "atom"),
     ("mi355x", "bf16", "8k/1k", "atom"),
 ]
-
-
-def specscope(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SPECSCOPE_DB"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "specscope.cli", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def ok_json(done: subprocess.CompletedProcess[str]) -> Any:
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ with one flipped bit) and a loopback port nothing listens on; no engine is neede
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from specscope.cli import app
+from specscope.engines import pick_free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "src" / "specscope" / "data" / "examples" / "inferencex-example.json"
@@ -38,12 +38,6 @@ def one_error_line(result: Result, code: int = 2) -> str:
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.output
     return errors[0]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def endpoint_recipe(path: Path, url: str, extra: str = "", workload: str = "") -> Path:
@@ -182,7 +176,7 @@ def test_a_url_that_is_not_one_is_refused(tmp_path: Path, url: str) -> None:
 
 
 def test_bench_against_nothing_fails_fast_and_exits_non_zero(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{pick_free_port()}"
     started = time.monotonic()
     result = run(
         "bench", "--url", url, "--concurrency", "1,2", "--num-requests", "2", "--warmup", "0",
@@ -196,7 +190,7 @@ def test_bench_against_nothing_fails_fast_and_exits_non_zero(tmp_path: Path) -> 
 
 
 def test_sweep_against_nothing_fails_fast_and_exits_non_zero(tmp_path: Path) -> None:
-    recipe = endpoint_recipe(tmp_path / "r.toml", f"http://127.0.0.1:{closed_port()}")
+    recipe = endpoint_recipe(tmp_path / "r.toml", f"http://127.0.0.1:{pick_free_port()}")
     started = time.monotonic()
     result = run(
         "sweep", recipe, "--db", tmp_path / "s.duckdb", "--runs-dir", tmp_path / "runs", "--json"

@@ -10,13 +10,11 @@ drafts at every step by construction, so every spec point must carry drafted tok
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.cli import specscope
 from tests.support.engine import require_llama_cpp
 
 from specscope.app.demo import QUICK_DRAFT_GAMMAS, WORKLOADS, demo_recipe
@@ -26,20 +24,7 @@ from specscope.sweep.plan import make_plan
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 DEMO_TIMEOUT_S = 1200
-
-
-def _specscope(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "specscope.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DEMO_TIMEOUT_S,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +36,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     folder = tmp_path_factory.mktemp("demo")
     db = folder / "demo.duckdb"
     args = ["--db", str(db), "--runs-dir", str(folder / "runs"), "--report", str(folder / "rep")]
-    done = _specscope("demo", "--quick", *args, "--json")
+    done = specscope("demo", "--quick", *args, "--json", timeout_s=DEMO_TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-3000:]
     return folder, json.loads(done.stdout), db
 
@@ -207,16 +192,17 @@ def test_console_output_reuses_the_run(demo: tuple[Path, dict[str, Any], Path]) 
     folder, result, db = demo
     with Store.open(db) as store:
         before = {p.point_id: p.duration_s for p in store.points(PointFilter(status=None))}
-    done = _specscope(
+    done = specscope(
         "demo",
         "--quick",
         "--resume",
         "--db",
-        str(db),
+        db,
         "--runs-dir",
-        str(folder / "runs"),
+        folder / "runs",
         "--report",
-        str(folder / "rep2"),
+        folder / "rep2",
+        timeout_s=DEMO_TIMEOUT_S,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     with Store.open(db) as store:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 import httpx
 import pytest
 from tests.fakes.stream_server import Behaviour, Fault, StreamServer
+from tests.support.prompts import bench_prompts
 
 from specscope.client.aggregate import aggregate
 from specscope.client.load import ClosedLoop, OpenLoop
 from specscope.client.protocols import ApiKind, BenchPrompt
 from specscope.client.runner import LoadResult, LoadRun, run_load
+from specscope.engines import pick_free_port
 from specscope.errors import UserError
 from specscope.schema import RequestRecord
 
@@ -21,10 +22,6 @@ APIS: list[ApiKind] = ["completions", "chat", "llamacpp"]
 # Loopback on a shared 2-core machine: client-side arrival may trail the server's write by a
 # few ms; 25 ms keeps the test honest (the delays being measured are 40-100 ms) and not flaky.
 TOL_S = 0.025
-
-
-def prompts(n: int, out: int = 10, tag: str = "p") -> list[BenchPrompt]:
-    return [BenchPrompt(prompt=f"{tag} {i}", output_tokens=out, input_tokens=3) for i in range(n)]
 
 
 def timed(result: LoadResult) -> list[RequestRecord]:
@@ -43,7 +40,7 @@ async def test_bursts_with_token_ids_are_counted_exactly(api: ApiKind) -> None:
                 base_url=server.base_url,
                 api=api,
                 model="m",
-                prompts=prompts(2),
+                prompts=bench_prompts(2),
                 load=ClosedLoop(concurrency=1, num_requests=2),
                 extra_body=extra,
             )
@@ -68,7 +65,7 @@ async def test_bursts_without_token_ids_are_rescaled_to_usage(api: ApiKind) -> N
                 base_url=server.base_url,
                 api=api,
                 model="m",
-                prompts=prompts(1),
+                prompts=bench_prompts(1),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
         )
@@ -86,7 +83,7 @@ async def test_client_chunk_times_match_the_servers_writes(api: ApiKind) -> None
                 base_url=server.base_url,
                 api=api,
                 model="m",
-                prompts=prompts(1, out=6),
+                prompts=bench_prompts(1, out=6),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
         )
@@ -111,7 +108,7 @@ async def test_role_only_chat_chunk_does_not_start_ttft() -> None:
                 base_url=server.base_url,
                 api="chat",
                 model="m",
-                prompts=prompts(1, out=3),
+                prompts=bench_prompts(1, out=3),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
         )
@@ -129,7 +126,7 @@ async def test_closed_loop_never_exceeds_its_concurrency(concurrency: int) -> No
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(4 * concurrency, out=4),
+                prompts=bench_prompts(4 * concurrency, out=4),
                 load=ClosedLoop(concurrency=concurrency, num_requests=4 * concurrency),
             )
         )
@@ -153,7 +150,7 @@ async def test_open_loop_poisson_follows_its_seeded_schedule() -> None:
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(8, out=2),
+                prompts=bench_prompts(8, out=2),
                 load=load,
             )
         )
@@ -171,7 +168,7 @@ async def test_open_loop_max_concurrency_caps_in_flight() -> None:
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(6, out=2),
+                prompts=bench_prompts(6, out=2),
                 load=load,
             )
         )
@@ -186,9 +183,9 @@ async def test_warmups_use_their_own_prompts_and_are_excluded() -> None:
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(4, out=3),
+                prompts=bench_prompts(4, out=3),
                 load=ClosedLoop(concurrency=2, num_requests=4),
-                warmup_prompts=prompts(2, out=3, tag="warm"),
+                warmup_prompts=bench_prompts(2, out=3, tag="warm"),
             ),
             on_request_done=seen.append,
         )
@@ -212,7 +209,7 @@ async def test_records_carry_end_requested_length_and_text_when_asked(api: ApiKi
                 base_url=server.base_url,
                 api=api,
                 model="m",
-                prompts=prompts(2, out=4),
+                prompts=bench_prompts(2, out=4),
                 load=ClosedLoop(concurrency=1, num_requests=2),
                 keep_text=True,
             )
@@ -222,7 +219,7 @@ async def test_records_carry_end_requested_length_and_text_when_asked(api: ApiKi
                 base_url=server.base_url,
                 api=api,
                 model="m",
-                prompts=prompts(1, out=4),
+                prompts=bench_prompts(1, out=4),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
         )
@@ -247,7 +244,7 @@ async def test_a_failed_request_keeps_the_text_it_streamed_and_its_end() -> None
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(1, out=6),
+                prompts=bench_prompts(1, out=6),
                 load=ClosedLoop(concurrency=1, num_requests=1),
                 keep_text=True,
             )
@@ -278,7 +275,7 @@ async def test_a_server_ignoring_ignore_eos_is_flagged(
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(4, out=8),
+                prompts=bench_prompts(4, out=8),
                 load=ClosedLoop(concurrency=1, num_requests=4),
                 ignore_eos=ignore_eos,
             )
@@ -313,7 +310,7 @@ async def test_a_connection_closed_before_any_response_is_retried_once(
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(3, out=2),
+                prompts=bench_prompts(3, out=2),
                 load=ClosedLoop(concurrency=1, num_requests=3),
             )
         )
@@ -343,7 +340,7 @@ async def test_a_given_transport_carries_the_requests() -> None:
             base_url="http://fake.invalid",
             api="llamacpp",
             model="",
-            prompts=prompts(1, out=3),
+            prompts=bench_prompts(1, out=3),
             load=ClosedLoop(concurrency=1, num_requests=1),
             keep_text=True,
         ),
@@ -378,7 +375,7 @@ async def test_each_fault_is_recorded_and_the_run_goes_on(
                 base_url=server.base_url,
                 api=api,
                 model="m",
-                prompts=prompts(5, out=4),
+                prompts=bench_prompts(5, out=4),
                 load=ClosedLoop(concurrency=1, num_requests=5),
                 timeout_s=0.5,
             )
@@ -402,7 +399,7 @@ async def test_a_finish_reason_without_done_still_completes(api: ApiKind) -> Non
                 base_url=server.base_url,
                 api=api,
                 model="m",
-                prompts=prompts(1, out=3),
+                prompts=bench_prompts(1, out=3),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
         )
@@ -418,7 +415,7 @@ async def test_ping_comments_are_ignored() -> None:
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(1, out=2),
+                prompts=bench_prompts(1, out=2),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
         )
@@ -436,7 +433,7 @@ async def test_failure_gate_trips_end_to_end() -> None:
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(20, out=2),
+                prompts=bench_prompts(20, out=2),
                 load=ClosedLoop(concurrency=4, num_requests=20),
             )
         )
@@ -455,7 +452,7 @@ async def test_llamacpp_draft_timings_become_acceptance() -> None:
                 base_url=server.base_url,
                 api="llamacpp",
                 model="",
-                prompts=prompts(3, out=8),
+                prompts=bench_prompts(3, out=8),
                 load=ClosedLoop(concurrency=3, num_requests=3),
             )
         )
@@ -478,7 +475,7 @@ async def test_api_key_is_sent_as_bearer_and_never_recorded(
                 base_url=server.base_url,
                 api="chat",
                 model="m",
-                prompts=prompts(2, out=2),
+                prompts=bench_prompts(2, out=2),
                 load=ClosedLoop(concurrency=1, num_requests=2),
                 api_key_env="SPECSCOPE_TEST_KEY",
             )
@@ -498,7 +495,7 @@ async def test_no_key_in_the_environment_sends_no_authorization(
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(1, out=2),
+                prompts=bench_prompts(1, out=2),
                 load=ClosedLoop(concurrency=1, num_requests=1),
                 api_key_env="SPECSCOPE_ABSENT_KEY",
             )
@@ -524,15 +521,12 @@ async def test_request_bodies_carry_the_exact_lengths() -> None:
 
 
 async def test_unreachable_server_records_connection_failures() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     res = await run_load(
         LoadRun(
-            base_url=f"http://127.0.0.1:{port}",
+            base_url=f"http://127.0.0.1:{pick_free_port()}",
             api="completions",
             model="m",
-            prompts=prompts(2, out=2),
+            prompts=bench_prompts(2, out=2),
             load=ClosedLoop(concurrency=2, num_requests=2),
         )
     )

@@ -11,19 +11,15 @@ from pathlib import Path
 
 import pytest
 from tests.fakes.stream_server import Behaviour, StreamServer
+from tests.support.prompts import bench_prompts
 
 from specscope.client.aggregate import aggregate
 from specscope.client.load import ClosedLoop, KeepInFlight, OpenLoop
-from specscope.client.protocols import BenchPrompt
 from specscope.client.runner import LoadResult, LoadRun, run_load
 from specscope.client.sender import Prepared, SendSettings
 from specscope.client.workers import ClientWorkerError, WorkerJob, run_jobs
 from specscope.errors import UserError
 from specscope.schema import RequestRecord
-
-
-def prompts(n: int, out: int, tag: str = "p") -> list[BenchPrompt]:
-    return [BenchPrompt(prompt=f"{tag} {i}", output_tokens=out, input_tokens=3) for i in range(n)]
 
 
 def child_pids() -> set[int]:
@@ -56,7 +52,7 @@ async def test_workers_give_the_same_records_as_one_process(workers: int) -> Non
     seen: list[RequestRecord] = []
     async with StreamServer(behaviour) as server:
         kwargs = {
-            "warmup_prompts": prompts(3, 4, tag="w"),
+            "warmup_prompts": bench_prompts(3, 4, tag="w"),
             "keep_text": True,
             "extra_body": {"return_token_ids": True},
         }
@@ -65,7 +61,7 @@ async def test_workers_give_the_same_records_as_one_process(workers: int) -> Non
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(24, 7),
+                prompts=bench_prompts(24, 7),
                 load=ClosedLoop(concurrency=6, num_requests=24),
                 workers=1,
                 **kwargs,  # type: ignore[arg-type]
@@ -76,7 +72,7 @@ async def test_workers_give_the_same_records_as_one_process(workers: int) -> Non
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(24, 7),
+                prompts=bench_prompts(24, 7),
                 load=ClosedLoop(concurrency=6, num_requests=24),
                 workers=workers,
                 **kwargs,  # type: ignore[arg-type]
@@ -114,7 +110,7 @@ async def test_the_in_flight_cap_holds_across_workers() -> None:
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(20, 4),
+                prompts=bench_prompts(20, 4),
                 load=ClosedLoop(concurrency=5, num_requests=20),
                 workers=2,
             )
@@ -133,7 +129,7 @@ async def test_the_open_loop_cap_holds_across_workers() -> None:
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(12, 2),
+                prompts=bench_prompts(12, 2),
                 load=load,
                 workers=2,
             )
@@ -151,7 +147,7 @@ async def test_open_loop_workers_keep_the_schedule() -> None:
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(8, 2),
+                prompts=bench_prompts(8, 2),
                 load=load,
                 workers=2,
             )
@@ -170,7 +166,7 @@ async def test_timing_error_on_loopback_is_under_a_millisecond(workers: int) -> 
                 base_url=server.base_url,
                 api="completions",
                 model="m",
-                prompts=prompts(8, 25),
+                prompts=bench_prompts(8, 25),
                 load=ClosedLoop(concurrency=4, num_requests=8),
                 workers=workers,
             )
@@ -199,7 +195,7 @@ async def test_a_blocking_callback_makes_the_point_client_bound() -> None:
                     base_url=server.base_url,
                     api="completions",
                     model="m",
-                    prompts=prompts(40, 10, tag=name),
+                    prompts=bench_prompts(40, 10, tag=name),
                     load=ClosedLoop(concurrency=4, num_requests=40),
                     workers=1,
                 ),
@@ -223,7 +219,7 @@ async def test_cancelling_the_run_stops_every_worker() -> None:
                     base_url=server.base_url,
                     api="completions",
                     model="m",
-                    prompts=prompts(4, 5),
+                    prompts=bench_prompts(4, 5),
                     load=ClosedLoop(concurrency=4, num_requests=4),
                     workers=2,
                     timeout_s=60,
@@ -271,7 +267,7 @@ async def test_workers_and_a_custom_transport_do_not_mix() -> None:
                 base_url="http://127.0.0.1:9",
                 api="completions",
                 model="m",
-                prompts=prompts(2, 2),
+                prompts=bench_prompts(2, 2),
                 load=ClosedLoop(concurrency=2, num_requests=2),
                 workers=2,
             ),

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from tests.support.engine import require_llama_cpp
+from tests.support.missing import missing
 
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
@@ -52,17 +53,11 @@ prompt drafts only if the greedy text happens to copy 8 prompt tokens within the
 depends on the CPU's kernels."""
 
 
-def _missing(what: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but {what}")
-    pytest.skip(what)
-
-
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
     """A real local Ray cluster with two CPUs, shut down after this module's tests."""
     if importlib.util.find_spec("ray") is None:
-        _missing("ray is not installed (pip install 'specscope[ray]')")
+        missing("ray is not installed (pip install 'specscope[ray]')")
     require_llama_cpp()
     ray = importlib.import_module("ray")
     ray.init(

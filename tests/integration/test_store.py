@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.points import make_point, with_config
 
 from specscope.errors import UserError
 from specscope.schema import (
@@ -47,29 +48,26 @@ EXAMPLE = (
 )
 
 
-def make_point(**changes: Any) -> Point:
+def full_point(**changes: Any) -> Point:
     """A fully populated measured point (acceptance, power, nested extra); override any field."""
-    config = PointConfig(
-        hardware="h200",
-        model="qwen3.5",
-        precision="fp8",
-        engine="vllm",
-        spec_method="mtp",
-        draft_depth=3,
-        spec_config='{"method":"mtp","num_speculative_tokens":3}',
-        n_gpus=8,
-        tp=8,
-        pp=1,
-        ep=8,
-        dp_attention=True,
-        isl=1024,
-        osl=1024,
-        concurrency=16,
-        workload="synthetic",
-    )
     fields: dict[str, Any] = {
+        "hardware": "h200",
+        "model": "qwen3.5",
+        "precision": "fp8",
+        "engine": "vllm",
+        "spec_method": "mtp",
+        "draft_depth": 3,
+        "spec_config": '{"method":"mtp","num_speculative_tokens":3}',
+        "n_gpus": 8,
+        "tp": 8,
+        "pp": 1,
+        "ep": 8,
+        "dp_attention": True,
+        "isl": 1024,
+        "osl": 1024,
+        "concurrency": 16,
+        "workload": "synthetic",
         "run_id": "run-1",
-        "config": config,
         "throughput_per_gpu": 457.7,
         "output_throughput_per_gpu": 228.85,
         "input_throughput_per_gpu": 228.85,
@@ -100,12 +98,7 @@ def make_point(**changes: Any) -> Point:
             extra={"server_args": ["--max-num-seqs", 256], "nested": {"a": 1, "b": [1.5, None]}},
         ),
     }
-    fields.update(changes)
-    return Point(**fields)
-
-
-def with_config(point: Point, **changes: Any) -> Point:
-    return point.model_copy(update={"config": point.config.model_copy(update=changes)})
+    return make_point(**{**fields, **changes})
 
 
 @pytest.fixture
@@ -120,9 +113,9 @@ def store(tmp_path: Path) -> Any:
 def test_point_round_trips_exactly_through_the_file(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "dir" / "specscope.duckdb"  # parent folders are created
     points = [
-        make_point(),
-        make_point(run_id="run-2", acceptance=None, power_w_per_gpu=None),
-        make_point(  # SGLang style: only an average AL, no counts
+        full_point(),
+        full_point(run_id="run-2", acceptance=None, power_w_per_gpu=None),
+        full_point(  # SGLang style: only an average AL, no counts
             run_id="run-3",
             acceptance=AcceptanceCounts(
                 reported_acceptance_length=2.62,
@@ -130,8 +123,8 @@ def test_point_round_trips_exactly_through_the_file(tmp_path: Path) -> None:
                 note="running average since server start",
             ),
         ),
-        make_point(run_id="run-4", acceptance=AcceptanceCounts()),  # present but empty
-        make_point(  # a failed open-loop point with hardly anything measured
+        full_point(run_id="run-4", acceptance=AcceptanceCounts()),  # present but empty
+        full_point(  # a failed open-loop point with hardly anything measured
             run_id="run-5",
             status="failed",
             error="server died",
@@ -197,7 +190,7 @@ def test_round_trip_property(
     text: str,
     extra: dict[str, Any],
 ) -> None:
-    point = make_point(
+    point = full_point(
         run_id=f"r{text}",
         throughput_per_gpu=tput,
         output_throughput_per_gpu=out,
@@ -216,7 +209,7 @@ def test_round_trip_property(
 
 
 def test_add_points_is_idempotent_and_replaces(store: Store) -> None:
-    a, b = make_point(), with_config(make_point(), concurrency=32)
+    a, b = full_point(), with_config(full_point(), concurrency=32)
     assert store.add_points([a, b]) == 2
     assert store.add_points([a, b]) == 0
     assert store.count() == 2
@@ -227,15 +220,15 @@ def test_add_points_is_idempotent_and_replaces(store: Store) -> None:
     assert store.count() == 2
     assert {p.throughput_per_gpu for p in store.points()} == {500.0, 457.7}
     # Duplicates inside one batch are stored once; the last one wins.
-    c = with_config(make_point(), concurrency=64)
+    c = with_config(full_point(), concurrency=64)
     assert store.add_points([c, c.model_copy(update={"interactivity": 60.0})]) == 1
     assert store.count() == 3
     assert store.add_points([]) == 0
 
 
 def test_point_ids_and_count_cover_every_status(store: Store) -> None:
-    ok = make_point()
-    failed = make_point(run_id="r2", status="failed", error="timeout")
+    ok = full_point()
+    failed = full_point(run_id="r2", status="failed", error="timeout")
     store.add_points([ok, failed])
     assert store.point_ids() == {ok.point_id, failed.point_id}
     assert store.count() == 2
@@ -248,16 +241,16 @@ def test_point_ids_and_count_cover_every_status(store: Store) -> None:
 
 @pytest.fixture
 def filled(store: Store) -> Store:
-    base = make_point()
+    base = full_point()
     points = [
         base,
         with_config(base, spec_method="none", draft_depth=0),
         with_config(base, engine="sglang"),
         with_config(base, hardware="b300", precision="fp4"),
         with_config(base, isl=8192),
-        make_point(run_id="other"),
-        make_point(run_id="bad", status="failed"),
-        make_point(run_id="ix", provenance=Provenance(source="inferencex")),
+        full_point(run_id="other"),
+        full_point(run_id="bad", status="failed"),
+        full_point(run_id="ix", provenance=Provenance(source="inferencex")),
     ]
     store.add_points(points)
     return store
@@ -292,7 +285,7 @@ def test_filters(filled: Store, flt: PointFilter | None, expected: int) -> None:
 
 
 def test_points_come_back_in_a_stable_order(store: Store) -> None:
-    base = make_point()
+    base = full_point()
     points = [with_config(base, concurrency=c) for c in (64, 1, 16)]
     store.add_points(points)
     assert [p.config.concurrency for p in store.points()] == [1, 16, 64]
@@ -431,7 +424,7 @@ def test_a_new_store_is_at_the_latest_version(store: Store) -> None:
 def test_an_old_store_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "old.duckdb"
     with Store.open(path) as s:  # written by "the old code": version 1
-        s.add_points([make_point()])
+        s.add_points([full_point()])
 
     def step_3(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
@@ -613,8 +606,8 @@ def test_bundled_example_dataset(store: Store) -> None:
 
 
 def test_export_csv_parses_back(store: Store) -> None:
-    point = make_point()
-    store.add_points([point, make_point(run_id="r2", acceptance=None)])
+    point = full_point()
+    store.add_points([point, full_point(run_id="r2", acceptance=None)])
     text = export_points(store, "csv")
     assert text is not None
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -634,8 +627,8 @@ def test_export_csv_parses_back(store: Store) -> None:
 def test_export_json_to_a_stream_and_with_a_filter(store: Store) -> None:
     store.add_points(
         [
-            make_point(),
-            make_point(
+            full_point(),
+            full_point(
                 run_id="sg",
                 acceptance=AcceptanceCounts(reported_acceptance_length=2.5, source="sglang"),
             ),
@@ -660,7 +653,7 @@ def test_export_json_to_a_stream_and_with_a_filter(store: Store) -> None:
 
 
 def test_export_parquet_and_files(store: Store, tmp_path: Path) -> None:
-    point = make_point()
+    point = full_point()
     store.add_points([point])
     out = tmp_path / "exports" / "points.parquet"
     assert export_points(store, "parquet", out) is None
@@ -678,25 +671,20 @@ def test_export_parquet_and_files(store: Store, tmp_path: Path) -> None:
         export_points(store, "xml")  # type: ignore[arg-type]
 
 
-# ---- speed -------------------------------------------------------------------------------------
+# ---- bulk read -----------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_reading_100k_points_is_one_bulk_query(store: Store) -> None:
-    # Rows are cloned inside DuckDB (building 10^5 validated Points in Python takes longer than
-    # the read under test). One bulk fetch reads them in about a second; a query per row would
-    # take minutes, which the generous bound still catches on a busy machine.
-    store.add_points([make_point()])
+def test_points_reads_every_row_of_a_bulk_insert_back(store: Store) -> None:
+    # Rows are cloned inside DuckDB, as benchmarks/store_read_scale.py does with 100 000 (which
+    # prints how long the read takes): each clone reads back as the point it was cloned from.
+    store.add_points([full_point()])
     cols = ", ".join(f'"{c}"' for c in POINT_COLUMNS[1:])
     store.connection.execute(
-        f"INSERT INTO points SELECT 'clone-' || i::VARCHAR, {cols} FROM points, range(100000) t(i)"
+        f"INSERT INTO points SELECT 'clone-' || i::VARCHAR, {cols} FROM points, range(1000) t(i)"
     )
-    start = time.perf_counter()
     points = store.points()
-    elapsed = time.perf_counter() - start
-    assert len(points) == 100_001
+    assert len(points) == 1001
     assert points[-1] == points[0].model_copy()
-    assert elapsed < 10.0, f"points() took {elapsed:.1f} s for 100 001 rows"
 
 
 def test_per_request_spec_decoding_fields_round_trip(store: Store) -> None:

@@ -19,6 +19,7 @@ from typing import cast
 
 import duckdb
 import pytest
+from tests.support.points import make_point
 from typer.testing import CliRunner
 
 from specscope.analysis.stats import aggregate_repeats
@@ -28,7 +29,6 @@ from specscope.schema import (
     AcceptanceCounts,
     LatencyStats,
     Point,
-    PointConfig,
     Provenance,
     RequestRecord,
 )
@@ -41,20 +41,18 @@ from specscope.sweep.recipe import Recipe
 
 
 def _point(run_id: str, concurrency: int, throughput: float, *, spec: bool = False) -> Point:
-    return Point(
+    return make_point(
         run_id=run_id,
-        config=PointConfig(
-            hardware="cpu",
-            model="gemma-3-270m",
-            precision="q4_k_m",
-            engine="llamacpp",
-            spec_method="ngram-mod" if spec else "none",
-            draft_depth=4 if spec else 0,
-            isl=40,
-            osl=16,
-            concurrency=concurrency,
-            workload="repetitive",
-        ),
+        hardware="cpu",
+        model="gemma-3-270m",
+        precision="q4_k_m",
+        engine="llamacpp",
+        spec_method="ngram-mod" if spec else "none",
+        draft_depth=4 if spec else 0,
+        isl=40,
+        osl=16,
+        concurrency=concurrency,
+        workload="repetitive",
         throughput_per_gpu=throughput,
         output_throughput_per_gpu=throughput / 2,
         interactivity=30.0 / concurrency,

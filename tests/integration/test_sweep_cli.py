@@ -4,12 +4,9 @@ nothing; a recipe with a typo is one line on stderr naming the key, exit code 2.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli import specscope
 
 RECIPE = """
 name = "cli"
@@ -44,18 +41,6 @@ name = "off"
 """
 
 
-def _sweep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "250"}
-    return subprocess.run(
-        [sys.executable, "-m", "specscope.cli", "sweep", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def _recipe(tmp_path: Path, text: str = RECIPE) -> Path:
     path = tmp_path / "recipe.toml"
     path.write_text(text.format(model=tmp_path / "model.gguf"))
@@ -63,7 +48,7 @@ def _recipe(tmp_path: Path, text: str = RECIPE) -> Path:
 
 
 def test_dry_run_prints_the_plan_and_the_estimate(tmp_path: Path) -> None:
-    done = _sweep(str(_recipe(tmp_path)), "--dry-run", cwd=tmp_path)
+    done = specscope("sweep", str(_recipe(tmp_path)), "--dry-run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     text = done.stdout
     # 2 repeats × 3 configs × 2 workloads × 2 concurrencies; off first in each repeat
@@ -81,7 +66,7 @@ def test_dry_run_prints_the_plan_and_the_estimate(tmp_path: Path) -> None:
 
 
 def test_dry_run_json(tmp_path: Path) -> None:
-    done = _sweep(str(_recipe(tmp_path)), "--dry-run", "--json", cwd=tmp_path)
+    done = specscope("sweep", str(_recipe(tmp_path)), "--dry-run", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert len(plan["points"]) == 24
@@ -91,7 +76,7 @@ def test_dry_run_json(tmp_path: Path) -> None:
 
 def test_a_typo_is_one_line_naming_the_key(tmp_path: Path) -> None:
     path = _recipe(tmp_path, RECIPE.replace("concurrency = [1, 2]", "concurency = [1, 2]"))
-    done = _sweep(str(path), "--db", str(tmp_path / "x.duckdb"), cwd=tmp_path)
+    done = specscope("sweep", str(path), "--db", str(tmp_path / "x.duckdb"), cwd=tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
@@ -103,7 +88,8 @@ def test_a_typo_is_one_line_naming_the_key(tmp_path: Path) -> None:
 
 
 def test_resume_of_a_recipe_never_run_is_one_line(tmp_path: Path) -> None:
-    done = _sweep(
+    done = specscope(
+        "sweep",
         str(_recipe(tmp_path)),
         "--resume",
         "--db",

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from tests.fakes.stream_server import Behaviour, Fault, StreamServer
 
+from specscope.engines import pick_free_port
 from specscope.errors import UserError
 from specscope.schema import Point
 from specscope.store.db import PointFilter, Store
@@ -314,11 +315,7 @@ def test_an_endpoint_that_goes_away_fails_its_points_and_the_sweep_goes_on(
 
 
 def test_a_server_that_does_not_start_is_tried_once_per_run(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as sock:  # a loopback port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = pick_free_port()  # a loopback port nothing listens on
     data = _recipe(f"http://127.0.0.1:{port}").model_dump(mode="json")
     data["workload"] = data["workload"][:3]
     data["engine"]["health_timeout_s"] = 0.5

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.cli import ROOT, cli_env, specscope
 from tests.support.engine import require_llama_cpp
 
 from specscope.schema import Point
@@ -32,7 +33,6 @@ from specscope.sweep.stale import PID_FILE, process_start
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 300.0
 
 
@@ -77,11 +77,10 @@ class Sweep:
     """``python -m specscope.cli sweep ...`` with its stderr read line by line in a thread."""
 
     def __init__(self, *args: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "specscope.cli", "sweep", *args],
             cwd=ROOT,
-            env=env,
+            env=cli_env(PYTHONUNBUFFERED="1"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -195,26 +194,17 @@ def _resume(
     recipe_path: Path, db: Path, runs: Path, *extra: str
 ) -> subprocess.CompletedProcess[str]:
     """``specscope sweep RECIPE --resume --json`` (plus ``extra``) in a fresh interpreter."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "specscope.cli",
-            "sweep",
-            str(recipe_path),
-            "--db",
-            str(db),
-            "--runs-dir",
-            str(runs),
-            *extra,
-            "--resume",
-            "--json",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        capture_output=True,
-        text=True,
-        timeout=WAIT_S * 2,
+    return specscope(
+        "sweep",
+        recipe_path,
+        "--db",
+        db,
+        "--runs-dir",
+        runs,
+        *extra,
+        "--resume",
+        "--json",
+        timeout_s=WAIT_S * 2,
     )
 
 

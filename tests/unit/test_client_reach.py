@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from specscope.client.reach import unreachable, url_problem
+from specscope.engines import pick_free_port
 
 
 @pytest.mark.parametrize(
@@ -37,14 +38,8 @@ def test_bad_urls_say_why(url: str, words: str) -> None:
     assert "http://127.0.0.1:8080" in problem  # and how to write it
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_refused_connection_is_reported_at_once() -> None:
-    problem = unreachable(f"http://127.0.0.1:{_closed_port()}", timeout_s=5.0)
+    problem = unreachable(f"http://127.0.0.1:{pick_free_port()}", timeout_s=5.0)
     assert problem is not None and "connection refused" in problem
 
 

@@ -5,83 +5,29 @@ from __future__ import annotations
 import math
 
 import pytest
+from tests.support.compare import compare_b300
+from tests.support.points import EXAMPLE_OFF, example_point, example_points
 
 from specscope.analysis.compare import compare, default_targets, interactivity_band
 from specscope.analysis.economics import resolve_economics
-from specscope.analysis.results import Comparison
 from specscope.analysis.series import Series, select_pair, split_series
 from specscope.errors import UserError
-from specscope.schema import Point, PointConfig, Provenance
-
-
-def _point(
-    method: str,
-    conc: int,
-    intvty: float,
-    tput: float,
-    *,
-    engine: str = "vllm",
-    repeat: int = 0,
-    depth: int | None = None,
-    isl: int = 1024,
-    osl: int = 1024,
-    model: str = "qwen3.5",
-    hardware: str = "b300",
-    status: str = "ok",
-    source: str = "specscope",
-) -> Point:
-    config = PointConfig(
-        hardware=hardware,
-        model=model,
-        precision="fp4",
-        engine=engine,
-        spec_method=method,
-        draft_depth=(0 if method == "none" else 2) if depth is None else depth,
-        isl=isl,
-        osl=osl,
-        concurrency=conc,
-    )
-    return Point(
-        run_id="run-1",
-        config=config,
-        repeat=repeat,
-        status=status,
-        throughput_per_gpu=tput,
-        interactivity=intvty,
-        provenance=Provenance(source=source),
-    )
-
-
-# (concurrency, interactivity, throughput)
-SPEC = [(1, 100.0, 200.0), (4, 80.0, 600.0), (16, 50.0, 1200.0), (64, 20.0, 2000.0)]
-OFF = [(1, 60.0, 150.0), (4, 50.0, 450.0), (16, 35.0, 800.0), (64, 15.0, 1100.0)]
-
-
-def _points(engine: str = "vllm", **kw: object) -> list[Point]:
-    spec = [_point("mtp", c, x, y, engine=engine, **kw) for c, x, y in SPEC]  # type: ignore[arg-type]
-    off = [_point("none", c, x, y, engine=engine, **kw) for c, x, y in OFF]  # type: ignore[arg-type]
-    return spec + off
-
-
-def _compare(
-    points: list[Point], targets: list[float] | None = None, pool: bool = False
-) -> Comparison:
-    ((spec, off),) = select_pair(points, pool=pool)
-    return compare(spec, off, resolve_economics("b300"), targets)
-
+from specscope.schema import Point
 
 # --- series --------------------------------------------------------------------------------
 
 
 def test_select_pair_one_engine() -> None:
-    ((spec, off),) = select_pair([*_points(), _point("none", 8, 40.0, 1.0, status="failed")])
+    ((spec, off),) = select_pair(
+        [*example_points(), example_point("none", 8, 40.0, 1.0, status="failed")]
+    )
     assert (spec.label, off.label) == ("mtp (vllm)", "off (vllm)")
     assert len(spec.points) == 4 and len(off.points) == 4  # the failed point is not counted
     assert spec.draft_depths == [2] and off.draft_depths == []
 
 
 def test_select_pair_per_engine_and_pooled() -> None:
-    points = _points("vllm") + _points("sglang")
+    points = example_points("vllm") + example_points("sglang")
     pairs = select_pair(points)
     assert [(s.label, o.label) for s, o in pairs] == [
         ("mtp (sglang)", "off (sglang)"),
@@ -95,7 +41,7 @@ def test_select_pair_per_engine_and_pooled() -> None:
 
 
 def test_select_pair_notes_an_engine_without_a_partner() -> None:
-    points = [*_points("vllm"), _point("mtp", 4, 70.0, 500.0, engine="trt")]
+    points = [*example_points("vllm"), example_point("mtp", 4, 70.0, 500.0, engine="trt")]
     ((spec, _),) = select_pair(points)
     assert "not compared: trt has mtp points but no off points" in spec.notes
 
@@ -105,29 +51,32 @@ def test_select_pair_notes_an_engine_without_a_partner() -> None:
     [
         ([], {}, ["no points with status 'ok'"]),
         (
-            [_point("none", 1, 10.0, 10.0), _point("eagle3", 1, 10.0, 10.0)],
+            [example_point("none", 1, 10.0, 10.0), example_point("eagle3", 1, 10.0, 10.0)],
             {},
             ["no points with spec method 'mtp'", "eagle3, none"],
         ),
-        ([_point("mtp", 1, 10.0, 10.0)], {}, ["no off points"]),
+        ([example_point("mtp", 1, 10.0, 10.0)], {}, ["no off points"]),
         (
-            [_point("mtp", 1, 10.0, 10.0, engine="trt"), _point("none", 1, 10.0, 9.0)],
+            [
+                example_point("mtp", 1, 10.0, 10.0, engine="trt"),
+                example_point("none", 1, 10.0, 9.0),
+            ],
             {},
             ["no engine has both", "--pool"],
         ),
-        (_points(), {"engine": "trt"}, ["engine 'trt'", "vllm"]),
+        (example_points(), {"engine": "trt"}, ["engine 'trt'", "vllm"]),
         (
-            _points() + _points(model="glm5", hardware="h200"),
+            example_points() + example_points(model="glm5", hardware="h200"),
             {},
             ["2 model values (glm5, qwen3.5)", "--model", "2 hardware values (b300, h200)",
              "--hardware"],
         ),
         (
-            [_point("mtp", 1, 10.0, 10.0), _point("none", 1, 10.0, 9.0, isl=8192)],
+            [example_point("mtp", 1, 10.0, 10.0), example_point("none", 1, 10.0, 9.0, isl=8192)],
             {},
             ["share no sequence", "mtp: 1k/1k", "off: 8k/1k"],
         ),
-        (_points(), {"spec_method": "none"}, ["off side"]),
+        (example_points(), {"spec_method": "none"}, ["off side"]),
     ],
 )  # fmt: skip
 def test_select_pair_user_errors(
@@ -141,15 +90,15 @@ def test_select_pair_user_errors(
 
 def test_select_pair_picks_the_sequence_with_most_shared_variants() -> None:
     # 1k/1k: 4 concurrencies on both sides. 8k/1k: spec at 3 loads, off at 1 shared load.
-    eight_k = [_point("mtp", c, 30.0 + c, 100.0, isl=8192) for c in (1, 2, 3)]
-    eight_k.append(_point("none", 1, 20.0, 50.0, isl=8192))
-    ((spec, off),) = select_pair(_points() + eight_k)
+    eight_k = [example_point("mtp", c, 30.0 + c, 100.0, isl=8192) for c in (1, 2, 3)]
+    eight_k.append(example_point("none", 1, 20.0, 50.0, isl=8192))
+    ((spec, off),) = select_pair(example_points() + eight_k)
     assert {p.config.isl for p in spec.points + off.points} == {1024}
     assert any("compared 1k/1k" in note and "--sequence" in note for note in spec.notes)
 
 
 def test_split_series_keys_on_method_and_engine() -> None:
-    series = split_series(_points("vllm") + _points("sglang"))
+    series = split_series(example_points("vllm") + example_points("sglang"))
     assert [s.label for s in series] == ["mtp (sglang)", "mtp (vllm)", "off (sglang)", "off (vllm)"]
 
 
@@ -178,7 +127,7 @@ def test_split_series_keys_on_method_and_engine() -> None:
 
 
 def test_compare_worked_target() -> None:
-    result = _compare(_points())
+    result = compare_b300(example_points())
     assert result.band == (20.0, 60.0) and result.band_overlaps
     assert [t.interactivity for t in result.targets] == [30.0, 40.0, 50.0]
     t = result.targets[1]
@@ -201,7 +150,7 @@ def test_compare_worked_target() -> None:
 
 
 def test_compare_at_a_measured_point_is_exact_and_not_interpolated() -> None:
-    (t,) = _compare(_points(), [50.0]).targets
+    (t,) = compare_b300(example_points(), [50.0]).targets
     # both frontiers have a point at 50: spec (conc 16, 1200), off (conc 4, 450)
     assert (t.spec.throughput_per_gpu, t.spec.concurrency) == (1200.0, 16.0)
     assert (t.off.throughput_per_gpu, t.off.concurrency) == (450.0, 4.0)
@@ -209,7 +158,7 @@ def test_compare_at_a_measured_point_is_exact_and_not_interpolated() -> None:
 
 
 def test_targets_outside_the_band_are_clamped_and_flagged() -> None:
-    low, high = _compare(_points(), [10.0, 75.0]).targets
+    low, high = compare_b300(example_points(), [10.0, 75.0]).targets
     # 10 → band edge 20: spec's own lowest point (2000); off interpolated inside its range
     assert (low.requested, low.interactivity, low.clamped) == (10.0, 20.0, True)
     assert low.spec.throughput_per_gpu == 2000.0 and not low.spec.clamped
@@ -227,8 +176,8 @@ def test_targets_outside_the_band_are_clamped_and_flagged() -> None:
 def test_side_clamps_to_its_own_frontier() -> None:
     # A dominated spec point at 18 tok/s/user widens spec's range (band → [18, 60]) but its
     # frontier still starts at 20: at 18 the spec side is held at 20 (2000) and flagged.
-    points = [*_points(), _point("mtp", 128, 18.0, 1000.0)]
-    result = _compare(points, [18.0])
+    points = [*example_points(), example_point("mtp", 128, 18.0, 1000.0)]
+    result = compare_b300(points, [18.0])
     (t,) = result.targets
     assert result.band == (18.0, 60.0)
     assert t.spec.clamped and t.spec.clamped_below and t.spec.interactivity == 20.0
@@ -237,23 +186,13 @@ def test_side_clamps_to_its_own_frontier() -> None:
     assert "held at its slowest measured point (not extrapolated), 20 tok/s/user" in t.narrative
 
 
-def test_ranges_that_miss_make_no_targets_and_say_so() -> None:
-    spec = [_point("mtp", c, x + 100.0, y) for c, x, y in SPEC]  # 120–200
-    off = [_point("none", c, x, y) for c, x, y in OFF]  # 15–60
-    result = _compare(spec + off)
-    assert result.band == (15.0, 200.0) and not result.band_overlaps
-    assert any("do not overlap" in c for c in result.caveats)
-    assert result.targets == []
-    assert result.refusal == (
-        "MTP (vllm) reaches 120–200 tok/s/user, Off (vllm) 15–60: they never run at the same "
-        "interactivity, so there is nothing to compare at matched interactivity."
-    )
-
-
 def test_pooled_engines_and_draft_depths_are_called_out() -> None:
-    points = [*_points("vllm"), _point("mtp", 2, 90.0, 700.0, engine="sglang", depth=3)]
-    points.append(_point("none", 2, 55.0, 300.0, engine="sglang"))
-    result = _compare(points, pool=True)
+    points = [
+        *example_points("vllm"),
+        example_point("mtp", 2, 90.0, 700.0, engine="sglang", draft_depth=3),
+    ]
+    points.append(example_point("none", 2, 55.0, 300.0, engine="sglang"))
+    result = compare_b300(points, pool=True)
     caveats = " ".join(result.caveats)
     assert "Engines sglang, vllm are pooled into one frontier for each side" in caveats
     assert "draft depths g = 2, 3" in caveats
@@ -262,8 +201,11 @@ def test_pooled_engines_and_draft_depths_are_called_out() -> None:
 
 
 def test_preset_power_and_predicted_series_are_stated() -> None:
-    points = [*_points()[:4], *(_point("none", c, x, y, source="predicted") for c, x, y in OFF)]
-    result = _compare(points)
+    points = [
+        *example_points()[:4],
+        *(example_point("none", c, x, y, source="predicted") for c, x, y in EXAMPLE_OFF),
+    ]
+    result = compare_b300(points)
     caveats = " ".join(result.caveats)
     assert "2.17 kW per GPU all-in from preset inferencex-2026-04" in caveats
     assert "Off (vllm) is predicted" in caveats
@@ -275,11 +217,11 @@ def test_repeats_give_confidence_intervals() -> None:
     # spec: mean 1200, sd 60 → ± 4.302653·60/√3 = 149.048; off: sd 30 → ± 74.524
     # ratio CI: rel se 0.028868 and 0.038490; √(sum of squares) = 0.048113; Welch df 3.709199,
     # t(0.975, 3.709199) = 2.864435; 2.6667·exp(∓0.137815) = 2.323 … 3.061
-    points = _points()
+    points = example_points()
     for repeat, (s_y, o_y) in enumerate([(1140.0, 420.0), (1260.0, 480.0)], start=1):
-        points.append(_point("mtp", 16, 50.0, s_y, repeat=repeat))
-        points.append(_point("none", 4, 50.0, o_y, repeat=repeat))
-    result = _compare(points, [50.0, 40.0])
+        points.append(example_point("mtp", 16, 50.0, s_y, repeat=repeat))
+        points.append(example_point("none", 4, 50.0, o_y, repeat=repeat))
+    result = compare_b300(points, [50.0, 40.0])
     at_50, at_40 = result.targets
     assert at_50.spec.throughput_ci == pytest.approx((1050.952, 1349.048), abs=1e-3)
     assert at_50.off.throughput_ci == pytest.approx((375.476, 524.524), abs=1e-3)
@@ -291,11 +233,14 @@ def test_repeats_give_confidence_intervals() -> None:
 def test_compare_on_a_dense_cloud_of_points() -> None:
     # 20 000 points per side on a grid; only the frontier is splined.
     spec = [
-        _point("mtp", 1 + i % 512, 5.0 + (i % 997) * 0.1, 100.0 + i % 1009) for i in range(2000)
+        example_point("mtp", 1 + i % 512, 5.0 + (i % 997) * 0.1, 100.0 + i % 1009)
+        for i in range(2000)
     ]
-    off = [_point("none", 1 + i % 512, 5.0 + (i % 991) * 0.1, 90.0 + i % 1013) for i in range(2000)]
-    ((s, o),) = select_pair(spec + off)
-    result = compare(s, o, resolve_economics("b300"))
+    off = [
+        example_point("none", 1 + i % 512, 5.0 + (i % 991) * 0.1, 90.0 + i % 1013)
+        for i in range(2000)
+    ]
+    result = compare_b300(spec + off)
     assert result.spec.n_frontier < 50
     assert all(math.isfinite(t.spec.usd_per_mtok) for t in result.targets)
 
@@ -319,8 +264,8 @@ def test_interactivity_band() -> None:
 
 
 def test_series_from_different_slices_are_refused() -> None:
-    spec = Series("mtp (vllm)", "mtp", ("vllm",), tuple(_points()[:4]))
-    off_points = tuple(_point("none", c, x, y, hardware="h200") for c, x, y in OFF)
+    spec = Series("mtp (vllm)", "mtp", ("vllm",), tuple(example_points()[:4]))
+    off_points = tuple(example_point("none", c, x, y, hardware="h200") for c, x, y in EXAMPLE_OFF)
     off = Series("off (vllm)", "none", ("vllm",), off_points)
     with pytest.raises(UserError, match="differ in hardware"):
         compare(spec, off, resolve_economics("b300"))
@@ -328,10 +273,10 @@ def test_series_from_different_slices_are_refused() -> None:
 
 def test_measured_power_is_reported_but_not_mixed_into_the_preset() -> None:
     # 2 of 8 points carry measured board power, 900 W and 1100 W → mean 1000 W/GPU
-    points = _points()
+    points = example_points()
     points[0] = points[0].model_copy(update={"power_w_per_gpu": 900.0})
     points[4] = points[4].model_copy(update={"power_w_per_gpu": 1100.0})
-    result = _compare(points, [40.0])
+    result = compare_b300(points, [40.0])
     caveats = " ".join(result.caveats)
     assert "Measured GPU power exists for 2 of 8 points (mean 1000 W/GPU" in caveats
     assert "MTP (vllm) holds engine vllm; Off (vllm) holds engine vllm." in caveats

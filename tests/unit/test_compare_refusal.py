@@ -20,13 +20,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
-from tests.unit.test_compare import OFF, SPEC, _compare, _point, _points
+from tests.support.compare import compare_b300
+from tests.support.points import EXAMPLE_OFF, EXAMPLE_SPEC, example_point, example_points
 from typer.testing import CliRunner
 
-from specscope.analysis.compare import compare
-from specscope.analysis.economics import list_presets, resolve_economics
+from specscope.analysis.economics import list_presets
 from specscope.analysis.results import Comparison
-from specscope.analysis.series import select_pair
 from specscope.cli import app
 from specscope.console import print_comparison
 from specscope.report.payload import headline
@@ -50,20 +49,15 @@ SHIFTED_REFUSAL = (
 
 
 def _demo_points() -> list[Point]:
-    draft = [_point("draft_model", c, x, y, engine="llamacpp") for c, x, y in DEMO_DRAFT]
-    off = [_point("none", c, x, y, engine="llamacpp") for c, x, y in DEMO_OFF]
+    draft = [example_point("draft_model", c, x, y, engine="llamacpp") for c, x, y in DEMO_DRAFT]
+    off = [example_point("none", c, x, y, engine="llamacpp") for c, x, y in DEMO_OFF]
     return draft + off
 
 
 def _shifted_points() -> list[Point]:
-    spec = [_point("mtp", c, x + 100.0, y) for c, x, y in SPEC]  # 120–200
-    off = [_point("none", c, x, y) for c, x, y in OFF]  # 15–60
+    spec = [example_point("mtp", c, x + 100.0, y) for c, x, y in EXAMPLE_SPEC]  # 120–200
+    off = [example_point("none", c, x, y) for c, x, y in EXAMPLE_OFF]  # 15–60
     return spec + off
-
-
-def _compare_method(points: list[Point], method: str, targets: list[float] | None) -> Comparison:
-    ((spec, off),) = select_pair(points, spec_method=method)
-    return compare(spec, off, resolve_economics("b300"), targets)
 
 
 def _console_text(c: Comparison) -> str:
@@ -82,9 +76,10 @@ def _console_text(c: Comparison) -> str:
 def test_ranges_that_never_meet_make_no_targets(
     points: list[Point], method: str, refusal: str, band: tuple[float, float]
 ) -> None:
-    c = _compare_method(points, method, None)
+    c = compare_b300(points, None, spec_method=method)
     assert c.targets == [] and c.refusal == refusal
     assert not c.band_overlaps and c.band == band
+    assert any("do not overlap" in caveat for caveat in c.caveats)
     dumped = c.model_dump(mode="json")
     assert dumped["refusal"] == refusal and dumped["targets"] == []
     text = " ".join(_console_text(c).split())
@@ -100,7 +95,7 @@ def test_ranges_that_never_meet_make_no_targets(
 
 def test_ranges_that_never_meet_still_judge_given_targets() -> None:
     # 12 tok/s/user: the draft model's best is 9.82, so nothing is compared there.
-    c = _compare_method(_demo_points(), "draft_model", [12.0])
+    c = compare_b300(_demo_points(), [12.0], spec_method="draft_model")
     (t,) = c.targets
     assert c.refusal is None
     assert t.refusal == (
@@ -168,7 +163,7 @@ REFUSED = [
 def test_a_target_a_side_cannot_reach_has_no_winner(
     target: float, spec_reaches: bool, off_reaches: bool, refusal: str
 ) -> None:
-    c = _compare(_points(), [target])
+    c = compare_b300(example_points(), [target])
     (t,) = c.targets
     assert (t.requested, t.interactivity) == (target, target)
     assert (t.spec.reaches, t.off.reaches) == (spec_reaches, off_reaches)
@@ -195,7 +190,7 @@ def test_a_target_a_side_cannot_reach_has_no_winner(
 
 def test_the_fastest_point_itself_is_reachable() -> None:
     # 60 is Off's fastest measured interactivity: compared, Off at its knot (150 tok/s/GPU).
-    (t,) = _compare(_points(), [60.0]).targets
+    (t,) = compare_b300(example_points(), [60.0]).targets
     assert t.off.reaches and t.spec.reaches and t.refusal is None
     assert t.off.throughput_per_gpu == 150.0 and t.cost is not None
     assert t.cost.winner == "spec"
@@ -205,8 +200,8 @@ def test_a_side_below_its_frontier_is_held_and_said_in_the_same_sentence() -> No
     # A dominated MTP point at 18 widens MTP's range to 18–100 (band 18–60), but its frontier
     # starts at 20: at 18 MTP is held at (20, 2000), $650/2000 = $0.325/M; Off is read off its
     # curve inside its range. Both reach 18, so the ratio and winner stand.
-    points = [*_points(), _point("mtp", 128, 18.0, 1000.0)]
-    (t,) = _compare(points, [18.0]).targets
+    points = [*example_points(), example_point("mtp", 128, 18.0, 1000.0)]
+    (t,) = compare_b300(points, [18.0]).targets
     assert t.spec.clamped_below and t.spec.reaches and t.refusal is None
     assert t.cost is not None and t.cost.winner == "spec"
     sentences = re.split(r"(?<=\.) (?=[A-Z])", t.narrative)
@@ -250,7 +245,7 @@ def _frontier(draw: st.DrawFn, method: str) -> list[Point]:
         ),
         reverse=True,
     )
-    return [_point(method, 2**i, x, y) for i, (x, y) in enumerate(zip(xs, ys, strict=True))]
+    return [example_point(method, 2**i, x, y) for i, (x, y) in enumerate(zip(xs, ys, strict=True))]
 
 
 @settings(max_examples=150, deadline=None)
@@ -265,7 +260,7 @@ def _frontier(draw: st.DrawFn, method: str) -> list[Point]:
 def test_no_sentence_names_a_winner_where_a_side_cannot_reach(
     spec: list[Point], off: list[Point], targets: list[float], default: bool
 ) -> None:
-    c = _compare(spec + off, None if default else targets)
+    c = compare_b300(spec + off, None if default else targets)
     s_max = max(p.interactivity for p in spec)
     o_max = max(p.interactivity for p in off)
     if default:

@@ -7,45 +7,15 @@ import json
 import math
 
 import pytest
+from tests.support.compare import compare_b300
+from tests.support.points import curve_point, repeated
 
-from specscope.analysis.compare import compare
-from specscope.analysis.economics import resolve_economics
-from specscope.analysis.results import Comparison
-from specscope.analysis.series import select_pair
 from specscope.analysis.stats import STATISTIC, t_critical_95
-from specscope.schema import Point, PointConfig, Provenance
-
-
-def _point(method: str, conc: int, x: float, y: float, repeat: int) -> Point:
-    return Point(
-        run_id="run-1",
-        repeat=repeat,
-        config=PointConfig(
-            hardware="b300",
-            model="m",
-            precision="fp4",
-            engine="vllm",
-            spec_method=method,
-            draft_depth=0 if method == "none" else 2,
-            isl=1024,
-            osl=1024,
-            concurrency=conc,
-        ),
-        throughput_per_gpu=y,
-        interactivity=x,
-        provenance=Provenance(source="specscope"),
-    )
+from specscope.schema import Point
 
 
 def _side(method: str, rows: list[tuple[int, float, list[float]]]) -> list[Point]:
-    return [
-        _point(method, conc, x, y, repeat) for conc, x, ys in rows for repeat, y in enumerate(ys)
-    ]
-
-
-def _compare(points: list[Point], targets: list[float]) -> Comparison:
-    ((spec, off),) = select_pair(points)
-    return compare(spec, off, resolve_economics("b300"), targets)
+    return repeated(method, rows, precision="fp4")
 
 
 # Spec: at 20 tok/s/user repeats 1000, 1010, 1300; at 40 repeats 600, 660.
@@ -77,13 +47,13 @@ POINTS = _side("mtp", SPEC_ROWS) + _side("none", OFF_ROWS)
 def test_one_statistic_one_interval_at_and_between_points(
     x: float, value: float, ci: tuple[float, float]
 ) -> None:
-    (t,) = _compare(POINTS, [x]).targets
+    (t,) = compare_b300(POINTS, [x]).targets
     assert t.spec.throughput_per_gpu == pytest.approx(value, abs=1e-5)
     assert t.spec.throughput_ci == pytest.approx(ci, abs=1e-3)
 
 
 def test_the_interval_moves_continuously_off_a_measured_point() -> None:
-    at, near = _compare(POINTS, [20.0, 20.0 + 1e-9]).targets
+    at, near = compare_b300(POINTS, [20.0, 20.0 + 1e-9]).targets
     assert at.spec.throughput_ci is not None and near.spec.throughput_ci is not None
     for a, b in zip(at.spec.throughput_ci, near.spec.throughput_ci, strict=True):
         assert b == pytest.approx(a, rel=1e-6)
@@ -96,7 +66,7 @@ def test_worked_ratio_interval_of_issue_10_through_compare() -> None:
     points = _side("mtp", [(4, 30.0, [1000.0, 1200.0])]) + _side(
         "none", [(4, 30.0, [500.0, 400.0])]
     )
-    result = _compare(points, [30.0])
+    result = compare_b300(points, [30.0])
     (t,) = result.targets
     assert t.throughput is not None and t.cost is not None and t.power is not None
     assert t.throughput.factor == pytest.approx(2.444444, abs=1e-6)
@@ -116,7 +86,7 @@ def test_factor_interval_is_turned_over_when_off_is_faster() -> None:
     points = _side("mtp", [(4, 30.0, [500.0, 400.0])]) + _side(
         "none", [(4, 30.0, [1000.0, 1200.0])]
     )
-    (t,) = _compare(points, [30.0]).targets
+    (t,) = compare_b300(points, [30.0]).targets
     assert t.throughput is not None and t.throughput.winner == "off"
     assert t.throughput.factor_ci == pytest.approx((1.287005, 4.642803), abs=1e-6)
     lo, hi = t.throughput.factor_ci
@@ -125,7 +95,7 @@ def test_factor_interval_is_turned_over_when_off_is_faster() -> None:
 
 def test_factor_interval_is_null_with_the_reason_without_repeats() -> None:
     points = _side("mtp", [(4, 30.0, [1000.0, 1200.0])]) + _side("none", [(4, 30.0, [450.0])])
-    result = _compare(points, [30.0])
+    result = compare_b300(points, [30.0])
     (t,) = result.targets
     assert t.throughput is not None
     assert t.throughput.factor_ci is None
@@ -142,7 +112,7 @@ def test_ratio_interval_between_points_uses_the_interpolated_uncertainties() -> 
     # off 450 − 0.25·160 = 410.0, rel se 0.75·(1/9) + 0.25·0.034483 = 0.091954, df 1.
     # var = 0.078776² + 0.091954² = 0.014661; Welch df = var² / (0.078776⁴/1.75 + 0.091954⁴/1)
     # = 0.000214956 / (0.0000219947 + 0.0000714966) = 2.301..., t ≈ 3.8; ratio 2.402439.
-    (t,) = _compare(POINTS, [25.0]).targets
+    (t,) = compare_b300(POINTS, [25.0]).targets
     assert t.throughput is not None and t.throughput.factor_ci is not None
     rel_s = 0.75 * 0.0891622632 + 0.25 * 0.0476190476
     rel_o = 0.75 / 9.0 + 0.25 * (math.sqrt(200.0) / (290.0 * math.sqrt(2.0)))
@@ -164,15 +134,18 @@ def test_ratio_interval_between_points_uses_the_interpolated_uncertainties() -> 
 # rxy = 100/(20·1000) = 0.005: var = 0.005 + 0.16·0.005 + 2·0.4·0.005 = 0.0098, /2 → rel se 0.07
 # (0.05 with ε = 0); t(0.975, 1) = 12.7062 → 1000 ± 889.43 (± 635.31 for the throughput alone).
 NOISY_SPEC = [
-    _point("mtp", 16, 19.0, 950.0, 0),
-    _point("mtp", 16, 21.0, 1050.0, 1),
-    _point("mtp", 4, 38.0, 570.0, 0),
-    _point("mtp", 4, 42.0, 630.0, 1),
+    curve_point("mtp", conc, x, y, repeat=repeat, precision="fp4")
+    for conc, x, y, repeat in [
+        (16, 19.0, 950.0, 0),
+        (16, 21.0, 1050.0, 1),
+        (4, 38.0, 570.0, 0),
+        (4, 42.0, 630.0, 1),
+    ]
 ]
 
 
 def test_an_interval_read_at_a_fixed_interactivity_carries_its_noise() -> None:
-    result = _compare(NOISY_SPEC + _side("none", OFF_ROWS), [20.0])
+    result = compare_b300(NOISY_SPEC + _side("none", OFF_ROWS), [20.0])
     (t,) = result.targets
     assert t.spec.throughput_per_gpu == pytest.approx(1000.0)
     lo, hi = t.spec.throughput_ci or (0.0, 0.0)
@@ -183,7 +156,7 @@ def test_a_side_held_at_its_slowest_point_keeps_the_throughputs_own_interval() -
     # off reaches 15 tok/s/user at most, spec runs 20 at least (no overlap): asked for 15, spec
     # is held at (20, 1000), and its interval is its throughput's own, ±635.31
     off = _side("none", [(8, 10.0, [500.0, 400.0]), (2, 15.0, [300.0, 280.0])])
-    result = _compare(NOISY_SPEC + off, [15.0])
+    result = compare_b300(NOISY_SPEC + off, [15.0])
     (t,) = result.targets
     assert t.spec.clamped_below
     lo, hi = t.spec.throughput_ci or (0.0, 0.0)

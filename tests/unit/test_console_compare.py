@@ -6,23 +6,20 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
-from tests.unit.test_compare_uncertainty import _side
+from tests.support.compare import compare_b300
+from tests.support.points import repeated
 
-from specscope.analysis.compare import compare
-from specscope.analysis.economics import resolve_economics
-from specscope.analysis.series import select_pair
 from specscope.console import print_comparison
 
 # Spec at 130 and 150 tok/s/user (3 repeats each), off at 120 and 160 (2 each): a band of
 # 130–150 where both sides hold thousands of tok/s/GPU.
-POINTS = _side(
-    "mtp", [(64, 130.0, [4100.0, 4300.0, 4200.0]), (16, 150.0, [2900.0, 3100.0, 3000.0])]
-) + _side("none", [(64, 120.0, [2500.0, 2600.0]), (16, 160.0, [1400.0, 1500.0])])
+SPEC_ROWS = [(64, 130.0, [4100.0, 4300.0, 4200.0]), (16, 150.0, [2900.0, 3100.0, 3000.0])]
+OFF_ROWS = [(64, 120.0, [2500.0, 2600.0]), (16, 160.0, [1400.0, 1500.0])]
+POINTS = repeated("mtp", SPEC_ROWS, precision="fp4") + repeated("none", OFF_ROWS, precision="fp4")
 
 
 def _printed(width: int, targets: list[float]) -> str:
-    ((spec, off),) = select_pair(POINTS)
-    result = compare(spec, off, resolve_economics("b300"), targets)
+    result = compare_b300(POINTS, targets)
     buffer = io.StringIO()
     print_comparison(Console(file=buffer, width=width, color_system=None), result)
     return buffer.getvalue()

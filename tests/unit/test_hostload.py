@@ -7,7 +7,6 @@ import dataclasses
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from specscope.client.hostload import (
     tree_pids,
 )
 from specscope.console import host_cell, print_bench
+from specscope.engines import pick_free_port
 from specscope.report.markdown import host_lines
 from specscope.report.payload import build_payload
 from specscope.report.sample import sample_pair, sample_points
@@ -283,9 +283,7 @@ def test_listening_pids_finds_the_process_behind_a_port() -> None:
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp")
 def test_an_endpoint_on_this_host_that_cannot_be_found_is_not_judged() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
+    port = pick_free_port()  # nothing listens there
     sampler = HostSampler(server_url=f"http://127.0.0.1:{port}")
     sampler.start()
     time.sleep(1.05)

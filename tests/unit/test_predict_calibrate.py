@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.support.points import make_point, with_config
 
 from specscope.calibration.profiles import load_profile, save_profile
 from specscope.calibration.runs import calibrate_runs
@@ -23,7 +24,7 @@ from specscope.predict.observations import (
 )
 from specscope.predict.roofline import Efficiency
 from specscope.predict.step import StepModel, operating_point
-from specscope.schema import AcceptanceCounts, LatencyStats, Point, PointConfig
+from specscope.schema import AcceptanceCounts, LatencyStats, Point
 from specscope.store.db import Store
 
 TRUTH = Efficiency(t0_s=0.003, eta_bw=0.6, eta_f=0.4)
@@ -69,19 +70,16 @@ def synthetic_points(
                 else None
             )
             points.append(
-                Point(
+                make_point(
                     run_id="synthetic",
-                    config=PointConfig(
-                        hardware="h100",
-                        model="llama-3.1-8b",
-                        precision="bf16",
-                        engine="vllm",
-                        spec_method="ngram" if g else "none",
-                        draft_depth=g,
-                        isl=ISL,
-                        osl=OSL,
-                        concurrency=c,
-                    ),
+                    hardware="h100",
+                    model="llama-3.1-8b",
+                    precision="bf16",
+                    spec_method="ngram" if g else "none",
+                    draft_depth=g,
+                    isl=ISL,
+                    osl=OSL,
+                    concurrency=c,
                     throughput_per_gpu=op.throughput_per_gpu,
                     interactivity=op.interactivity / factor,
                     tpot=LatencyStats(median_s=op.tpot_s * factor),
@@ -190,9 +188,7 @@ def test_calibration_needs_two_points_and_one_precision() -> None:
     points = synthetic_points([1, 4], [0])
     mixed = [
         points[0],
-        points[1].model_copy(
-            update={"config": points[1].config.model_copy(update={"precision": "fp8"})}
-        ),
+        with_config(points[1], precision="fp8"),
     ]
     with pytest.raises(UserError, match=r"the points mix precisions \(bf16, fp8\)"):
         calibrate(mixed, catalog=CATALOG)
@@ -264,19 +260,17 @@ def test_step_accounting_bounds(drafts: int, length: float, rate: float, plain: 
 def test_observation_of_a_measured_point_uses_mean_tpot_and_every_step() -> None:
     # 8 requests × 128 tokens in 10 s (102.4 tok/s out): 1016 decoded tokens; mean TPOT 11.56 ms
     # → step = 11.56 ms × 1.4854 = 17.17 ms (the median, 11.49 ms, is not used)
-    point = Point(
+    point = make_point(
         run_id="cpu",
-        config=PointConfig(
-            hardware="cpu",
-            model="gemma-3-270m",
-            precision="q4_k_m",
-            engine="llamacpp",
-            spec_method="ngram-mod",
-            draft_depth=2,
-            isl=66,
-            osl=128,
-            concurrency=1,
-        ),
+        hardware="cpu",
+        model="gemma-3-270m",
+        precision="q4_k_m",
+        engine="llamacpp",
+        spec_method="ngram-mod",
+        draft_depth=2,
+        isl=66,
+        osl=128,
+        concurrency=1,
         throughput_per_gpu=150.0,
         output_throughput_per_gpu=102.4,
         interactivity=87.0,

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.points import make_point
 from typer.testing import CliRunner
 
 import specscope
 from specscope.cli import app
 from specscope.errors import UserError
-from specscope.schema import Point, PointConfig, Provenance
+from specscope.schema import Point, Provenance
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.hooks import point_done
 from specscope.sweep.plan import PlannedPoint, make_plan
@@ -256,16 +257,18 @@ def test_an_executor_gets_what_is_not_stored_ok_and_the_runner_stores_what_it_ha
 
 
 def _point(**update: Any) -> Point:
-    base = Point(
+    return make_point(
         run_id="r",
-        config=PointConfig(hardware="cpu", model="m", engine="llamacpp", isl=10, osl=8),
+        hardware="cpu",
+        engine="llamacpp",
+        isl=10,
+        osl=8,
         throughput_per_gpu=60.0,
         output_throughput_per_gpu=50.0,
         interactivity=20.0,
         n_requests=4,
         provenance=Provenance(extra={"sweep_key": "off:none|rep|c1|r0"}),
-    )
-    return base.model_copy(update=update)
+    ).model_copy(update=update)
 
 
 def test_point_done_reports_output_tokens_per_second_of_all_gpus() -> None:

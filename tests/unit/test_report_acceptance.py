@@ -5,28 +5,21 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.support.points import make_point, with_config
 
 from specscope.report.acceptance import acceptance_by_depth, explain_rows
 from specscope.report.sample import sample_points
-from specscope.schema import AcceptanceCounts, Point, PointConfig
+from specscope.schema import AcceptanceCounts, Point
 
 
 def _point(engine: str, g: int, acceptance: AcceptanceCounts, conc: int = 1) -> Point:
-    config = PointConfig(
+    return make_point(
+        run_id="r",
         hardware="h100",
-        model="m",
         engine=engine,
         spec_method="mtp",
         draft_depth=g,
-        isl=1024,
-        osl=1024,
         concurrency=conc,
-    )
-    return Point(
-        run_id="r",
-        config=config,
-        throughput_per_gpu=100.0,
-        interactivity=50.0,
         acceptance=acceptance,
     )
 
@@ -119,10 +112,7 @@ def test_explain_rows_cover_every_matched_cell() -> None:
 
 def test_explain_needs_off_on_the_same_engine() -> None:
     spec, off = _sides()
-    other_engine = [
-        p.model_copy(update={"config": p.config.model_copy(update={"engine": "sglang"})})
-        for p in off
-    ]
+    other_engine = [with_config(p, engine="sglang") for p in off]
     assert explain_rows(spec, other_engine) == []
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from tests.support.points import with_config
 from typer.testing import CliRunner
 
 from specscope.analysis.economics import list_presets
@@ -40,7 +41,6 @@ from specscope.report.payload import PayloadCache, build_payload
 from specscope.report.png import png_size
 from specscope.report.sample import sample_pair, sample_points, workload_points
 from specscope.report.writer import write_report
-from specscope.schema import Point
 from specscope.store.db import Store
 
 CODE_AL = 1 + 56 / 30
@@ -163,10 +163,7 @@ def test_compare_store_on_one_workload_still_sets_the_other_beside_it(db: Path) 
 
 
 def test_each_engine_gets_its_own_rows(tmp_path: Path) -> None:
-    on_vllm = [
-        p.model_copy(update={"config": p.config.model_copy(update={"engine": "vllm"})})
-        for p in workload_points()
-    ]
+    on_vllm = [with_config(p, engine="vllm") for p in workload_points()]
     with Store.open(tmp_path / "two.duckdb") as store:
         store.add_points([*workload_points(), *on_vllm])
     comparisons = compare_store(tmp_path / "two.duckdb", Selection(spec_method="draft"))
@@ -293,15 +290,9 @@ def test_report_without_workloads_is_unchanged(tmp_path: Path) -> None:
     assert "Workload" not in markdown
 
 
-def _point_on(workload: str, point: Point) -> Point:
-    return point.model_copy(
-        update={"config": point.config.model_copy(update={"workload": workload})}
-    )
-
-
 def test_two_workloads_at_different_sequences_are_two_pairs_too() -> None:
-    points = [_point_on("code", p) for p in sample_points()]
-    points += [_point_on("chat", p) for p in sample_points(isl=8192, scale=0.5)]
+    points = [with_config(p, workload="code") for p in sample_points()]
+    points += [with_config(p, workload="chat") for p in sample_points(isl=8192, scale=0.5)]
     pairs = comparable_pairs(points)
     assert [(p.comparison.sequence, p.comparison.workload) for p in pairs] == [
         ("1k/1k", "code"),

@@ -8,6 +8,7 @@ data keeps its labels (``mtp (vllm)``).
 from __future__ import annotations
 
 import pytest
+from tests.support.points import curve_point
 
 from specscope.analysis.series import (
     Series,
@@ -17,31 +18,28 @@ from specscope.analysis.series import (
     split_series,
 )
 from specscope.errors import UserError
-from specscope.schema import Point, PointConfig
+from specscope.schema import Point
 
 
 def point(
     engine: str, method: str, conc: int, tput: float, *, disagg: bool = False, status: str = "ok"
 ) -> Point:
-    return Point(
+    return curve_point(
+        method,
+        conc,
+        2000.0 / conc,
+        tput,
         run_id=f"{engine}-{'disagg' if disagg else 'agg'}-{method}",
-        config=PointConfig(
-            hardware="h200",
-            model="dsr1",
-            precision="fp8",
-            engine=engine,
-            spec_method=method,
-            draft_depth=0 if method == "none" else 3,
-            disaggregated=disagg,
-            n_gpus=16 if disagg else 8,
-            n_decode_gpus=8 if disagg else None,
-            isl=8192,
-            osl=1024,
-            concurrency=conc,
-        ),
-        status=status,  # type: ignore[arg-type]
-        throughput_per_gpu=tput,
-        interactivity=2000.0 / conc,
+        hardware="h200",
+        model="dsr1",
+        precision="fp8",
+        engine=engine,
+        draft_depth=0 if method == "none" else 3,
+        disaggregated=disagg,
+        n_gpus=16 if disagg else 8,
+        n_decode_gpus=8 if disagg else None,
+        isl=8192,
+        status=status,
     )
 
 

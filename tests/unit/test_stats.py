@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 import pytest
+from tests.support.points import make_point
 
 from specscope.analysis.stats import (
     Uncertainty,
     aggregate_repeats,
     log_ratio_ci_95,
     ratio_ci_95,
-    t_critical_95,
 )
-from specscope.schema import Point, PointConfig
+from specscope.schema import Point
 
 
 def _point(
@@ -26,38 +26,14 @@ def _point(
     run: str = "run-a",
     measured: float | None = None,
 ) -> Point:
-    config = PointConfig(
-        hardware="b300", model="m", engine="vllm", isl=1024, osl=1024, concurrency=conc
-    )
-    return Point(
+    return make_point(
         run_id=run,
-        config=config,
+        concurrency=conc,
         repeat=repeat,
         throughput_per_gpu=tput,
         interactivity=intvty,
         measured_concurrency=measured,
     )
-
-
-@pytest.mark.parametrize(
-    ("df", "expected"),
-    [
-        (1, 12.706205),
-        (2, 4.302653),
-        (2.75, 3.352545),  # fractional (Welch) df: the quantile at 2.75 itself
-        (10, 2.228139),
-        (30, 2.042272),
-        (40, 2.021075),
-        (1000, 1.962339),
-    ],
-)
-def test_t_critical_95(df: float, expected: float) -> None:
-    assert t_critical_95(df) == pytest.approx(expected, abs=2e-6)
-
-
-def test_t_critical_needs_one_degree_of_freedom() -> None:
-    with pytest.raises(ValueError):
-        t_critical_95(0.5)
 
 
 def test_mean_interval_worked() -> None:

@@ -25,13 +25,17 @@ T95_GOLDEN: list[tuple[float, float]] = [
     (2.0, 4.302652729749462),
     (2.5, 3.5746548420036817),
     (2.746423336771405, 3.355308466152583),  # test_stats.test_ratio_ci_worked
+    (2.75, 3.3525454330616054),
     (3.709198813056379, 2.8644345342671405),  # test_compare.test_repeats_give_confidence_...
     (4.5, 2.6589123472044034),
     (7.3, 2.345066736547703),
+    (10.0, 2.228138851986274),
     (12.5, 2.1691859427125406),
     (30.0, 2.0422724563012378),
+    (40.0, 2.021075390306273),
     (47.9, 2.0107432036646506),
     (100.5, 1.9838506553357993),
+    (1000.0, 1.9623390808264083),
     (1234.5, 1.9618874833313453),
     (1000000.0, 1.959966356814107),
 ]
@@ -60,7 +64,7 @@ def test_t_critical_95_falls_with_df_towards_the_normal_quantile() -> None:
     assert t_critical_95(1e300) == pytest.approx(1.959963984540054, rel=1e-15)
 
 
-@pytest.mark.parametrize("df", [0.999, 0.0, -1.0, math.nan])
+@pytest.mark.parametrize("df", [0.999, 0.5, 0.0, -1.0, math.nan])
 def test_t_critical_95_needs_one_degree_of_freedom(df: float) -> None:
     with pytest.raises(ValueError, match="degrees of freedom"):
         t_critical_95(df)
@@ -158,9 +162,11 @@ def test_fixed_interactivity_uncertainty_worked() -> None:
     assert u0.rel_se == pytest.approx(0.070711, abs=1e-6)
     # and aggregate_repeats holds the moments: repeats (50, 100) and (60, 120) → x̄ 55, ȳ 110,
     # sd_x 7.0711, sd_y 14.1421, cov (−5·−10 + 5·10)/1 = 100
-    from tests.unit.test_compare_uncertainty import _point
+    from tests.support.points import curve_point
 
-    ops = aggregate_repeats([_point("mtp", 4, 50.0, 100.0, 0), _point("mtp", 4, 60.0, 120.0, 1)])
+    ops = aggregate_repeats(
+        [curve_point("mtp", 4, 50.0, 100.0, repeat=0), curve_point("mtp", 4, 60.0, 120.0, repeat=1)]
+    )
     assert (ops.interactivity[0], ops.throughput_per_gpu[0]) == (55.0, 110.0)
     assert (ops.interactivity_sd[0], ops.throughput_sd[0]) == pytest.approx(
         (7.0711, 14.1421), abs=1e-4

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.points import make_point
 
 from specscope.analysis.stats import aggregate_repeats
-from specscope.schema import Point, PointConfig, Provenance
+from specscope.schema import Point, Provenance
 from specscope.store.db import PointFilter, Store
 from specscope.store.identity import (
     KEPT_AS_REPEAT,
@@ -160,10 +161,12 @@ def test_the_same_record_from_another_path_is_already_present(store: Store, tmp_
 
 
 def _point(tput: float, repeat: int = 0, **extra: Any) -> Point:
-    return Point(
-        run_id="run-1",
+    return make_point(
         repeat=repeat,
-        config=PointConfig(hardware="cpu", model="m", engine="llamacpp", isl=40, osl=16),
+        hardware="cpu",
+        engine="llamacpp",
+        isl=40,
+        osl=16,
         throughput_per_gpu=tput,
         interactivity=10.0,
         provenance=Provenance(source_file="x.json", extra=extra),

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.points import make_point
 
 from specscope.errors import UserError
-from specscope.schema import Point, PointConfig, Provenance
+from specscope.schema import Point, Provenance
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import Plan, make_plan
 from specscope.sweep.recipe import parse_recipe
@@ -31,17 +32,14 @@ def _plan(**engine: Any) -> Plan:
 
 
 def _point(run_id: str, key: str, *, status: str, isl: int, concurrency: int) -> Point:
-    return Point(
+    return make_point(
         run_id=run_id,
-        config=PointConfig(
-            hardware="cpu",
-            model="m",
-            engine="generic",
-            isl=isl,
-            osl=8,
-            concurrency=concurrency,
-            workload="chat",
-        ),
+        hardware="cpu",
+        engine="generic",
+        isl=isl,
+        osl=8,
+        concurrency=concurrency,
+        workload="chat",
         status=status,
         error=None if status == "ok" else "server did not start: no healthy server",
         throughput_per_gpu=10.0 if status == "ok" else 0.0,

