@@ -366,7 +366,10 @@ def test_method_aliases(value: str, method: str) -> None:
     ("kwargs", "message"),
     [
         ({"method": "none", "draft_depth": 3}, "takes no g"),
-        ({"method": "mtp", "draft_depth": 2, "synthetic_acceptance_length": 3.5}, "exceeds g \\+ 1 = 3"),
+        (
+            {"method": "mtp", "draft_depth": 2, "synthetic_acceptance_length": 3.5},
+            "exceeds g \\+ 1 = 3",
+        ),
         ({"method": "medusa"}, "Input should be"),
         ({"method": "mtp", "draft_depth": 0}, "greater than or equal to 1"),
     ],
