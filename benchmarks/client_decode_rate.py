@@ -53,7 +53,9 @@ TEXT = (
     "The lighthouse keeper climbed the spiral stairs one last time before the storm. "
     "Below him the harbour lights flickered, and the fishing boats rocked at their moorings."
 )
-NGRAM = SpecSettings(method="ngram-mod", g=8, params={"ngram-mod-n-match": 8, "ngram-mod-n-min": 2})
+NGRAM = SpecSettings(
+    method="ngram-mod", draft_depth=8, params={"ngram-mod-n-match": 8, "ngram-mod-n-min": 2}
+)
 
 
 class _TeeStream(httpx.AsyncByteStream):

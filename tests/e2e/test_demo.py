@@ -17,7 +17,7 @@ import pytest
 from tests.support.cli import specscope
 from tests.support.engine import require_llama_cpp
 
-from specscope.app.demo import QUICK_DRAFT_GAMMAS, WORKLOADS, demo_recipe
+from specscope.app.demo import QUICK_DRAFT_DEPTHS, WORKLOADS, demo_recipe
 from specscope.demo_model import QWEN_CODER_0_5B, QWEN_CODER_1_5B, model_path
 from specscope.store.db import PointFilter, Store
 from specscope.sweep.plan import make_plan
@@ -119,7 +119,7 @@ def test_the_depth_sweep_is_explained_per_workload(
     assert sorted(sweeps) == sorted((w, "draft") for w in WORKLOADS)
     for (workload, _method), sweep in sweeps.items():
         assert sweep["off_tok_s"] > 0
-        assert [row["gamma"] for row in sweep["rows"]] == QUICK_DRAFT_GAMMAS
+        assert [row["gamma"] for row in sweep["rows"]] == QUICK_DRAFT_DEPTHS
         for row in sweep["rows"]:
             g, al = row["gamma"], row["acceptance_length"]
             assert al is not None and 1.0 <= al <= g + 1
@@ -139,7 +139,7 @@ def test_acceptance_is_reported_per_workload(
 ) -> None:
     _folder, result, db = demo
     rows = {(r["spec_method"], r["draft_depth"], r["workload"]): r for r in result["acceptance"]}
-    assert sorted(rows) == sorted(("draft", g, w) for g in QUICK_DRAFT_GAMMAS for w in WORKLOADS)
+    assert sorted(rows) == sorted(("draft", g, w) for g in QUICK_DRAFT_DEPTHS for w in WORKLOADS)
     with Store.open(db) as store:
         points = store.points(PointFilter(run_id=result["run_id"], spec_method="draft"))
     for (_method, _g, workload), row in rows.items():
@@ -168,7 +168,7 @@ def test_points_record_their_prompt_source_and_licence(
 def test_lossless_summaries_exist(demo: tuple[Path, dict[str, Any], Path]) -> None:
     _folder, result, _db = demo
     summaries = {item["config"]: item for item in result["lossless"]}
-    assert set(summaries) == {f"draft g={g} on {w}" for g in QUICK_DRAFT_GAMMAS for w in WORKLOADS}
+    assert set(summaries) == {f"draft g={g} on {w}" for g in QUICK_DRAFT_DEPTHS for w in WORKLOADS}
     recipe = demo_recipe(quick=True)
     # each spec config is compared with off at every concurrency of its workload, per repeat
     expected = len(recipe.load.concurrency) * recipe.load.requests_per_point * recipe.repeats
@@ -214,7 +214,7 @@ def test_console_output_reuses_the_run(demo: tuple[Path, dict[str, Any], Path]) 
     assert "c_eff" in text and "AL needed" in text
     assert "acceptance per workload" in text
     assert "lossless check" in text
-    assert f"draft g={QUICK_DRAFT_GAMMAS[0]} on code: " in text
+    assert f"draft g={QUICK_DRAFT_DEPTHS[0]} on code: " in text
     assert f"run {result['run_id']} is in {db}" in text
     assert "code (humaneval)" in done.stderr  # the plan line says what is measured
     # every window was judged for other processes' load, and the verdict is printed

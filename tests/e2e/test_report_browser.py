@@ -33,7 +33,7 @@ from specscope.analysis.stats import t_critical_95
 from specscope.report.models import ReportPair
 from specscope.report.sample import sample_pair, sample_points
 from specscope.report.writer import write_report
-from specscope.theory.leviathan import best_gamma
+from specscope.theory.leviathan import best_draft_depth
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -610,15 +610,15 @@ def test_page_formats_targets_and_loads_like_python(session: Session, single: Pa
 def test_page_best_g_search_equals_python(
     session: Session, single: Path, a: float, c: float
 ) -> None:
-    # The explain panel's best g is searched past S's maximum, as theory.leviathan.best_gamma
+    # The explain panel's best g is searched past S's maximum, as theory.leviathan.best_draft_depth
     # does: a = 0.9, c = 0.01 peaks at g = 24 (7.49×), beyond the old cap of 16.
     session.open(single.as_uri())
     got = session.page.evaluate(
         "([a, c]) => { const r = specscope.leviathan(a, 'a', 2, c); return [r.bestG, r.bestS]; }",
         [a, c],
     )
-    best = best_gamma(a, c)
-    assert got[0] == best.gamma
+    best = best_draft_depth(a, c)
+    assert got[0] == best.draft_depth
     assert got[1] == pytest.approx(best.speedup, rel=1e-12)
     if (a, c) == (0.9, 0.01):
         assert (got[0], round(got[1], 2)) == (24, 7.49)

@@ -25,7 +25,7 @@ from specscope.engines.base import (
     Engine,
     ServerSettings,
     SpecSettings,
-    require_g,
+    require_draft_depth,
     server_args,
     unsupported,
 )
@@ -66,7 +66,7 @@ class ToyEngine(Engine):
             return list(spec.extra_args)
         if spec.method != "ngram":
             raise unsupported(self.name, spec, ["none", "ngram"])
-        return ["--draft-depth", str(require_g(self.name, spec)), *spec.extra_args]
+        return ["--draft-depth", str(require_draft_depth(self.name, spec)), *spec.extra_args]
 
     def command(self, spec: SpecSettings, server: ServerSettings) -> list[str]:
         return [

@@ -34,7 +34,7 @@ REPETITIVE = (
 )
 NGRAM_MOD = SpecSettings(
     method="ngram-mod",
-    g=8,
+    draft_depth=8,
     params={"ngram-mod-n-match": 8, "ngram-mod-n-min": 2},
 )
 

@@ -54,7 +54,7 @@ class SimExecutor:
             runner.record(self._point(runner, planned))
 
     def _point(self, runner: SweepRunner, planned: PlannedPoint) -> MeasuredPoint:
-        g = 0 if planned.server.settings.is_off else planned.server.settings.g or 0
+        g = 0 if planned.server.settings.is_off else planned.server.settings.draft_depth or 0
         c = planned.concurrency
         halvings = float(np.log2(c))
         speed = SPEEDUP[g] - (0.15 * halvings * (g > 0))

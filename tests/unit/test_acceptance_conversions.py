@@ -14,7 +14,7 @@ from specscope.theory.acceptance import (
     al_from_positions,
     al_to_alpha,
     al_to_rate,
-    alpha_by_gamma,
+    alpha_by_draft_depth,
     alpha_to_al,
     alpha_to_rate,
     conditional_by_position,
@@ -99,7 +99,7 @@ def test_same_number_as_alpha_or_rate_differs_in_the_third_digit() -> None:
     ],
 )
 def test_alpha_by_gamma_reference_curves(curve: list[float], first: float, last: float) -> None:
-    implied = alpha_by_gamma(curve)
+    implied = alpha_by_draft_depth(curve)
     assert implied[0] == pytest.approx(first, abs=5e-3)
     assert implied[-1] == pytest.approx(last, abs=5e-3)
 

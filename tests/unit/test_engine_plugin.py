@@ -89,7 +89,7 @@ def test_recipe_kind_resolves_and_the_dry_run_builds_the_command(
     )
     server = ServerSettings(model="m", port=9)
     with pytest.raises(UserError, match="toy has no spec method 'mtp'"):
-        get_recipe("toy").command(SpecSettings(method="mtp", g=2), server)
+        get_recipe("toy").command(SpecSettings(method="mtp", draft_depth=2), server)
 
 
 def test_endpoint_tokenizer_and_request_defaults(toy: ModuleType) -> None:

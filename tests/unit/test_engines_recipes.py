@@ -46,7 +46,7 @@ LLAMA_BASE = [
         (
             SpecSettings(
                 method="ngram-mod",
-                g=8,
+                draft_depth=8,
                 params={"ngram-mod-n-match": 8, "ngram-mod-n-min": 2},
             ),
             ["--spec-type", "ngram-mod", "--spec-ngram-mod-n-max", "8",
@@ -54,29 +54,32 @@ LLAMA_BASE = [
         ),
         (SpecSettings(method="ngram-mod"), ["--spec-type", "ngram-mod"]),
         (
-            SpecSettings(method="ngram", g=16),
+            SpecSettings(method="ngram", draft_depth=16),
             ["--spec-type", "ngram-simple", "--spec-ngram-simple-size-m", "16"],
         ),
         (
-            SpecSettings(method="ngram-map-k", g=12, params={"ngram_map_k_min_hits": 2}),
+            SpecSettings(method="ngram-map-k", draft_depth=12, params={"ngram_map_k_min_hits": 2}),
             ["--spec-type", "ngram-map-k", "--spec-ngram-map-k-size-m", "12",
              "--spec-ngram-map-k-min-hits", "2"],
         ),
         (
-            SpecSettings(method="ngram-cache", g=5),
+            SpecSettings(method="ngram-cache", draft_depth=5),
             ["--spec-type", "ngram-cache", "--spec-draft-n-max", "5"],
         ),
         (
-            SpecSettings(method="draft", g=4, draft_model="/m/small.gguf"),
+            SpecSettings(method="draft", draft_depth=4, draft_model="/m/small.gguf"),
             ["--spec-type", "draft-simple", "-md", "/m/small.gguf", "--spec-draft-n-max", "4"],
         ),
-        (SpecSettings(method="mtp", g=3), ["--spec-type", "draft-mtp", "--spec-draft-n-max", "3"]),
         (
-            SpecSettings(method="eagle3", g=3, draft_model="/m/eagle.gguf"),
+            SpecSettings(method="mtp", draft_depth=3),
+            ["--spec-type", "draft-mtp", "--spec-draft-n-max", "3"],
+        ),
+        (
+            SpecSettings(method="eagle3", draft_depth=3, draft_model="/m/eagle.gguf"),
             ["--spec-type", "draft-eagle3", "-md", "/m/eagle.gguf", "--spec-draft-n-max", "3"],
         ),
         (
-            SpecSettings(method="ngram-mod", g=8, synthetic_acceptance_length=2.5,
+            SpecSettings(method="ngram-mod", draft_depth=8, synthetic_acceptance_length=2.5,
                          params={"-lv": 4, "draft-backend-sampling": True}, extra_args=["--x"]),
             ["--spec-type", "ngram-mod", "--spec-ngram-mod-n-max", "8", "--spec-synth-len", "2.5",
              "-lv", "4", "--spec-draft-backend-sampling", "--x"],
@@ -98,10 +101,10 @@ def test_llamacpp_minimal_server_and_extra_args() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        (SpecSettings(method="draft", g=4), "needs a draft model"),
-        (SpecSettings(method="eagle", g=2), "llamacpp has no spec method 'eagle'"),
+        (SpecSettings(method="draft", draft_depth=4), "needs a draft model"),
+        (SpecSettings(method="eagle", draft_depth=2), "llamacpp has no spec method 'eagle'"),
         (
-            SpecSettings(method="ngram-mod", g=8, params={"ngram-mod-n-max": 16}),
+            SpecSettings(method="ngram-mod", draft_depth=8, params={"ngram-mod-n-max": 16}),
             "--spec-ngram-mod-n-max is set twice",
         ),
         (SpecSettings(params={"ngram-mod-n-max": 16}), "params were given with spec method 'none'"),
@@ -121,24 +124,29 @@ VLLM_BASE = [
 @pytest.mark.parametrize(
     ("spec", "config"),
     [
-        (SpecSettings(method="mtp", g=3), '{"method": "mtp", "num_speculative_tokens": 3}'),
         (
-            SpecSettings(method="eagle3", g=2, draft_model="org/Eagle3"),
+            SpecSettings(method="mtp", draft_depth=3),
+            '{"method": "mtp", "num_speculative_tokens": 3}',
+        ),
+        (
+            SpecSettings(method="eagle3", draft_depth=2, draft_model="org/Eagle3"),
             '{"method": "eagle3", "model": "org/Eagle3", "num_speculative_tokens": 2}',
         ),
         (
-            SpecSettings(method="draft", g=5, draft_model="org/Small"),
+            SpecSettings(method="draft", draft_depth=5, draft_model="org/Small"),
             '{"method": "draft_model", "model": "org/Small", "num_speculative_tokens": 5}',
         ),
         (
             SpecSettings(
-                method="ngram", g=4, params={"prompt_lookup_max": 5, "prompt_lookup_min": 2}
+                method="ngram",
+                draft_depth=4,
+                params={"prompt_lookup_max": 5, "prompt_lookup_min": 2},
             ),
             '{"method": "ngram", "num_speculative_tokens": 4, "prompt_lookup_max": 5, '
             '"prompt_lookup_min": 2}',
         ),
         (
-            SpecSettings(method="mtp", g=3, synthetic_acceptance_length=2.5),
+            SpecSettings(method="mtp", draft_depth=3, synthetic_acceptance_length=2.5),
             '{"method": "mtp", "num_speculative_tokens": 3, '
             '"rejection_sample_method": "synthetic", "synthetic_acceptance_length": 2.5}',
         ),
@@ -167,9 +175,12 @@ def test_vllm_off_and_server_options() -> None:
     ("spec", "message"),
     [
         (SpecSettings(method="mtp"), "needs the draft depth g"),
-        (SpecSettings(method="eagle3", g=3), "needs a draft model"),
-        (SpecSettings(method="ngram-mod", g=3), "vllm has no spec method 'ngram-mod'"),
-        (SpecSettings(method="mtp", g=3, params={"num_speculative_tokens": 4}), "set twice"),
+        (SpecSettings(method="eagle3", draft_depth=3), "needs a draft model"),
+        (SpecSettings(method="ngram-mod", draft_depth=3), "vllm has no spec method 'ngram-mod'"),
+        (
+            SpecSettings(method="mtp", draft_depth=3, params={"num_speculative_tokens": 4}),
+            "set twice",
+        ),
     ],
 )
 def test_vllm_bad_specs(spec: SpecSettings, message: str) -> None:
@@ -188,24 +199,24 @@ SGLANG_BASE = [
     [
         (SpecSettings(), []),
         (
-            SpecSettings(method="mtp", g=3),
+            SpecSettings(method="mtp", draft_depth=3),
             ["--speculative-algorithm", "NEXTN", "--speculative-num-steps", "3",
              "--speculative-eagle-topk", "1", "--speculative-num-draft-tokens", "4"],
         ),
         (
-            SpecSettings(method="eagle", g=2, draft_model="org/Eagle"),
+            SpecSettings(method="eagle", draft_depth=2, draft_model="org/Eagle"),
             ["--speculative-algorithm", "EAGLE", "--speculative-draft-model-path", "org/Eagle",
              "--speculative-num-steps", "2", "--speculative-eagle-topk", "1",
              "--speculative-num-draft-tokens", "3"],
         ),
         (
-            SpecSettings(method="draft", g=4, draft_model="org/Small"),
+            SpecSettings(method="draft", draft_depth=4, draft_model="org/Small"),
             ["--speculative-algorithm", "STANDALONE", "--speculative-draft-model-path", "org/Small",
              "--speculative-num-steps", "4", "--speculative-eagle-topk", "1",
              "--speculative-num-draft-tokens", "5"],
         ),
         (
-            SpecSettings(method="ngram", g=7, params={"ngram_min_match_window_size": 2}),
+            SpecSettings(method="ngram", draft_depth=7, params={"ngram_min_match_window_size": 2}),
             ["--speculative-algorithm", "NGRAM", "--speculative-num-draft-tokens", "8",
              "--speculative-ngram-min-match-window-size", "2"],
         ),
@@ -217,7 +228,10 @@ def test_sglang_command(spec: SpecSettings, spec_args: list[str]) -> None:
 
 def test_sglang_synthetic_env_and_server_options() -> None:
     spec = SpecSettings(
-        method="mtp", g=3, synthetic_acceptance_length=2.5, env={"SGLANG_ENABLE_SPEC_V2": "1"}
+        method="mtp",
+        draft_depth=3,
+        synthetic_acceptance_length=2.5,
+        env={"SGLANG_ENABLE_SPEC_V2": "1"},
     )
     recipe = SglangRecipe()
     assert recipe.env(spec, GPU) == {
@@ -247,29 +261,31 @@ TRT_BASE = [
     [
         (SpecSettings(), "enable_iter_perf_stats: true\n"),
         (
-            SpecSettings(method="mtp", g=3),
+            SpecSettings(method="mtp", draft_depth=3),
             "enable_iter_perf_stats: true\n"
             "speculative_config:\n  decoding_type: MTP\n  max_draft_len: 3\n",
         ),
         (
-            SpecSettings(method="eagle", g=3, draft_model="/models/eagle"),
+            SpecSettings(method="eagle", draft_depth=3, draft_model="/models/eagle"),
             "enable_iter_perf_stats: true\nspeculative_config:\n  decoding_type: Eagle3\n"
             "  max_draft_len: 3\n  speculative_model: /models/eagle\n",
         ),
         (
-            SpecSettings(method="eagle3", g=3, draft_model="/models/eagle3"),
+            SpecSettings(method="eagle3", draft_depth=3, draft_model="/models/eagle3"),
             "enable_iter_perf_stats: true\nspeculative_config:\n  decoding_type: Eagle3\n"
             "  max_draft_len: 3\n  speculative_model: /models/eagle3\n",
         ),
         (
             SpecSettings(
-                method="ngram", g=4, params={"max_matching_ngram_size": 2, "is_public_pool": True}
+                method="ngram",
+                draft_depth=4,
+                params={"max_matching_ngram_size": 2, "is_public_pool": True},
             ),
             "enable_iter_perf_stats: true\nspeculative_config:\n  decoding_type: NGram\n"
             "  max_draft_len: 4\n  max_matching_ngram_size: 2\n  is_public_pool: true\n",
         ),
         (
-            SpecSettings(method="draft", g=2, draft_model="org/Small",
+            SpecSettings(method="draft", draft_depth=2, draft_model="org/Small",
                          params={"speculative_model": "/local/small"}),
             "enable_iter_perf_stats: true\nspeculative_config:\n  decoding_type: Draft_Target\n"
             "  max_draft_len: 2\n  speculative_model: /local/small\n",
@@ -284,7 +300,7 @@ def test_trtllm_command_and_yaml(spec: SpecSettings, yaml: str) -> None:
 
 def test_trtllm_synthetic_env_extra_options_and_server_options() -> None:
     recipe = TrtllmRecipe({"kv_cache_config": {"free_gpu_memory_fraction": 0.85}})
-    spec = SpecSettings(method="mtp", g=3, synthetic_acceptance_length=2.6)
+    spec = SpecSettings(method="mtp", draft_depth=3, synthetic_acceptance_length=2.6)
     # AL 2.6 includes the bonus token → 1.6 accepted draft tokens per step
     assert recipe.env(spec, TRT_SERVER) == {"TLLM_SPEC_DECODE_FORCE_NUM_ACCEPTED_TOKENS": "1.6"}
     assert recipe.files(spec, TRT_SERVER)[OPTIONS_FILE] == (
@@ -312,24 +328,27 @@ def test_trtllm_iter_stats_sized_from_the_window() -> None:
 
 
 def test_trtllm_mtp_refuses_the_deprecated_layer_count() -> None:
-    spec = SpecSettings(method="mtp", g=2, params={"num_nextn_predict_layers": 2})
+    spec = SpecSettings(method="mtp", draft_depth=2, params={"num_nextn_predict_layers": 2})
     with pytest.raises(UserError, match="num_nextn_predict_layers is deprecated"):
         TrtllmRecipe().files(spec, TRT_SERVER)
 
 
 def test_sglang_ngram_depth_is_a_tree_budget() -> None:
-    spec = SpecSettings(method="ngram", g=7)
+    spec = SpecSettings(method="ngram", draft_depth=7)
     note = SglangRecipe().spec_note(spec)
     assert note is not None and "tree budget" in note and "8 draft-tree tokens" in note
     assert describe_spec(SglangRecipe(), spec, GPU).endswith(f"# {note}")
-    assert SglangRecipe().spec_note(SpecSettings(method="eagle3", g=3, draft_model="d")) is None
+    assert (
+        SglangRecipe().spec_note(SpecSettings(method="eagle3", draft_depth=3, draft_model="d"))
+        is None
+    )
 
 
 def test_trtllm_errors() -> None:
     with pytest.raises(UserError, match="TensorRT-LLM has no spec method 'ngram-mod'"):
-        TrtllmRecipe().files(SpecSettings(method="ngram-mod", g=2), TRT_SERVER)
+        TrtllmRecipe().files(SpecSettings(method="ngram-mod", draft_depth=2), TRT_SERVER)
     with pytest.raises(UserError, match="needs a draft model"):
-        TrtllmRecipe().files(SpecSettings(method="eagle3", g=2), TRT_SERVER)
+        TrtllmRecipe().files(SpecSettings(method="eagle3", draft_depth=2), TRT_SERVER)
 
 
 # -- shared ---------------------------------------------------------------------------------
@@ -346,10 +365,13 @@ def test_method_aliases(value: str, method: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"method": "none", "g": 3}, "takes no g"),
-        ({"method": "mtp", "g": 2, "synthetic_acceptance_length": 3.5}, "exceeds g \\+ 1 = 3"),
+        ({"method": "none", "draft_depth": 3}, "takes no g"),
+        (
+            {"method": "mtp", "draft_depth": 2, "synthetic_acceptance_length": 3.5},
+            "exceeds g \\+ 1 = 3",
+        ),
         ({"method": "medusa"}, "Input should be"),
-        ({"method": "mtp", "g": 0}, "greater than or equal to 1"),
+        ({"method": "mtp", "draft_depth": 0}, "greater than or equal to 1"),
     ],
 )
 def test_spec_settings_validation(kwargs: dict[str, object], message: str) -> None:
@@ -359,11 +381,14 @@ def test_spec_settings_validation(kwargs: dict[str, object], message: str) -> No
 
 def test_spec_labels() -> None:
     assert SpecSettings().label == "none"
-    assert SpecSettings(method="mtp", g=3, synthetic_acceptance_length=2.5).label == "mtp-g3-al2.5"
+    assert (
+        SpecSettings(method="mtp", draft_depth=3, synthetic_acceptance_length=2.5).label
+        == "mtp-g3-al2.5"
+    )
 
 
 def test_describe_spec_for_provenance() -> None:
-    spec = SpecSettings(method="mtp", g=3, synthetic_acceptance_length=2.5)
+    spec = SpecSettings(method="mtp", draft_depth=3, synthetic_acceptance_length=2.5)
     assert describe_spec(VllmRecipe(), spec, GPU) == (
         '--speculative-config \'{"method": "mtp", "num_speculative_tokens": 3, '
         '"rejection_sample_method": "synthetic", "synthetic_acceptance_length": 2.5}\' '
@@ -373,7 +398,7 @@ def test_describe_spec_for_provenance() -> None:
         "SGLANG_SIMULATE_ACC_LEN=2.5 SGLANG_SIMULATE_ACC_METHOD=match-expected "
         "SGLANG_SIMULATE_ACC_TOKEN_MODE=real-draft-token"
     )
-    text = describe_spec(TrtllmRecipe(), SpecSettings(method="mtp", g=1), TRT_SERVER)
+    text = describe_spec(TrtllmRecipe(), SpecSettings(method="mtp", draft_depth=1), TRT_SERVER)
     assert text.startswith(f"{OPTIONS_FILE}:\nenable_iter_perf_stats: true\nspeculative_config:")
 
 

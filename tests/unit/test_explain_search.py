@@ -20,7 +20,12 @@ from rich.console import Console
 from specscope.console import print_explanation
 from specscope.theory import leviathan
 from specscope.theory.explain import TABLE_DEPTHS_MAX, explain_measurement, explain_sweep
-from specscope.theory.leviathan import GAMMA_SEARCH_LIMIT, best_gamma, expected_tokens, speedup
+from specscope.theory.leviathan import (
+    DRAFT_DEPTH_SEARCH_LIMIT,
+    best_draft_depth,
+    expected_tokens,
+    speedup,
+)
 
 # (a, c) → the best g and S there; every one is past the old scan of 16 or close to it.
 # S(g) = (1 − a^(g+1)) / ((1 − a)(1 + g·c)); e.g. a = 0.9, c = 0.01: S(23) = 7.481574,
@@ -40,8 +45,8 @@ BEST_TABLE = [
 
 @pytest.mark.parametrize(("a", "c", "g_star", "s_star"), BEST_TABLE)
 def test_best_gamma_past_its_maximum(a: float, c: float, g_star: int, s_star: float) -> None:
-    best = best_gamma(a, c)
-    assert (best.gamma, best.at_limit) == (g_star, False)
+    best = best_draft_depth(a, c)
+    assert (best.draft_depth, best.at_limit) == (g_star, False)
     assert best.speedup == pytest.approx(s_star, abs=1e-6)
     assert speedup(a, g_star + 1, c) < best.speedup
     if g_star > 1:
@@ -52,10 +57,10 @@ def test_best_gamma_past_its_maximum(a: float, c: float, g_star: int, s_star: fl
 # (S = E(a, g) → 1/(1 − a)), or an optimum deeper than the limit. The answer is the smallest
 # depth within 1e-12 of S at the limit, flagged.
 LIMIT_TABLE = [
-    (1.0, 0.0, GAMMA_SEARCH_LIMIT, GAMMA_SEARCH_LIMIT + 1.0),
-    (1.0, 0.5, GAMMA_SEARCH_LIMIT, 1.999998),  # 1 000 001 / 500 001
+    (1.0, 0.0, DRAFT_DEPTH_SEARCH_LIMIT, DRAFT_DEPTH_SEARCH_LIMIT + 1.0),
+    (1.0, 0.5, DRAFT_DEPTH_SEARCH_LIMIT, 1.999998),  # 1 000 001 / 500 001
     (0.5, 0.0, 39, 2.0),  # 2 − 2^−39 is within 1e-12 (relative) of 2
-    (0.999999, 1e-9, GAMMA_SEARCH_LIMIT, 631489.621019),  # optimum near g = 4.5e7
+    (0.999999, 1e-9, DRAFT_DEPTH_SEARCH_LIMIT, 631489.621019),  # optimum near g = 4.5e7
 ]
 
 
@@ -63,8 +68,8 @@ LIMIT_TABLE = [
 def test_best_gamma_flags_a_speedup_still_rising_at_the_limit(
     a: float, c: float, g_star: int, s_star: float
 ) -> None:
-    best = best_gamma(a, c)
-    assert (best.gamma, best.at_limit) == (g_star, True)
+    best = best_draft_depth(a, c)
+    assert (best.draft_depth, best.at_limit) == (g_star, True)
     assert best.speedup == pytest.approx(s_star, rel=1e-9)
 
 
@@ -73,8 +78,8 @@ def test_best_gamma_flags_a_speedup_still_rising_at_the_limit(
     [(1.0, 1.0), (1.0, 2.0), (0.0, 0.0), (0.0, 0.5)],  # S = 1 everywhere, or falling from g = 1
 )
 def test_best_gamma_at_one_is_not_at_the_limit(a: float, c: float) -> None:
-    best = best_gamma(a, c)
-    assert (best.gamma, best.at_limit) == (1, False)
+    best = best_draft_depth(a, c)
+    assert (best.draft_depth, best.at_limit) == (1, False)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +97,7 @@ def test_best_gamma_evaluates_s_a_few_dozen_times_for_any_input(
         return original(alpha, g)
 
     monkeypatch.setattr(leviathan, "expected_tokens", counted)
-    best_gamma(a, c)
+    best_draft_depth(a, c)
     assert len(calls) <= 64
 
 
@@ -110,8 +115,8 @@ def _scan(a: float, c: float, g_max: int) -> tuple[int, float]:
     st.integers(min_value=1, max_value=300),
 )
 def test_best_gamma_equals_a_full_scan(a: float, c: float, g_max: int) -> None:
-    best = best_gamma(a, c, g_max)
-    assert (best.gamma, best.speedup) == _scan(a, c, g_max)
+    best = best_draft_depth(a, c, g_max)
+    assert (best.draft_depth, best.speedup) == _scan(a, c, g_max)
     if best.at_limit:  # S is at its highest at the limit (c = 0 saturates in floats: equal)
         assert speedup(a, g_max, c) >= best.speedup
     else:  # S has passed its peak by g_max
@@ -123,7 +128,7 @@ def test_best_gamma_equals_a_full_scan(a: float, c: float, g_max: int) -> None:
     st.floats(min_value=1e-4, max_value=2.0),
 )
 def test_speedup_is_unimodal_in_g(a: float, c: float) -> None:
-    # Once S stops rising it never rises again (the argument in best_gamma's docstring).
+    # Once S stops rising it never rises again (the argument in best_draft_depth's docstring).
     rising = [speedup(a, g + 1, c) > speedup(a, g, c) for g in range(1, 200)]
     assert all(earlier or not later for earlier, later in pairwise(rising))
 

@@ -52,7 +52,7 @@ from specscope.report.payload import build_payload, embed_json
 from specscope.report.sample import sample_points
 from specscope.schema import Point
 from specscope.theory.acceptance import AcceptanceKind, to_al, to_alpha
-from specscope.theory.leviathan import best_gamma, break_even_cost_ratio, expected_tokens
+from specscope.theory.leviathan import best_draft_depth, break_even_cost_ratio, expected_tokens
 from specscope.tie import beats, is_tie
 
 JS_TEST = Path(__file__).resolve().parents[1] / "js" / "math.test.js"
@@ -235,7 +235,7 @@ def _theory() -> dict[str, Any]:
     rows = []
     for kind, value, g, c in predictions:
         a = to_alpha(value, kinds[kind], g)
-        found = best_gamma(a, c)
+        found = best_draft_depth(a, c)
         e = expected_tokens(a, g)
         rows.append(
             (
@@ -246,7 +246,7 @@ def _theory() -> dict[str, Any]:
                     "e": e,
                     "s": e / (1.0 + g * c),
                     "cStar": break_even_cost_ratio(a, g),
-                    "bestG": found.gamma,
+                    "bestG": found.draft_depth,
                     "bestS": found.speedup,
                     "atLimit": found.at_limit,
                 },
@@ -255,9 +255,9 @@ def _theory() -> dict[str, Any]:
     return {
         "expected_tokens": [(a, g, expected_tokens(a, g)) for a in alphas for g in (1, 2, 3, 8)],
         "best_gamma": [
-            (a, c, [found.gamma, found.speedup, found.at_limit])
+            (a, c, [found.draft_depth, found.speedup, found.at_limit])
             for a, c in best
-            for found in [best_gamma(a, c)]
+            for found in [best_draft_depth(a, c)]
         ],
         "leviathan": rows,
     }

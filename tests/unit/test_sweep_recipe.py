@@ -201,7 +201,7 @@ def test_bench_is_a_one_config_endpoint_recipe() -> None:
         url="http://127.0.0.1:8000",
         engine="vllm",
         spec="mtp",
-        gamma=3,
+        draft_depth=3,
         concurrency=[1, 4],
         workload="file:/data/my-prompts.jsonl",
         osl=64,

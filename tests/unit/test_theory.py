@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from specscope.theory.leviathan import (
-    best_gamma,
+    best_draft_depth,
     break_even_cost_ratio,
     effective_cost_ratio,
     expected_tokens,
@@ -106,16 +106,16 @@ BEST_GAMMA_TABLE = [
 
 @pytest.mark.parametrize(("a", "c", "g_star", "s_star"), BEST_GAMMA_TABLE)
 def test_best_gamma_reference_table(a: float, c: float, g_star: int, s_star: float) -> None:
-    best = best_gamma(a, c, g_max=20)
-    assert best.gamma == g_star
+    best = best_draft_depth(a, c, g_max=20)
+    assert best.draft_depth == g_star
     assert best.speedup == pytest.approx(s_star, abs=0.005)
     assert best.at_limit == (g_star == 20)
 
 
 def test_best_gamma_beyond_twenty_with_default_scan() -> None:
     # a = 0.9, c = 0.01: E(0.9, 24)/(1.24) = 7.4856.
-    best = best_gamma(0.9, 0.01)
-    assert best.gamma == 24
+    best = best_draft_depth(0.9, 0.01)
+    assert best.draft_depth == 24
     assert best.speedup == pytest.approx(7.4856, abs=1e-4)
     assert not best.at_limit
 
@@ -129,7 +129,7 @@ def test_best_gamma_beyond_twenty_with_default_scan() -> None:
     ],
 )
 def test_best_gamma_edges_and_tie_rule(a: float, c: float, g_max: int, expected_g: int) -> None:
-    assert best_gamma(a, c, g_max).gamma == expected_g
+    assert best_draft_depth(a, c, g_max).draft_depth == expected_g
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_effective_cost_ratio_worked(al: float, g: int, s: float, expected: floa
         (lambda: implied_cost_ratio(0.5, 2, -1.0), "speedup S"),
         (lambda: effective_cost_ratio(0.5, 2, 1.0), "acceptance length AL"),
         (lambda: effective_cost_ratio(3.5, 2, 1.0), "[1, 3]"),
-        (lambda: best_gamma(0.5, 0.1, g_max=0), "draft depth g"),
+        (lambda: best_draft_depth(0.5, 0.1, g_max=0), "draft depth g"),
     ],
 )
 def test_invalid_inputs_raise_value_error(call: Callable[[], object], fragment: str) -> None:
@@ -207,7 +207,7 @@ def test_break_even_gives_speedup_one(a: float, g: int) -> None:
 
 @given(alphas, costs, st.integers(min_value=1, max_value=32))
 def test_best_gamma_beats_every_scanned_depth(a: float, c: float, g_max: int) -> None:
-    best = best_gamma(a, c, g_max)
-    g, s = best.gamma, best.speedup
+    best = best_draft_depth(a, c, g_max)
+    g, s = best.draft_depth, best.speedup
     assert 1 <= g <= g_max
     assert all(speedup(a, k, c) <= s * (1.0 + 1e-12) for k in range(1, g_max + 1))

@@ -34,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedServer]:
         model=str(require_llama_cpp()), context_tokens=4096, threads=2, parallel=1
     )
     spec = SpecSettings(
-        method="ngram-mod", g=8, params={"ngram-mod-n-match": 8, "ngram-mod-n-min": 2}
+        method="ngram-mod", draft_depth=8, params={"ngram-mod-n-match": 8, "ngram-mod-n-min": 2}
     )
     run_dir = tmp_path_factory.mktemp("llamacpp-run")
     with ManagedServer(LlamaCppRecipe(), spec, settings, run_dir, health_timeout_s=120) as srv:

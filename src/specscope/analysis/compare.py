@@ -374,9 +374,9 @@ def _series_caveats(
             "implement acceptance differently, so part of the gap may come from the engine "
             "rather than from speculative decoding."
         )
-    depths = s.series.draft_depths
-    if len(depths) > 1:
-        listed = ", ".join(str(g) for g in depths)
+    draft_depths = s.series.draft_depths
+    if len(draft_depths) > 1:
+        listed = ", ".join(str(draft_depth) for draft_depth in draft_depths)
         out.append(
             f"{display_name(s.series.label)} holds draft depths g = {listed} in one frontier, "
             "which keeps the best g at each interactivity."

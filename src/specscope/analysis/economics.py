@@ -11,8 +11,11 @@ one price tier; other tiers of the same source are separate presets named with a
 - ``cpu-nominal-2026-11`` — a nominal small 2-core cloud VM for hardware ``cpu`` (the demo box).
 
 ``preset="auto"`` takes the seed preset when it knows the hardware, else the newest primary
-(non-variant) preset that does. Hardware is looked up by its base token: lowercase, text before
-the first ``_`` or ``-`` (``mi355x-amds_0`` → ``mi355x``).
+(non-variant) preset that does. Hardware is looked up by its catalog key (the list of keys and
+aliases is ``data/catalog/hardware.toml``, :mod:`specscope.hardware_keys`): the whole name when
+it is a key or alias, else its base token, the text before the first ``_`` or ``-``
+(``mi355x-amds_0`` → ``mi355x``). Every preset's hardware is a key of that file (checked on
+import); the prices and powers, with their sources, are here.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specscope.analysis.results import Economics
 from specscope.errors import UserError
+from specscope.hardware_keys import canonical_hardware, check_hardware_keys
 
 __all__ = [
     "AUTO",
@@ -264,6 +268,11 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+check_hardware_keys(
+    {hw for preset in PRESETS.values() for hw in preset.hardware}, "economics presets"
+)
+
+
 def list_presets() -> list[Preset]:
     """All presets, newest first (variants after their primary)."""
     return sorted(
@@ -277,9 +286,11 @@ _RUNNER_PREFIX = re.compile(r"^.*:")
 
 
 def hardware_key(hardware: str) -> str:
-    """The base hardware token used for price/power lookups: ``B300-nv_0`` → ``b300``."""
+    """The catalog key used for price/power lookups: ``B300-nv_0`` → ``b300``, ``h100-sxm`` →
+    ``h100``; the base token itself (``a100``) when the catalog does not know the hardware."""
     text = _RUNNER_PREFIX.sub("", hardware.strip().lower())
-    return re.split(r"[_-]", text, maxsplit=1)[0]
+    head = re.split(r"[_-]", text, maxsplit=1)[0]
+    return canonical_hardware(text) or canonical_hardware(head) or head
 
 
 def _auto_order() -> list[Preset]:

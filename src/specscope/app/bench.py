@@ -36,7 +36,7 @@ class BenchArgs(BaseModel):
     api: str = "completions"
     served_model: str = "default"
     spec: str = "none"
-    gamma: int | None = None
+    draft_depth: int | None = None
     concurrency: list[int] = [1]
     request_rate: float | None = None
     arrival: str = "poisson"
@@ -76,8 +76,8 @@ class BenchResult(BaseModel):
 def bench_recipe_data(args: BenchArgs) -> dict[str, Any]:
     """The one-config endpoint recipe a bench runs."""
     spec: dict[str, Any] = {"name": args.spec, "method": args.spec}
-    if args.gamma is not None:
-        spec["gamma"] = [args.gamma]
+    if args.draft_depth is not None:
+        spec["gamma"] = [args.draft_depth]
     return {
         "name": f"bench-{args.spec}",
         "seed": args.seed,

@@ -48,9 +48,9 @@ DRAFT_METHOD = "draft"
 NGRAM_METHOD = "ngram-mod"
 NGRAM_PARAMS = {"ngram-mod-n-match": 8, "ngram-mod-n-min": 2}
 """n-match 8 lets ngram-mod draft on short texts (its default of 24 rarely fires there)."""
-DRAFT_GAMMAS = [1, 2, 4]
+DRAFT_DEPTHS = [1, 2, 4]
 """The depth sweep of the full demo (the seed blog's g = 1, 2, 4)."""
-QUICK_DRAFT_GAMMAS = [2]
+QUICK_DRAFT_DEPTHS = [2]
 WORKLOADS = ["code", "chat"]
 """Workload names: HumanEval problems and ShareGPT first turns."""
 SPEC_METHODS = [DRAFT_METHOD, NGRAM_METHOD]
@@ -69,7 +69,7 @@ def demo_recipe(quick: bool = False) -> Recipe:
             "name": "draft",
             "method": DRAFT_METHOD,
             "draft_model": f"demo:{DRAFT.name}",
-            "gamma": QUICK_DRAFT_GAMMAS if quick else DRAFT_GAMMAS,
+            "gamma": QUICK_DRAFT_DEPTHS if quick else DRAFT_DEPTHS,
         },
     ]
     if not quick:
@@ -135,10 +135,14 @@ def demo_plan(quick: bool = False) -> Plan:
 
 def describe_plan(plan: Plan) -> str:
     """What the demo will measure and about how long it takes on a quiet 2-core machine."""
-    draft_gammas = sorted(
-        {p.server.settings.g or 0 for p in plan.points if p.server.settings.method == DRAFT_METHOD}
+    draft_depths = sorted(
+        {
+            p.server.settings.draft_depth or 0
+            for p in plan.points
+            if p.server.settings.method == DRAFT_METHOD
+        }
     )
-    drafters = [f"{DRAFT.title} as draft model (g = {', '.join(map(str, draft_gammas))})"]
+    drafters = [f"{DRAFT.title} as draft model (g = {', '.join(map(str, draft_depths))})"]
     if any(p.server.settings.method == NGRAM_METHOD for p in plan.points):
         drafters.append("n-gram (ngram-mod)")
     workloads = ", ".join(f"{w.name} ({w.source})" for w in plan.recipe.workload)
@@ -220,8 +224,8 @@ def _decode_rows(points: list[Point], method: str, workload: str) -> list[dict[s
 
 
 def _sweep_csv(rows: list[dict[str, str]], path: Path) -> SweepExplanation | None:
-    gammas = {r["gamma"] for r in rows}
-    if "0" not in gammas or len(gammas) < 2:
+    draft_depths = {r["gamma"] for r in rows}
+    if "0" not in draft_depths or len(draft_depths) < 2:
         return None
     if any(r["acceptance"] == "" for r in rows if r["gamma"] != "0"):
         for r in rows:  # a spec row without acceptance: drop the column for every row

@@ -36,15 +36,15 @@ class AcceptanceInput(BaseModel):
     per_position: list[float] | None = None
     """Unconditional acceptance per draft position."""
 
-    def curve(self, gammas: Sequence[int]) -> AcceptanceCurve:
-        """The acceptance curve over ``gammas``; one clear line when no form was given."""
+    def curve(self, draft_depths: Sequence[int]) -> AcceptanceCurve:
+        """The acceptance curve over ``draft_depths``; one clear line when no form was given."""
         if all(value is None for value in (self.length, self.alpha, self.rate, self.per_position)):
             raise UserError(
                 "predict needs the acceptance: --acceptance-length AL per g (e.g. 1.9,2.7,3.4), "
                 "--acceptance-alpha a, --acceptance-rate r per g, or --acceptance-per-position"
             )
         return acceptance_curve(
-            gammas,
+            draft_depths,
             acceptance_length=self.length,
             per_position=self.per_position,
             alpha=self.alpha,

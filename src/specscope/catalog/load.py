@@ -4,8 +4,10 @@ The shipped catalogs live in ``specscope/data/catalog/{hardware,models}.toml``. 
 (``--catalog FILE``) has the same layout (``[hardware.<key>]`` and ``[models.<key>]`` tables) and
 overrides field by field, or adds new keys (how one table is read: :mod:`.entries`).
 
-The ``cpu`` hardware entry is not in the file: it is measured on first use by
-:mod:`specscope.catalog.probe` (and cached), unless a catalog file pins it.
+The ``cpu`` hardware entry has no spec in the file, only its key and aliases under
+``[hardware_names]`` (tables of keys only, read by :mod:`specscope.hardware_keys`): it is
+measured on first use by :mod:`specscope.catalog.probe` (and cached), unless a catalog file pins
+it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from specscope.catalog.entries import build_spec, norm_key, normalise_entry
-from specscope.catalog.probe import CPU_ALIASES, CPU_KEY, cpu_hardware
+from specscope.catalog.probe import CPU_KEY, cpu_hardware
 from specscope.errors import UserError
+from specscope.hardware_keys import KEY_TABLES, canonical_hardware
 from specscope.predict.specs import TFLOPS_FIELDS, HardwareSpec, ModelSpec
 from specscope.tomlio import read_toml
 
@@ -41,7 +44,7 @@ class Catalog(BaseModel):
         found = _lookup(key, self.hardware)
         if found is not None:
             return self.hardware[found]
-        if norm_key(key) in CPU_ALIASES and probe_cpu:
+        if canonical_hardware(key) == CPU_KEY and probe_cpu:
             return cpu_hardware(override=self.cpu_override)
         known = ", ".join(sorted([*self.hardware, CPU_KEY]))
         raise UserError(
@@ -117,6 +120,9 @@ def _merge_file(
     strict: bool,
 ) -> None:
     data = read_toml(path)
+    if strict:  # the shipped file's tables of keys only (read by specscope.hardware_keys)
+        for table in KEY_TABLES:
+            data.pop(table, None)
     unknown = [k for k in data if k not in raw]
     if unknown:
         raise UserError(

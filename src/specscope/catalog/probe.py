@@ -23,10 +23,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from specscope.cache import user_cache_dir
 from specscope.catalog.entries import build_hardware
+from specscope.hardware_keys import hardware_aliases
 from specscope.predict.specs import HardwareSpec, SourceRef
 
 CPU_KEY = "cpu"
-CPU_ALIASES = ("cpu", "this-cpu", "local-cpu", "host-cpu")
 PROBE_FILE = "cpu_probe.json"
 PROBE_SOURCE = "measured on this machine by specscope.catalog.probe (numpy)"
 
@@ -145,7 +145,7 @@ def hardware_from_probe(
     ref = SourceRef(urls=[PROBE_SOURCE], date=date)
     fields: dict[str, Any] = {
         "name": f"this machine's CPU ({result.cpu_name}, {result.n_cpus} threads)",
-        "aliases": ["this-cpu", "local-cpu"],
+        "aliases": hardware_aliases(CPU_KEY),
         "memory_gb": result.memory_gb if result.memory_gb > 0 else 1.0,
         "bandwidth_tb_s": result.copy_gb_s / 1000.0,
         "fp32_tflops": result.matmul_gflops / 1000.0,

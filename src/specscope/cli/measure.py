@@ -272,7 +272,9 @@ def bench_cmd(
         str,
         typer.Option("--spec", help="Spec method the server runs (none, mtp, eagle3, ngram...)."),
     ] = "none",
-    gamma: Annotated[int | None, typer.Option(help="Draft depth g the server runs.")] = None,
+    draft_depth: Annotated[
+        int | None, typer.Option("--gamma", help="Draft depth g the server runs.")
+    ] = None,
     concurrency: Annotated[
         str, typer.Option(help="Closed-loop concurrencies, e.g. 1,2,4,8.")
     ] = "1",
@@ -345,7 +347,7 @@ def bench_cmd(
         api=api,
         served_model=served_model,
         spec=spec,
-        gamma=gamma,
+        draft_depth=draft_depth,
         concurrency=ints(concurrency, "--concurrency"),
         request_rate=request_rate,
         arrival=arrival,

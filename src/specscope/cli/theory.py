@@ -37,8 +37,8 @@ def explain_cmd(
             "bonus included). The answers differ from the third digit on."
         ),
     ] = "alpha",
-    gamma: Annotated[
-        int | None, typer.Option(help="Draft depth g (speculative tokens per step).")
+    draft_depth: Annotated[
+        int | None, typer.Option("--gamma", help="Draft depth g (speculative tokens per step).")
     ] = None,
     speedup: Annotated[
         float | None,
@@ -69,14 +69,14 @@ def explain_cmd(
     if sweep is not None:
         result: BaseModel = explain_sweep(sweep)
     else:
-        if acceptance is None or gamma is None:
+        if acceptance is None or draft_depth is None:
             raise UserError(
                 "explain needs --acceptance and --gamma (plus --speedup or --cost-ratio), "
                 "or --sweep FILE.csv"
             )
         try:
             result = explain_measurement(
-                acceptance, acceptance_kind, gamma, speedup=speedup, cost_ratio=cost_ratio
+                acceptance, acceptance_kind, draft_depth, speedup=speedup, cost_ratio=cost_ratio
             )
         except ValueError as exc:
             raise UserError(str(exc)) from None
@@ -101,7 +101,9 @@ def predict_cmd(
         str | None, typer.Option(help="Weight precision: bf16 (default), fp8, fp4, q4_k_m...")
     ] = None,
     spec: Annotated[str, typer.Option("--spec", help="mtp, eagle3, draft_model or ngram.")] = "mtp",
-    gamma: Annotated[str, typer.Option(help="Draft depths to predict, e.g. 1,2,3.")] = "1,2,3",
+    draft_depths_text: Annotated[
+        str, typer.Option("--gamma", help="Draft depths to predict, e.g. 1,2,3.")
+    ] = "1,2,3",
     acceptance_length: Annotated[
         str | None, typer.Option(help="AL per g (bonus included), e.g. 1.9,2.7,3.4.")
     ] = None,
@@ -199,7 +201,7 @@ def predict_cmd(
         return
     if hardware is None or model is None:
         raise UserError("predict needs --hardware and --model (catalog keys), or --calibrate RUN")
-    gammas = ints(gamma, "--gamma")
+    draft_depths = ints(draft_depths_text, "--gamma")
     acceptance = AcceptanceInput(
         length=floats(acceptance_length, "--acceptance-length"),
         alpha=acceptance_alpha,
@@ -212,8 +214,8 @@ def predict_cmd(
         model=model,
         precision=precision or "bf16",
         spec_method=spec,
-        gammas=gammas,
-        acceptance=acceptance.curve(gammas),
+        gammas=draft_depths,
+        acceptance=acceptance.curve(draft_depths),
         isl=isl,
         osl=osl,
         n_gpus=n_gpus,

@@ -240,7 +240,7 @@ def aggregate(
         interactivity=interactivity,
         ttft=latency_stats([r.ttft_s for r in ok if r.ttft_s is not None]),
         tpot=tpot,
-        itl=latency_stats([g for r in ok for g in chunk_gaps_s(r)]),
+        itl=latency_stats([gap for r in ok for gap in chunk_gaps_s(r)]),
         e2el=latency_stats([r.e2el_s for r in ok if r.e2el_s is not None]),
         measured_concurrency=mean_in_flight(
             result.timed_spans_s, result.window_start_s, result.window_end_s

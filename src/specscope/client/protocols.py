@@ -40,11 +40,6 @@ class BenchPrompt(BaseModel):
     """Prompt length known to the caller; used only when the server does not report it."""
 
 
-def endpoint_path(api: ApiKind) -> str:
-    """The request path of an API kind."""
-    return _PATHS[api]
-
-
 def endpoint_url(base_url: str, api: ApiKind) -> str:
     """Join a base URL and the API path; a base URL that already ends in ``/v1`` is accepted."""
     base = base_url.rstrip("/")

@@ -58,7 +58,7 @@ class SpecSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     method: SpecMethod = "none"
-    g: int | None = Field(default=None, ge=1)
+    draft_depth: int | None = Field(default=None, ge=1)
     """Draft depth: speculative tokens per step (vLLM ``num_speculative_tokens``)."""
     draft_model: str | None = None
     synthetic_acceptance_length: float | None = Field(default=None, ge=1.0)
@@ -77,17 +77,17 @@ class SpecSettings(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> SpecSettings:
         if self.method == "none" and (
-            self.g is not None or self.draft_model or self.synthetic_acceptance_length
+            self.draft_depth is not None or self.draft_model or self.synthetic_acceptance_length
         ):
             raise ValueError("spec method 'none' takes no g, draft model or synthetic AL")
         if (
             self.synthetic_acceptance_length is not None
-            and self.g is not None
-            and self.synthetic_acceptance_length > self.g + 1
+            and self.draft_depth is not None
+            and self.synthetic_acceptance_length > self.draft_depth + 1
         ):
             raise ValueError(
                 f"synthetic acceptance length {self.synthetic_acceptance_length} exceeds "
-                f"g + 1 = {self.g + 1}"
+                f"g + 1 = {self.draft_depth + 1}"
             )
         return self
 
@@ -99,8 +99,8 @@ class SpecSettings(BaseModel):
     def label(self) -> str:
         """Short name for logs and file names: ``none``, ``mtp-g3``, ``ngram-mod-g8-al2.5``."""
         parts: list[str] = [self.method]
-        if self.g is not None:
-            parts.append(f"g{self.g}")
+        if self.draft_depth is not None:
+            parts.append(f"g{self.draft_depth}")
         if self.synthetic_acceptance_length is not None:
             parts.append(f"al{self.synthetic_acceptance_length:g}")
         return "-".join(parts)
@@ -279,13 +279,13 @@ def require_draft_model(engine: str, spec: SpecSettings) -> str:
     return spec.draft_model
 
 
-def require_g(engine: str, spec: SpecSettings) -> int:
-    if spec.g is None:
+def require_draft_depth(engine: str, spec: SpecSettings) -> int:
+    if spec.draft_depth is None:
         raise UserError(
             f"{engine} spec method {spec.method!r} needs the draft depth g "
             "(number of speculative tokens); pass --g N"
         )
-    return spec.g
+    return spec.draft_depth
 
 
 def format_param(value: ParamValue) -> str:

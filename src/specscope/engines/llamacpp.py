@@ -114,8 +114,8 @@ class LlamaCppRecipe(Engine):
             flags["-md"] = require_draft_model(ENGINE, spec)
         elif spec.draft_model:
             flags["-md"] = spec.draft_model
-        if spec.g is not None:  # else llama.cpp's own default depth for the type
-            flags[_DEPTH_FLAG[spec_type]] = str(spec.g)
+        if spec.draft_depth is not None:  # else llama.cpp's own default depth for the type
+            flags[_DEPTH_FLAG[spec_type]] = str(spec.draft_depth)
         if spec.synthetic_acceptance_length is not None:
             flags["--spec-synth-len"] = f"{spec.synthetic_acceptance_length:g}"
 

@@ -46,8 +46,8 @@ from specscope.engines.base import (
     ServerSettings,
     SpecSettings,
     flags_with_params,
+    require_draft_depth,
     require_draft_model,
-    require_g,
     server_args,
     unsupported,
 )
@@ -109,11 +109,11 @@ class SglangRecipe(Engine):
             flags["--speculative-draft-model-path"] = require_draft_model(ENGINE, spec)
         elif spec.draft_model:
             flags["--speculative-draft-model-path"] = spec.draft_model
-        g = require_g(ENGINE, spec)
+        draft_depth = require_draft_depth(ENGINE, spec)
         if algorithm != "NGRAM":
-            flags["--speculative-num-steps"] = str(g)
+            flags["--speculative-num-steps"] = str(draft_depth)
             flags["--speculative-eagle-topk"] = "1"
-        flags["--speculative-num-draft-tokens"] = str(g + 1)
+        flags["--speculative-num-draft-tokens"] = str(draft_depth + 1)
         argv = flags_with_params(ENGINE, flags, spec.params, "--speculative-")
         return [*argv, *spec.extra_args]
 
@@ -121,8 +121,9 @@ class SglangRecipe(Engine):
         """A line for the stored spec config when g is not a chain depth (NGRAM)."""
         if spec.is_off or depth_meaning(spec.method) != "tree budget":
             return None
+        tokens = (spec.draft_depth or 0) + 1
         return (
-            f"g = {spec.g} is a tree budget (--speculative-num-draft-tokens {(spec.g or 0) + 1} "
+            f"g = {spec.draft_depth} is a tree budget (--speculative-num-draft-tokens {tokens} "
             "draft-tree tokens per verify step), not a chain depth"
         )
 

@@ -8,7 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from specscope.engines.base import SpecSettings, require_draft_model, require_g, unsupported
+from specscope.engines.base import (
+    SpecSettings,
+    require_draft_depth,
+    require_draft_model,
+    unsupported,
+)
 from specscope.errors import UserError
 
 
@@ -45,7 +50,7 @@ class SpecConfigFormat:
         config: dict[str, Any] = {self.method_key: value}
         if self.model_first:
             self._add_model(config, value, spec)
-        config[self.depth_key] = require_g(self.engine, spec)
+        config[self.depth_key] = require_draft_depth(self.engine, spec)
         for key, message in self.refused.items():
             if key in spec.params:
                 raise UserError(message)

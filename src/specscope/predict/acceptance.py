@@ -58,13 +58,15 @@ class AcceptanceCurve(BaseModel):
         if self.kind == "per_position":
             values = ", ".join(f"{p:g}" for p in self.per_position)
             return f"unconditional per-position acceptance p_k = {values}"
-        pairs = " ".join(f"g={g}:{v:g}" for g, v in sorted(self.by_depth.items()))
+        pairs = " ".join(
+            f"g={draft_depth}:{v:g}" for draft_depth, v in sorted(self.by_depth.items())
+        )
         what = "acceptance length AL" if self.kind == "al" else "draft acceptance rate r"
         return f"{what} per depth: {pairs}"
 
 
 def acceptance_curve(
-    gammas: Sequence[int],
+    draft_depths: Sequence[int],
     *,
     acceptance_length: Sequence[float] | None = None,
     per_position: Sequence[float] | None = None,
@@ -73,7 +75,7 @@ def acceptance_curve(
 ) -> AcceptanceCurve:
     """Build the curve from exactly one of the four inputs, checking every value.
 
-    ``acceptance_length`` and ``rate`` pair up with ``gammas`` one to one.
+    ``acceptance_length`` and ``rate`` pair up with ``draft_depths`` one to one.
     """
     given = [
         name
@@ -91,7 +93,7 @@ def acceptance_curve(
             "--acceptance-per-position, --acceptance-alpha or --acceptance-rate"
             + (f" (got {', '.join(given)})" if given else "")
         )
-    if not gammas or any(g < 1 for g in gammas):
+    if not draft_depths or any(draft_depth < 1 for draft_depth in draft_depths):
         raise UserError("--gamma needs one or more draft depths >= 1, e.g. --gamma 1,2,3")
     curve: AcceptanceCurve
     if alpha is not None:
@@ -108,15 +110,16 @@ def acceptance_curve(
     else:
         values = list(acceptance_length if acceptance_length is not None else rate or [])
         flag = given[0]
-        if len(values) != len(gammas):
+        if len(values) != len(draft_depths):
             raise UserError(
-                f"{flag} has {len(values)} values but --gamma has {len(gammas)}; give one per depth"
+                f"{flag} has {len(values)} values but --gamma has {len(draft_depths)}; "
+                "give one per depth"
             )
         kind: AcceptanceSource = "al" if acceptance_length is not None else "rate"
-        curve = AcceptanceCurve(kind=kind, by_depth=dict(zip(gammas, values, strict=True)))
-    for g in gammas:
+        curve = AcceptanceCurve(kind=kind, by_depth=dict(zip(draft_depths, values, strict=True)))
+    for draft_depth in draft_depths:
         try:
-            curve.al(g)
+            curve.al(draft_depth)
         except ValueError as exc:
-            raise UserError(f"{given[0]} at g = {g}: {exc}") from None
+            raise UserError(f"{given[0]} at g = {draft_depth}: {exc}") from None
     return curve

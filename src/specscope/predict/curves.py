@@ -111,10 +111,10 @@ def predict(
         )
     sm = dep.step_model
     eff = sm.efficiency
-    gammas = sorted(set(request.gammas))
+    draft_depths = sorted(set(request.gammas))
     cap = request.max_concurrency or DEFAULT_CONCURRENCY_CAP
     off_limit, spec_limits = concurrency_limits(
-        request, hw, dep.memory_limit_concurrency, gammas, warnings
+        request, hw, dep.memory_limit_concurrency, draft_depths, warnings
     )
     limit = max(off_limit, *spec_limits.values())
     if dep.memory_limit_concurrency > cap and request.max_concurrency is None and limit >= cap:
@@ -122,7 +122,7 @@ def predict(
             f"memory allows {dep.memory_limit_concurrency} concurrent sequences; curves stop at "
             f"{cap} (raise with --max-concurrency)"
         )
-    als = {g: request.acceptance.al(g) for g in gammas}
+    als = {draft_depth: request.acceptance.al(draft_depth) for draft_depth in draft_depths}
     context = request.isl + request.osl / 2.0
 
     if profile is None and efficiency is None:
@@ -162,7 +162,9 @@ def predict(
             )
         warnings.extend(
             profile.range.check(
-                concurrency=range(1, limit + 1), context_len=context, draft_depths=[0, *gammas]
+                concurrency=range(1, limit + 1),
+                context_len=context,
+                draft_depths=[0, *draft_depths],
             )
         )
 
@@ -171,34 +173,38 @@ def predict(
         for c in range(1, off_limit + 1)
     ]
     spec_ops = {
-        g: [
+        draft_depth: [
             operating_point(
                 sm,
                 concurrency=c,
                 isl=request.isl,
                 osl=request.osl,
-                depth=g,
-                acceptance_length=als[g],
+                depth=draft_depth,
+                acceptance_length=als[draft_depth],
             )
-            for c in range(1, spec_limits[g] + 1)
+            for c in range(1, spec_limits[draft_depth] + 1)
         ]
-        for g in gammas
+        for draft_depth in draft_depths
     }
-    for g in gammas:
-        for c in range(1, min(off_limit, spec_limits[g]) + 1):
-            check_step(sm, batch=c, depth=g, acceptance_length=als[g], context=context)
+    for draft_depth in draft_depths:
+        for c in range(1, min(off_limit, spec_limits[draft_depth]) + 1):
+            check_step(
+                sm, batch=c, depth=draft_depth, acceptance_length=als[draft_depth], context=context
+            )
     speedups = {
-        g: [s.throughput_per_gpu / o.throughput_per_gpu for s, o in zip(ops, off_ops, strict=False)]
-        for g, ops in spec_ops.items()
+        draft_depth: [
+            s.throughput_per_gpu / o.throughput_per_gpu for s, o in zip(ops, off_ops, strict=False)
+        ]
+        for draft_depth, ops in spec_ops.items()
     }
 
     economics = _economics(hw.key, request.economics_preset, warnings)
     method = request.spec_method.strip().lower()
 
-    def extrapolated(c: int, g: int) -> bool:
-        return profile is not None and not profile.range.contains(c, context, g)
+    def extrapolated(c: int, draft_depth: int) -> bool:
+        return profile is not None and not profile.range.contains(c, context, draft_depth)
 
-    def curve_point(op: OperatingPoint, s: float, g: int) -> CurvePoint:
+    def curve_point(op: OperatingPoint, s: float, draft_depth: int) -> CurvePoint:
         return CurvePoint(
             concurrency=op.concurrency,
             interactivity=op.interactivity,
@@ -218,7 +224,7 @@ def predict(
             tok_s_per_mw=(
                 tok_s_per_mw(op.throughput_per_gpu, economics.kw_per_gpu) if economics else None
             ),
-            extrapolated=extrapolated(op.concurrency, g),
+            extrapolated=extrapolated(op.concurrency, draft_depth),
         )
 
     curves = [
@@ -230,36 +236,39 @@ def predict(
             points=[curve_point(off_ops[c - 1], 1.0, 0) for c in _grid(off_limit)],
         )
     ]
-    for g in gammas:
+    for draft_depth in draft_depths:
         curves.append(
             PredictedCurve(
-                label=f"{method} g={g} (predicted)",
+                label=f"{method} g={draft_depth} (predicted)",
                 spec_method=method,
-                draft_depth=g,
-                acceptance_length=als[g],
+                draft_depth=draft_depth,
+                acceptance_length=als[draft_depth],
                 points=[
-                    curve_point(spec_ops[g][c - 1], _at(speedups[g], c), g)
-                    for c in _grid(spec_limits[g])
+                    curve_point(
+                        spec_ops[draft_depth][c - 1], _at(speedups[draft_depth], c), draft_depth
+                    )
+                    for c in _grid(spec_limits[draft_depth])
                 ],
             )
         )
 
     paired = max(len(v) for v in speedups.values())
     best_s = [max(v[i] for v in speedups.values() if i < len(v)) for i in range(paired)]
-    stop = [_stop_paying(g, speedups[g]) for g in gammas]
+    stop = [_stop_paying(draft_depth, speedups[draft_depth]) for draft_depth in draft_depths]
     stop.append(_stop_paying(0, best_s))
-    schedule = _schedule(speedups, gammas, off_limit)
+    schedule = _schedule(speedups, draft_depths, off_limit)
     c_eff = [
         CEff(
             concurrency=c,
-            draft_depth=g,
-            c_eff=(spec_ops[g][c - 1].step_time_s / off_ops[c - 1].step_time_s - 1.0) / g,
-            speedup_vs_off=speedups[g][c - 1],
-            acceptance_length=als[g],
+            draft_depth=draft_depth,
+            c_eff=(spec_ops[draft_depth][c - 1].step_time_s / off_ops[c - 1].step_time_s - 1.0)
+            / draft_depth,
+            speedup_vs_off=speedups[draft_depth][c - 1],
+            acceptance_length=als[draft_depth],
         )
         for c in _grid(off_limit)
-        for g in gammas
-        if c <= len(speedups[g])
+        for draft_depth in draft_depths
+        if c <= len(speedups[draft_depth])
     ]
     sources = [*spec_sources(hw), *spec_sources(model)]
     if draft is not None:
@@ -345,26 +354,26 @@ def _stop_paying(depth: int, speedups: Sequence[float]) -> StopPaying:
 
 
 def _schedule(
-    speedups: dict[int, list[float]], gammas: Sequence[int], limit: int
+    speedups: dict[int, list[float]], draft_depths: Sequence[int], limit: int
 ) -> list[ScheduleRange]:
     """Best depth per concurrency (0 when no depth beats Off by more than a tie), as runs."""
     ranges: list[ScheduleRange] = []
     for i in range(limit):
-        best_g, best_s = 0, 1.0
-        for g in gammas:
-            if i >= len(speedups[g]):
+        best_draft_depth, best_s = 0, 1.0
+        for draft_depth in draft_depths:
+            if i >= len(speedups[draft_depth]):
                 continue
-            if _pays(speedups[g][i]) and speedups[g][i] > best_s:
-                best_g, best_s = g, speedups[g][i]
+            if _pays(speedups[draft_depth][i]) and speedups[draft_depth][i] > best_s:
+                best_draft_depth, best_s = draft_depth, speedups[draft_depth][i]
         c = i + 1
-        if ranges and ranges[-1].best_draft_depth == best_g:
+        if ranges and ranges[-1].best_draft_depth == best_draft_depth:
             ranges[-1] = ranges[-1].model_copy(update={"concurrency_to": c})
         else:
             ranges.append(
                 ScheduleRange(
                     concurrency_from=c,
                     concurrency_to=c,
-                    best_draft_depth=best_g,
+                    best_draft_depth=best_draft_depth,
                     speedup_vs_off=best_s,
                 )
             )

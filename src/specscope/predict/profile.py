@@ -48,9 +48,9 @@ class CalibrationRange(BaseModel):
             )
         new = sorted(set(draft_depths) - set(self.draft_depths))
         if new:
-            measured = ", ".join(str(g) for g in self.draft_depths)
+            measured = ", ".join(map(str, self.draft_depths))
             warnings.append(
-                f"draft depth g = {', '.join(str(g) for g in new)} was not measured "
+                f"draft depth g = {', '.join(map(str, new))} was not measured "
                 f"(calibrated on g = {measured}; 0 = off)"
             )
         return warnings

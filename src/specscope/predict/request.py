@@ -29,6 +29,7 @@ class PredictRequest(BaseModel):
     precision: str
     spec_method: str = "mtp"
     gammas: list[int]
+    """The draft depths to predict; named as in ``predict --json`` and the predicted run's id."""
     acceptance: AcceptanceCurve
     isl: int = Field(ge=1)
     osl: int = Field(ge=2)
@@ -137,7 +138,7 @@ def concurrency_limits(
     request: PredictRequest,
     hw: HardwareSpec,
     memory_limit: int,
-    gammas: Sequence[int],
+    draft_depths: Sequence[int],
     warnings: list[str],
 ) -> tuple[int, dict[int, int]]:
     """The highest concurrency Off and each spec depth may run at: KV memory, the engine's
@@ -176,4 +177,4 @@ def concurrency_limits(
         return value
 
     off = one(0, run_off)
-    return off, {g: one(g, run_spec) for g in gammas}
+    return off, {draft_depth: one(draft_depth, run_spec) for draft_depth in draft_depths}

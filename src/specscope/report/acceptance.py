@@ -26,7 +26,10 @@ def acceptance_by_depth(points: Iterable[Point]) -> list[AcceptanceByDepth]:
     for point in points:
         if point.status == "ok" and point.acceptance is not None:
             groups[(point.config.engine, point.config.draft_depth)].append(point)
-    rows = [_summarise(engine, g, members) for (engine, g), members in groups.items()]
+    rows = [
+        _summarise(engine, draft_depth, members)
+        for (engine, draft_depth), members in groups.items()
+    ]
     kept = [row for row in rows if row is not None]
     return sorted(kept, key=lambda r: (r.engine, r.draft_depth is None, r.draft_depth or 0))
 
@@ -43,8 +46,8 @@ def acceptance_by_workload(points: Iterable[Point]) -> list[AcceptanceByDepth]:
             c = point.config
             groups[(c.engine, c.spec_method, c.draft_depth, c.workload)].append(point)
     rows = []
-    for (engine, method, g, workload), members in groups.items():
-        row = _summarise(engine, g, members)
+    for (engine, method, draft_depth, workload), members in groups.items():
+        row = _summarise(engine, draft_depth, members)
         if row is not None:
             rows.append(row.model_copy(update={"spec_method": method, "workload": workload}))
     return sorted(
@@ -70,7 +73,9 @@ def workloads_side_by_side(
     return mine if len({r.workload for r in mine}) > 1 else []
 
 
-def _summarise(engine: str, g: int | None, members: list[Point]) -> AcceptanceByDepth | None:
+def _summarise(
+    engine: str, draft_depth: int | None, members: list[Point]
+) -> AcceptanceByDepth | None:
     counted = [
         p.acceptance
         for p in members
@@ -99,7 +104,7 @@ def _summarise(engine: str, g: int | None, members: list[Point]) -> AcceptanceBy
             ]
         return AcceptanceByDepth(
             engine=engine,
-            draft_depth=g,
+            draft_depth=draft_depth,
             n_points=len(members),
             drafts=drafts,
             draft_tokens=draft_tokens,
@@ -117,7 +122,7 @@ def _summarise(engine: str, g: int | None, members: list[Point]) -> AcceptanceBy
         return None
     return AcceptanceByDepth(
         engine=engine,
-        draft_depth=g,
+        draft_depth=draft_depth,
         n_points=len(members),
         acceptance_length=math.fsum(reported) / len(reported),
     )
@@ -142,7 +147,7 @@ def explain_rows(spec_points: Sequence[Point], off_points: Sequence[Point]) -> l
             continue
         cells[(cfg.engine, cfg.draft_depth, cfg.concurrency)].append(point)
     rows: list[ExplainRow] = []
-    for (engine, g, conc), members in cells.items():
+    for (engine, draft_depth, conc), members in cells.items():
         partners = off_rate.get((engine, conc))
         summary = acceptance_by_depth(members)
         al = summary[0].acceptance_length if summary else None
@@ -156,14 +161,14 @@ def explain_rows(spec_points: Sequence[Point], off_points: Sequence[Point]) -> l
         rows.append(
             ExplainRow(
                 engine=engine,
-                draft_depth=g,
+                draft_depth=draft_depth,
                 concurrency=conc,
                 acceptance_length=al,
                 spec_interactivity=spec_x,
                 off_interactivity=off_x,
                 speedup=s,
-                c_eff=(al / s - 1.0) / g,
-                c_break_even=(al - 1.0) / g,
+                c_eff=(al / s - 1.0) / draft_depth,
+                c_break_even=(al - 1.0) / draft_depth,
             )
         )
     return sorted(rows, key=lambda r: (r.engine, r.concurrency, r.draft_depth))

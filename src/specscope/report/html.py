@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 
 from specscope.errors import UserError
-from specscope.report.payload import JSONValue, embed_json
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
 
@@ -84,13 +83,9 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
-def render_page(payload: Mapping[str, JSONValue], title: str) -> str:
-    """One comparison page as a complete HTML document, from the payload (see ``payload``)."""
-    return render_page_json(embed_json(dict(payload)), title)
-
-
 def render_page_json(data: str, title: str) -> str:
-    """One comparison page from payload JSON already escaped by :func:`embed_json`."""
+    """One comparison page from payload JSON already escaped by
+    :func:`specscope.report.payload.embed_json`."""
     plotly = plotly_js()
     script = _script_safe(page_script())
     csp = "; ".join(

@@ -142,8 +142,8 @@ def acceptance_table(rows: Sequence[AcceptanceByDepth]) -> list[str]:
     for r in rows:
         al = "n/a" if r.acceptance_length is None else f"{r.acceptance_length:.2f}"
         rate = "n/a" if r.draft_acceptance_rate is None else f"{r.draft_acceptance_rate:.3f}"
-        g = "?" if r.draft_depth is None else str(r.draft_depth)
-        cells = [md(r.engine), g, str(r.n_points), al, rate]
+        draft_depth = "?" if r.draft_depth is None else str(r.draft_depth)
+        cells = [md(r.engine), draft_depth, str(r.n_points), al, rate]
         cells += [f"{p:.3f}" for p in r.per_position]
         cells += [""] * (width - len(r.per_position))
         lines.append(_row(cells))

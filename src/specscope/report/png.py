@@ -166,9 +166,11 @@ def write_acceptance_png(
             own = line_workload == workload
             label = f"{engine} · {line_workload}" + (" (this page)" if own else "")
             style = "-o" if own else "--o"
-        g = [r.draft_depth for r in mine]
+        draft_depths = [r.draft_depth for r in mine]
         al = [r.acceptance_length for r in mine]
-        left.plot(g, al, style, color=OTHER_COLOURS[i % len(OTHER_COLOURS)], label=plain(label))
+        left.plot(
+            draft_depths, al, style, color=OTHER_COLOURS[i % len(OTHER_COLOURS)], label=plain(label)
+        )
     top = max((r.draft_depth or 0) + 1 for r in drawn) if drawn else 2
     left.plot([0, top], [1, top + 1], ":", color="0.6", linewidth=0.8, label="all accepted (g + 1)")
     left.set_xlabel("Draft depth g")

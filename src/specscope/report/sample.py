@@ -50,11 +50,11 @@ DRAFTS = 1000
 _SPREAD = (0.0, 0.02, -0.02, 0.04, -0.04)
 
 
-def _acceptance(g: int) -> AcceptanceCounts:
-    per_position = [round(p * DRAFTS) for p in PER_POSITION[g]]
+def _acceptance(draft_depth: int) -> AcceptanceCounts:
+    per_position = [round(p * DRAFTS) for p in PER_POSITION[draft_depth]]
     return AcceptanceCounts(
         drafts=DRAFTS,
-        draft_tokens=g * DRAFTS,
+        draft_tokens=draft_depth * DRAFTS,
         accepted_tokens=sum(per_position),
         accepted_per_position=per_position,
         source="sample",
@@ -76,8 +76,8 @@ def sample_points(
     """Off and spec points for one slice; ``scale`` multiplies every throughput."""
     points: list[Point] = []
     rows: list[tuple[str, int, tuple[tuple[int, float, float], ...]]] = [(OFF, 0, OFF_ROWS)]
-    rows += [(method, g, SPEC_ROWS[g]) for g in sorted(SPEC_ROWS)]
-    for spec_method, g, table in rows:
+    rows += [(method, draft_depth, SPEC_ROWS[draft_depth]) for draft_depth in sorted(SPEC_ROWS)]
+    for spec_method, draft_depth, table in rows:
         for concurrency, interactivity, throughput in table:
             config = PointConfig(
                 hardware=hardware,
@@ -85,7 +85,7 @@ def sample_points(
                 precision=precision,
                 engine=engine,
                 spec_method=spec_method,
-                draft_depth=g,
+                draft_depth=draft_depth,
                 isl=isl,
                 osl=osl,
                 concurrency=concurrency,
@@ -98,13 +98,13 @@ def sample_points(
                 speed = interactivity * (1.0 + 0.5 * spread)
                 points.append(
                     Point(
-                        run_id=f"sample-{engine}-{spec_method}-g{g}",
+                        run_id=f"sample-{engine}-{spec_method}-g{draft_depth}",
                         config=config,
                         repeat=repeat,
                         throughput_per_gpu=tput,
                         interactivity=speed,
                         tpot=LatencyStats(median_s=1.0 / speed),
-                        acceptance=None if spec_method == OFF else _acceptance(g),
+                        acceptance=None if spec_method == OFF else _acceptance(draft_depth),
                     )
                 )
     return points
@@ -135,14 +135,14 @@ def workload_points() -> list[Point]:
                 drafts=steps, draft_tokens=2 * steps, accepted_tokens=accepted, source="sample"
             )
             sides = ((OFF, 0, off_x, off_y, None), ("draft", 2, spec_x, spec_y, counts))
-            for spec_method, g, interactivity, throughput, acceptance in sides:
+            for spec_method, draft_depth, interactivity, throughput, acceptance in sides:
                 config = PointConfig(
                     hardware="cpu",
                     model="qwen2.5-coder-1.5b",
                     precision="q4_k_m",
                     engine="llamacpp",
                     spec_method=spec_method,
-                    draft_depth=g,
+                    draft_depth=draft_depth,
                     isl=200,
                     osl=64,
                     concurrency=concurrency,

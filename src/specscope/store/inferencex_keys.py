@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from specscope.hardware_keys import canonical_hardware, inferencex_hardware_keys
 from specscope.schema import OFF
 from specscope.schema import spec_method_key as canonical_spec_method
 
@@ -14,26 +15,6 @@ from specscope.schema import spec_method_key as canonical_spec_method
 class InferenceXRecordError(ValueError):
     """A record that cannot become a Point; the message is one line naming the problem."""
 
-
-KNOWN_HARDWARE: frozenset[str] = frozenset(
-    {
-        "h100",
-        "h200",
-        "b200",
-        "b300",
-        "gb200",
-        "gb300",
-        "mi300x",
-        "mi325x",
-        "mi355x",
-        "rtx6000pro",
-        "rtx5090",
-        "tpuv7",
-        "jalapeno",
-        "vr200",
-    }
-)
-"""Hardware keys InferenceX accepts; a runner that maps to none of them is skipped."""
 
 _RUNNER_SUFFIXES: tuple[str, ...] = (
     "-trt",
@@ -86,7 +67,9 @@ _MODEL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 def hardware_key(runner: str) -> str | None:
-    """Runner name → hardware key (``mi355x-amds_0`` → ``mi355x``); None when unknown.
+    """Runner name → hardware key (``mi355x-amds_0`` → ``mi355x``); None unless it is one of the
+    keys InferenceX runs on (or their aliases), as the catalog file lists them
+    (:func:`specscope.hardware_keys.inferencex_hardware_keys`).
 
     Lowercase, drop anything up to the last ``:`` (``cluster:b300-nv``), drop the runner index
     ``_N``, strip the known suffixes in order; failing that, keep the text before the first ``-``.
@@ -95,10 +78,11 @@ def hardware_key(runner: str) -> str | None:
     text = re.sub(r"_\d+$", "", text)
     for suffix in _RUNNER_SUFFIXES:
         text = text.removesuffix(suffix)
-    if text in KNOWN_HARDWARE:
-        return text
-    head = text.split("-", 1)[0]
-    return head if head in KNOWN_HARDWARE else None
+    for candidate in (text, text.split("-", 1)[0]):
+        key = canonical_hardware(candidate)
+        if key in inferencex_hardware_keys():
+            return key
+    return None
 
 
 def engine_key(framework: str, disagg: bool | None) -> tuple[str, bool]:

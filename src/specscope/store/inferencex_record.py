@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from specscope.hardware_keys import inferencex_hardware_keys
 from specscope.schema import OFF, LatencyStats, Point, PointConfig, Provenance
 from specscope.store.inferencex_keys import (
-    KNOWN_HARDWARE,
     InferenceXRecordError,
     engine_key,
     hardware_key,
@@ -330,7 +330,7 @@ def parse_record(obj: object, source_file: str, index: int | None = None) -> Poi
     hardware = hardware_key(runner)
     if hardware is None:
         raise InferenceXRecordError(
-            f"unknown hardware {runner!r}; known: {', '.join(sorted(KNOWN_HARDWARE))}"
+            f"unknown hardware {runner!r}; known: {', '.join(sorted(inferencex_hardware_keys()))}"
         )
     framework = _text(obj, "framework", required=True)
     assert framework is not None

@@ -101,7 +101,7 @@ class PointMeasurer:
             precision=identity.precision,
             engine=self.servers.engine_name,
             spec_method=server.stored_method,
-            draft_depth=0 if server.settings.is_off else server.settings.g,
+            draft_depth=0 if server.settings.is_off else server.settings.draft_depth,
             spec_config=self.servers.spec_config_text(server),
             n_gpus=identity.n_gpus,
             n_decode_gpus=identity.n_decode_gpus,

@@ -98,15 +98,15 @@ def recipe_hash(recipe: Recipe) -> str:
 
 def server_configs(spec: SpecSection) -> list[ServerConfig]:
     """Every launch one ``[[spec]]`` entry asks for: one per g × synthetic AL."""
-    gammas: list[int | None] = list(spec.gamma) or [None]
+    draft_depths: list[int | None] = list(spec.gamma) or [None]
     lengths: list[float | None] = list(spec.synthetic_acceptance_length) or [None]
     configs = []
-    for g in gammas:
+    for draft_depth in draft_depths:
         for al in lengths:
             try:
                 settings = SpecSettings(
                     method=spec.method,
-                    g=g,
+                    draft_depth=draft_depth,
                     draft_model=spec.draft_model,
                     synthetic_acceptance_length=al,
                     params=spec.params,

@@ -255,7 +255,8 @@ class SpecSection(_Strict):
     name: str
     method: str = "none"
     gamma: list[int] = Field(default_factory=list)
-    """Draft depths g to sweep; empty for off (or to keep the engine's default)."""
+    """Draft depths g to sweep (the recipe key ``gamma``); empty for off (or to keep the engine's
+    default)."""
     args: list[str] = Field(default_factory=list)
     """Extra engine arguments for this config only."""
     params: dict[str, str | int | float | bool] = Field(default_factory=dict)

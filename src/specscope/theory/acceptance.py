@@ -7,6 +7,7 @@
 For a fixed draft depth g under the i.i.d. model: AL = E(a, g) = (1 - a^(g+1)) / (1 - a),
 r = (AL - 1) / g, and a is recovered from AL by bisection (AL rises strictly with a).
 Since r < a for g >= 2, the kinds must never be mixed up: the answers part in the third digit.
+The formulas name the draft depth ``g``, their own symbol (as :mod:`.leviathan` does).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal, get_args
 from specscope.theory.leviathan import (
     check_acceptance_length,
     check_alpha,
-    check_gamma,
+    check_draft_depth,
     expected_tokens,
 )
 
@@ -59,13 +60,13 @@ def alpha_to_al(a: float, g: int) -> float:
 
 def al_to_rate(al: float, g: int) -> float:
     """Draft acceptance rate from AL at fixed depth g: r = (AL - 1) / g."""
-    g = check_gamma(g)
+    g = check_draft_depth(g)
     return (check_acceptance_length(al, g) - 1.0) / g
 
 
 def rate_to_al(r: float, g: int) -> float:
     """AL from a draft acceptance rate at fixed depth g: AL = 1 + g * r."""
-    g = check_gamma(g)
+    g = check_draft_depth(g)
     return 1.0 + g * check_rate(r)
 
 
@@ -75,7 +76,7 @@ def al_to_alpha(al: float, g: int) -> float:
     AL = 1 gives a = 0 and AL = g + 1 gives a = 1; in between E rises strictly with a, so the
     bisection converges to the unique root (to about 1e-15 absolute).
     """
-    g = check_gamma(g)
+    g = check_draft_depth(g)
     al = check_acceptance_length(al, g)
     if al <= 1.0:
         return 0.0
@@ -107,7 +108,7 @@ def to_al(value: float, kind: AcceptanceKind, g: int) -> float:
     """Any acceptance figure of the given kind, as AL at depth g."""
     kind = check_kind(kind)
     if kind == "al":
-        g = check_gamma(g)
+        g = check_draft_depth(g)
         return check_acceptance_length(value, g)
     if kind == "rate":
         return rate_to_al(value, g)
@@ -118,7 +119,7 @@ def to_alpha(value: float, kind: AcceptanceKind, g: int) -> float:
     """Any acceptance figure of the given kind, as the i.i.d. per-token acceptance a at depth g."""
     kind = check_kind(kind)
     if kind == "alpha":
-        check_gamma(g)
+        check_draft_depth(g)
         return check_alpha(value)
     return al_to_alpha(to_al(value, kind, g), g)
 
@@ -127,7 +128,7 @@ def to_rate(value: float, kind: AcceptanceKind, g: int) -> float:
     """Any acceptance figure of the given kind, as the draft acceptance rate at depth g."""
     kind = check_kind(kind)
     if kind == "rate":
-        check_gamma(g)
+        check_draft_depth(g)
         return check_rate(value)
     return al_to_rate(to_al(value, kind, g), g)
 
@@ -169,15 +170,15 @@ def al_from_positions(unconditional: Sequence[float]) -> float:
     return 1.0 + math.fsum(unconditional)
 
 
-def conditional_from_al_curve(al_by_gamma: Sequence[float]) -> list[float | None]:
-    """Estimate q_g from an AL(g) curve measured at g = 1, 2, ..., len(al_by_gamma).
+def conditional_from_al_curve(al_by_draft_depth: Sequence[float]) -> list[float | None]:
+    """Estimate q_g from an AL(g) curve measured at g = 1, 2, ..., len(al_by_draft_depth).
 
     With chain drafting (a deeper draft leaves the earlier tokens unchanged), AL_g - AL_(g-1)
     estimates P(first g accepted), so q_g = (AL_g - AL_(g-1)) / (AL_(g-1) - AL_(g-2)) with
     AL_0 = 1 (hence q_1 = AL_1 - 1). Entry k is q_(k+1). Measurement noise can push an estimate
     outside [0, 1]; it is returned as is so the caller sees it. None where the divisor is <= 0.
     """
-    steps = [al - previous for previous, al in pairwise([1.0, *al_by_gamma])]
+    steps = [al - previous for previous, al in pairwise([1.0, *al_by_draft_depth])]
     conditional: list[float | None] = []
     previous_step = 1.0
     for step in steps:
@@ -186,10 +187,10 @@ def conditional_from_al_curve(al_by_gamma: Sequence[float]) -> list[float | None
     return conditional
 
 
-def alpha_by_gamma(al_by_gamma: Sequence[float]) -> list[float]:
+def alpha_by_draft_depth(al_by_draft_depth: Sequence[float]) -> list[float]:
     """The i.i.d. a implied at each depth of an AL(g) curve measured at g = 1, 2, ...
 
     A falling sequence shows acceptance decaying with depth: one fitted a does not transfer
     across g.
     """
-    return [al_to_alpha(al, g) for g, al in enumerate(al_by_gamma, start=1)]
+    return [al_to_alpha(al, g) for g, al in enumerate(al_by_draft_depth, start=1)]

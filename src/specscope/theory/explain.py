@@ -43,23 +43,21 @@ from specscope.theory.explain_prose import (
 )
 from specscope.theory.explanation import (
     AcceptanceInput,
+    DraftDepthSpeedup,
     Explanation,
-    GammaSpeedup,
     SweepExplanation,
     SweepRow,
 )
 from specscope.theory.leviathan import (
-    BestGamma,
+    BestDraftDepth,
+    best_draft_depth,
     break_even_acceptance_length,
     check_alpha,
     check_cost_ratio,
-    check_gamma,
+    check_draft_depth,
     check_speedup,
     effective_cost_ratio,
     expected_tokens,
-)
-from specscope.theory.leviathan import (
-    best_gamma as best_gamma_for,
 )
 from specscope.theory.leviathan import (
     speedup as predicted_speedup,
@@ -73,7 +71,7 @@ TABLE_DEPTHS_MAX = 64
 def explain_measurement(
     acceptance: float,
     kind: AcceptanceKind,
-    gamma: int,
+    draft_depth: int,
     speedup: float | None = None,
     cost_ratio: float | None = None,
     table_depths: int = 16,
@@ -85,24 +83,24 @@ def explain_measurement(
     with ``cost_ratio`` the speedup is predicted. When both are given the measured speedup is
     reported and the per-depth table uses the given cost ratio. The best depth holds the i.i.d.
     a fixed and is searched until S has passed its maximum (see
-    :func:`specscope.theory.leviathan.best_gamma`); the table runs g = 1..max(table_depths,
-    gamma, best g), at most ``TABLE_DEPTHS_MAX`` rows.
+    :func:`specscope.theory.leviathan.best_draft_depth`); the table runs g = 1..max(table_depths,
+    draft_depth, best g), at most ``TABLE_DEPTHS_MAX`` rows.
     """
     kind = check_kind(kind)
-    g = check_gamma(gamma)
-    table_depths = check_gamma(table_depths)
+    draft_depth = check_draft_depth(draft_depth)
+    table_depths = check_draft_depth(table_depths)
     value = float(acceptance)
-    al = to_al(value, kind, g)
-    alpha = check_alpha(value) if kind == "alpha" else al_to_alpha(al, g)
-    rate = al_to_rate(al, g)
+    al = to_al(value, kind, draft_depth)
+    alpha = check_alpha(value) if kind == "alpha" else al_to_alpha(al, draft_depth)
+    rate = al_to_rate(al, draft_depth)
     e = al
-    c_star = (e - 1.0) / g
-    other_e = expected_tokens(value, g) if kind == "rate" else 1.0 + g * value
-    notes = [kind_note(kind, value, g, e, other_e)]
+    c_star = (e - 1.0) / draft_depth
+    other_e = expected_tokens(value, draft_depth) if kind == "rate" else 1.0 + draft_depth * value
+    notes = [kind_note(kind, value, draft_depth, e, other_e)]
 
     measured = check_speedup(speedup) if speedup is not None else None
     given_c = check_cost_ratio(cost_ratio) if cost_ratio is not None else None
-    implied = (e / measured - 1.0) / g if measured is not None else None
+    implied = (e / measured - 1.0) / draft_depth if measured is not None else None
 
     c_used: float | None = None
     c_source: str | None = None
@@ -116,32 +114,36 @@ def explain_measurement(
     if measured is not None:
         shown_speedup, speedup_source = measured, "measured"
     elif given_c is not None:
-        shown_speedup, speedup_source = e / (1.0 + g * given_c), "predicted"
+        shown_speedup, speedup_source = e / (1.0 + draft_depth * given_c), "predicted"
 
     if measured is not None and implied is not None and implied < 0.0:
         notes.append(speedup_over_e_note(measured, e))
     if measured is not None and given_c is not None and implied is not None:
-        notes.append(both_given_note(g, given_c, e / (1.0 + g * given_c), measured, implied))
+        notes.append(
+            both_given_note(
+                draft_depth, given_c, e / (1.0 + draft_depth * given_c), measured, implied
+            )
+        )
 
-    table: list[GammaSpeedup] = []
-    best: BestGamma | None = None
+    table: list[DraftDepthSpeedup] = []
+    best: BestDraftDepth | None = None
     if c_used is not None:
-        best = best_gamma_for(alpha, c_used)
-        rows = min(max(table_depths, g, best.gamma), TABLE_DEPTHS_MAX)
+        best = best_draft_depth(alpha, c_used)
+        rows = min(max(table_depths, draft_depth, best.draft_depth), TABLE_DEPTHS_MAX)
         table = [
-            GammaSpeedup(gamma=k, speedup=predicted_speedup(alpha, k, c_used))
+            DraftDepthSpeedup(gamma=k, speedup=predicted_speedup(alpha, k, c_used))
             for k in range(1, rows + 1)
         ]
         notes.append(fixed_alpha_note(alpha))
 
-    s_at_g = e / (1.0 + g * c_used) if c_used is not None else None
+    s_at_draft_depth = e / (1.0 + draft_depth * c_used) if c_used is not None else None
 
     return Explanation(
         acceptance_input=AcceptanceInput(value=value, kind=kind),
         alpha=alpha,
         acceptance_length=al,
         draft_acceptance_rate=rate,
-        gamma=g,
+        gamma=draft_depth,
         expected_tokens_per_step=e,
         speedup=shown_speedup,
         speedup_source=speedup_source,
@@ -149,18 +151,26 @@ def explain_measurement(
         cost_ratio_source=c_source,
         implied_cost_ratio=implied,
         break_even_cost_ratio=c_star,
-        best_gamma=best.gamma if best is not None else None,
+        best_gamma=best.draft_depth if best is not None else None,
         best_gamma_speedup=best.speedup if best is not None else None,
         best_gamma_at_limit=best is not None and best.at_limit,
         speedup_by_gamma=table,
         verdict=measurement_verdict(
-            g, shown_speedup, speedup_source, c_star, c_used, c_source, best, s_at_g, alpha
+            draft_depth,
+            shown_speedup,
+            speedup_source,
+            c_star,
+            c_used,
+            c_source,
+            best,
+            s_at_draft_depth,
+            alpha,
         ),
         notes=notes,
     )
 
 
-def c_eff_from_pair(al: float, spec_tok_s: float, off_tok_s: float, g: int) -> float:
+def c_eff_from_pair(al: float, spec_tok_s: float, off_tok_s: float, draft_depth: int) -> float:
     """Effective cost ratio from one paired spec/off run: c_eff = (AL / S - 1) / g, S = spec/off.
 
     Both decode rates must come from the same concurrency and workload.
@@ -168,7 +178,7 @@ def c_eff_from_pair(al: float, spec_tok_s: float, off_tok_s: float, g: int) -> f
     for name, rate in (("spec_tok_s", spec_tok_s), ("off_tok_s", off_tok_s)):
         if not math.isfinite(rate) or rate <= 0.0:
             raise ValueError(f"{name} = {rate!r} is invalid: a decode rate must be > 0")
-    return effective_cost_ratio(al, g, spec_tok_s / off_tok_s)
+    return effective_cost_ratio(al, draft_depth, spec_tok_s / off_tok_s)
 
 
 def _strictly_falling(values: list[float]) -> bool:
@@ -191,54 +201,58 @@ def explain_sweep(path: Path) -> SweepExplanation:
     stays blank (their a differ, and none is the one to assume).
     """
     samples = read_sweep(path)
-    by_gamma: dict[int, list[SweepSample]] = {}
+    by_draft_depth: dict[int, list[SweepSample]] = {}
     for sample in samples:
-        by_gamma.setdefault(sample.gamma, []).append(sample)
-    if 0 not in by_gamma:
+        by_draft_depth.setdefault(sample.draft_depth, []).append(sample)
+    if 0 not in by_draft_depth:
         raise UserError(
             f"{path}: no row with gamma 0; add a row 'gamma=0' holding the spec-off tok_s, the "
             "baseline every speedup is measured against"
         )
-    spec_gammas = sorted(g for g in by_gamma if g >= 1)
-    if not spec_gammas:
+    spec_draft_depths = sorted(draft_depth for draft_depth in by_draft_depth if draft_depth >= 1)
+    if not spec_draft_depths:
         raise UserError(
             f"{path}: only gamma 0 rows; add a row per draft depth measured (gamma >= 1)"
         )
 
-    off_tok_s = statistics.fmean(s.tok_s for s in by_gamma[0])
+    off_tok_s = statistics.fmean(s.tok_s for s in by_draft_depth[0])
     measured_al: dict[int, float] = {}
-    for g in spec_gammas:
-        als = [x.acceptance_length for x in by_gamma[g] if x.acceptance_length is not None]
+    for draft_depth in spec_draft_depths:
+        als = [
+            x.acceptance_length
+            for x in by_draft_depth[draft_depth]
+            if x.acceptance_length is not None
+        ]
         if als:
-            measured_al[g] = statistics.fmean(als)
+            measured_al[draft_depth] = statistics.fmean(als)
     assumed_alpha: float | None = None
     if len(measured_al) == 1:
         [(source, source_al)] = measured_al.items()
         assumed_alpha = al_to_alpha(source_al, source)
     rows: list[SweepRow] = []
-    for g in spec_gammas:
-        group = by_gamma[g]
+    for draft_depth in spec_draft_depths:
+        group = by_draft_depth[draft_depth]
         tok_s = statistics.fmean(s.tok_s for s in group)
         s = tok_s / off_tok_s
-        al = measured_al.get(g)
+        al = measured_al.get(draft_depth)
         assumed = False
         if al is None and assumed_alpha is not None:
-            al, assumed = alpha_to_al(assumed_alpha, g), True
-        c_eff = effective_cost_ratio(al, g, s) if al is not None else None
+            al, assumed = alpha_to_al(assumed_alpha, draft_depth), True
+        c_eff = effective_cost_ratio(al, draft_depth, s) if al is not None else None
         rows.append(
             SweepRow(
-                gamma=g,
+                gamma=draft_depth,
                 tok_s=tok_s,
                 repeats=len(group),
                 speedup=s,
                 acceptance_length=al,
-                alpha=al_to_alpha(al, g) if al is not None else None,
-                draft_acceptance_rate=al_to_rate(al, g) if al is not None else None,
+                alpha=al_to_alpha(al, draft_depth) if al is not None else None,
+                draft_acceptance_rate=al_to_rate(al, draft_depth) if al is not None else None,
                 effective_cost_ratio=c_eff,
                 alpha_assumed=assumed,
-                break_even_cost_ratio=(al - 1.0) / g if al is not None else None,
+                break_even_cost_ratio=(al - 1.0) / draft_depth if al is not None else None,
                 needed_acceptance_length=(
-                    break_even_acceptance_length(g, c_eff)
+                    break_even_acceptance_length(draft_depth, c_eff)
                     if c_eff is not None and c_eff >= 0
                     else None
                 ),
@@ -252,7 +266,7 @@ def explain_sweep(path: Path) -> SweepExplanation:
     alphas = [r.alpha for r in rows if r.effective_cost_ratio is not None and r.alpha is not None]
     observations, notes = sweep_commentary(
         rows,
-        len(by_gamma[0]),
+        len(by_draft_depth[0]),
         "rate" in kinds,
         c_eff_falls=falls is True,
         c_eff_rises=len(c_effs) >= 2 and _strictly_rising(c_effs),
@@ -262,7 +276,7 @@ def explain_sweep(path: Path) -> SweepExplanation:
     return SweepExplanation(
         source=str(path),
         off_tok_s=off_tok_s,
-        off_repeats=len(by_gamma[0]),
+        off_repeats=len(by_draft_depth[0]),
         rows=rows,
         best_gamma=best_row.gamma,
         best_tok_s=best_row.tok_s,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from specscope.theory.acceptance import AcceptanceKind
 from specscope.theory.explanation import SweepRow
-from specscope.theory.leviathan import GAMMA_SEARCH_LIMIT, BestGamma
+from specscope.theory.leviathan import DRAFT_DEPTH_SEARCH_LIMIT, BestDraftDepth
 from specscope.tie import beats, is_tie
 
 
@@ -24,15 +24,17 @@ def _c(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _gamma_list(gammas: list[int]) -> str:
-    return ", ".join(str(g) for g in gammas)
+def _draft_depth_list(draft_depths: list[int]) -> str:
+    return ", ".join(str(draft_depth) for draft_depth in draft_depths)
 
 
 # --------------------------------------------------------------------------------------------
 # One measurement
 
 
-def kind_note(kind: AcceptanceKind, value: float, g: int, e: float, other_e: float) -> str:
+def kind_note(
+    kind: AcceptanceKind, value: float, draft_depth: int, e: float, other_e: float
+) -> str:
     """How the acceptance figure was read.
 
     ``other_e`` is the E it would give read as the other kind: E(a, g) for a rate, 1 + g·r for an
@@ -51,7 +53,7 @@ def kind_note(kind: AcceptanceKind, value: float, g: int, e: float, other_e: flo
         )
     return (
         f"The figure {value:g} was read as Leviathan's per-token acceptance a (i.i.d.): "
-        f"E = 1 + a + … + a^{g} = {e:.4f}. Read as an engine rate r it would give "
+        f"E = 1 + a + … + a^{draft_depth} = {e:.4f}. Read as an engine rate r it would give "
         f"E = 1 + g·r = {other_e:.4f}."
     )
 
@@ -73,28 +75,31 @@ def _cost_sentence(c: float, source: str, c_star: float) -> str:
     )
 
 
-def _depth_sentence(g: int, s_at_g: float, best: BestGamma, alpha: float, c: float) -> str:
+def _depth_sentence(
+    draft_depth: int, s_at_draft_depth: float, best: BestDraftDepth, alpha: float, c: float
+) -> str:
     if best.at_limit:
         return _limit_sentence(best, alpha, c)
     if beats(1.0, best.speedup):
         return (
-            f"No draft depth pays at this cost ratio (S peaks at g = {best.gamma}, "
+            f"No draft depth pays at this cost ratio (S peaks at g = {best.draft_depth}, "
             f"{best.speedup:.2f}×): leave speculation off, or make the draft cheaper."
         )
-    if best.gamma == g:
-        return f"g = {g} is already the best depth at this cost ratio."
-    if is_tie(best.speedup, s_at_g):
+    if best.draft_depth == draft_depth:
+        return f"g = {draft_depth} is already the best depth at this cost ratio."
+    if is_tie(best.speedup, s_at_draft_depth):
         return (
-            f"g = {best.gamma} is predicted only marginally better ({best.speedup:.2f}× against "
-            f"{s_at_g:.2f}×, within 1 %), so g = {g} is as good."
+            f"g = {best.draft_depth} is predicted only marginally better ({best.speedup:.2f}× "
+            f"against {s_at_draft_depth:.2f}×, within 1 %), so g = {draft_depth} is as good."
         )
     return (
-        f"Use g = {best.gamma}: predicted {best.speedup:.2f}× against {s_at_g:.2f}× at g = {g} "
+        f"Use g = {best.draft_depth}: predicted {best.speedup:.2f}× against "
+        f"{s_at_draft_depth:.2f}× at g = {draft_depth} "
         "(assuming the per-token acceptance holds at that depth)."
     )
 
 
-def _limit_sentence(best: BestGamma, alpha: float, c: float) -> str:
+def _limit_sentence(best: BestDraftDepth, alpha: float, c: float) -> str:
     if alpha == 1.0:
         reason = "every draft token is accepted (a = 1) and a draft pass costs under a verify pass"
     elif c == 0.0:
@@ -102,12 +107,12 @@ def _limit_sentence(best: BestGamma, alpha: float, c: float) -> str:
     else:
         reason = f"a = {alpha:.6f} and c = {c:.3g} put the model's best depth deeper still"
     within = (
-        f"; g = {best.gamma:,} already comes within 1e-12 of that"
-        if best.gamma < GAMMA_SEARCH_LIMIT
+        f"; g = {best.draft_depth:,} already comes within 1e-12 of that"
+        if best.draft_depth < DRAFT_DEPTH_SEARCH_LIMIT
         else ""
     )
     return (
-        f"S still rises at g = {GAMMA_SEARCH_LIMIT:,}, the deepest depth searched, because "
+        f"S still rises at g = {DRAFT_DEPTH_SEARCH_LIMIT:,}, the deepest depth searched, because "
         f"{reason}: the model names no best depth (S = {best.speedup:.2f}× there{within})."
     )
 
@@ -122,12 +127,12 @@ def speedup_over_e_note(measured: float, e: float) -> str:
 
 
 def both_given_note(
-    g: int, given_c: float, predicted: float, measured: float, implied: float
+    draft_depth: int, given_c: float, predicted: float, measured: float, implied: float
 ) -> str:
     """A speedup and a cost ratio were both given: which one the table uses."""
     return (
         f"Both a speedup and a cost ratio were given: the table and best depth use the given "
-        f"c = {_c(given_c)} (predicting {predicted:.2f}× at g = {g}); the "
+        f"c = {_c(given_c)} (predicting {predicted:.2f}× at g = {draft_depth}); the "
         f"measured {measured:.2f}× implies c = {_c(implied)}."
     )
 
@@ -141,14 +146,14 @@ def fixed_alpha_note(alpha: float) -> str:
 
 
 def measurement_verdict(
-    g: int,
+    draft_depth: int,
     speedup: float | None,
     speedup_source: str | None,
     c_star: float,
     cost_ratio: float | None,
     cost_ratio_source: str | None,
-    best: BestGamma | None,
-    s_at_g: float | None,
+    best: BestDraftDepth | None,
+    s_at_draft_depth: float | None,
     alpha: float,
 ) -> str:
     """Whether spec pays at g, how the cost ratio sits against break-even, and the best depth."""
@@ -156,23 +161,26 @@ def measurement_verdict(
     if speedup is not None and speedup_source is not None:
         if is_tie(speedup):
             verdict_parts.append(
-                f"At g = {g} speculative decoding is a tie with spec off "
+                f"At g = {draft_depth} speculative decoding is a tie with spec off "
                 f"({speedup_source} {_ratio_words(speedup)})."
             )
         else:
             pays = "pays" if speedup > 1.0 else "does not pay"
             verdict_parts.append(
-                f"At g = {g} speculative decoding {pays}: {speedup_source} {_ratio_words(speedup)}."
+                f"At g = {draft_depth} speculative decoding {pays}: {speedup_source} "
+                f"{_ratio_words(speedup)}."
             )
     else:
         verdict_parts.append(
-            f"With no speedup or cost ratio given: at g = {g} speculation pays only while a "
-            f"draft pass costs less than c* = {_c(c_star)} of a verify pass."
+            f"With no speedup or cost ratio given: at g = {draft_depth} speculation pays only "
+            f"while a draft pass costs less than c* = {_c(c_star)} of a verify pass."
         )
     if cost_ratio is not None and cost_ratio_source is not None:
         verdict_parts.append(_cost_sentence(cost_ratio, cost_ratio_source, c_star))
-        if best is not None and s_at_g is not None:
-            verdict_parts.append(_depth_sentence(g, s_at_g, best, alpha, cost_ratio))
+        if best is not None and s_at_draft_depth is not None:
+            verdict_parts.append(
+                _depth_sentence(draft_depth, s_at_draft_depth, best, alpha, cost_ratio)
+            )
     return " ".join(verdict_parts)
 
 
@@ -194,10 +202,10 @@ def sweep_verdict(rows: list[SweepRow], best: SweepRow, off_tok_s: float) -> str
     ]
     close = [r.gamma for r in rows if r is not best and is_tie(r.tok_s, best.tok_s)]
     if close:
-        parts.append(f"Within 1 % of it: g = {_gamma_list(close)}.")
+        parts.append(f"Within 1 % of it: g = {_draft_depth_list(close)}.")
     slower = [r.gamma for r in rows if beats(1.0, r.speedup)]
     if slower:
-        parts.append(f"Slower than spec off: g = {_gamma_list(slower)}.")
+        parts.append(f"Slower than spec off: g = {_draft_depth_list(slower)}.")
     return " ".join(parts)
 
 
@@ -234,7 +242,7 @@ def sweep_commentary(
         source = next(r for r in rows if not r.alpha_assumed and r.alpha is not None)
         notes.append(
             f"Only g = {source.gamma} has an acceptance (AL {source.acceptance_length:.3f}, so "
-            f"a = {source.alpha:.4f} under the i.i.d. model); at g = {_gamma_list(assumed)} "
+            f"a = {source.alpha:.4f} under the i.i.d. model); at g = {_draft_depth_list(assumed)} "
             "(assumed a) AL = (1 − a^(g+1))/(1 − a) is computed from that a, and c_eff with it. "
             "Draft tokens are usually accepted less often deeper in the draft, so the assumed "
             f"AL and c_eff are likely too high deeper than g = {source.gamma} and too low "
@@ -242,7 +250,7 @@ def sweep_commentary(
         )
     elif len(with_c) < len(rows):
         missing = [r.gamma for r in rows if r.effective_cost_ratio is None]
-        notes.append(f"No acceptance for g = {_gamma_list(missing)}: c_eff left blank there.")
+        notes.append(f"No acceptance for g = {_draft_depth_list(missing)}: c_eff left blank there.")
     if rate_given:
         notes.append(
             "An acceptance given as a draft acceptance rate r became AL = 1 + g·r, which assumes "
@@ -263,8 +271,9 @@ def sweep_commentary(
             )
         elif c_eff_rises:
             caveat = (
-                f" — unless acceptance falls with depth: the AL at g = {_gamma_list(assumed)} is "
-                "assumed from one a, and a falling acceptance would also make c_eff rise"
+                " — unless acceptance falls with depth: the AL at "
+                f"g = {_draft_depth_list(assumed)} is assumed from one a, and a falling acceptance "
+                "would also make c_eff rise"
                 if assumed
                 else ""
             )

@@ -1,6 +1,8 @@
 """The answers of ``specscope explain``: one measurement, or a g-sweep, read back.
 
-Result models only; :mod:`specscope.theory.explain` computes them.
+Result models only; :mod:`specscope.theory.explain` computes them. Their field names are the
+JSON output of ``explain --json``, so the draft depth keeps its public name there (``gamma``,
+``best_gamma``, ``speedup_by_gamma``, ...); everywhere else in the code it is ``draft_depth``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ class AcceptanceInput(BaseModel):
     kind: AcceptanceKind
 
 
-class GammaSpeedup(BaseModel):
+class DraftDepthSpeedup(BaseModel):
     """Predicted speedup at one draft depth."""
 
     model_config = ConfigDict(frozen=True)
@@ -63,7 +65,7 @@ class Explanation(BaseModel):
     """True when S still rises at the search limit g = 1,000,000: with a = 1 (and c < 1) or
     c = 0 every extra depth gains, so no depth is the best; ``best_gamma`` is then the smallest
     depth within 1e-12 of the best S up to the limit."""
-    speedup_by_gamma: list[GammaSpeedup] = Field(default_factory=list)
+    speedup_by_gamma: list[DraftDepthSpeedup] = Field(default_factory=list)
     """Predicted S at ``cost_ratio`` with a held fixed, for g = 1..max(16, gamma, best g), at most
     64 rows."""
     verdict: str

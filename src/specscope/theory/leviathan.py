@@ -4,7 +4,8 @@ Symbols (SPEC.md section 3): ``a`` is the per-token acceptance probability under
 model (Leviathan's alpha), ``g`` the draft depth (draft tokens per step, Leviathan's gamma), ``c``
 the cost of one draft pass relative to one target (verify) pass, ``s`` a wall-time speedup
 (spec / off decode rate) and ``al`` a measured acceptance length (tokens per verify step, bonus
-included).
+included). The formulas keep these one-letter symbols as parameter names, ``g`` included; the
+rest of the code calls the draft depth ``draft_depth``.
 
 Every function validates its inputs and raises :class:`ValueError` with a message that names the
 bad argument and the range it must lie in.
@@ -15,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-GAMMA_SEARCH_LIMIT = 1_000_000
-"""Deepest draft depth :func:`best_gamma` considers unless told otherwise: a hard bound, far past
-any real drafter, that the bisection covers in about 40 evaluations of S for any input."""
+DRAFT_DEPTH_SEARCH_LIMIT = 1_000_000
+"""Deepest draft depth :func:`best_draft_depth` considers unless told otherwise: a hard bound, far
+past any real drafter, that the bisection covers in about 40 evaluations of S for any input."""
 
 _TIE_RELATIVE_TOLERANCE = 1e-12
 """Speedups this close (relatively) count as equal when picking the best g."""
@@ -39,7 +40,7 @@ def check_alpha(a: float) -> float:
     return value
 
 
-def check_gamma(g: int) -> int:
+def check_draft_depth(g: int) -> int:
     """Return ``g`` if it is an integer >= 1, else raise ValueError."""
     if isinstance(g, bool) or not isinstance(g, int) or g < 1:
         raise ValueError(f"draft depth g = {g!r} is invalid: it must be a whole number >= 1")
@@ -85,7 +86,7 @@ def expected_tokens(a: float, g: int) -> float:
     closed form loses digits there); a = 1 gives g + 1 exactly and a = 0 gives 1.
     """
     a = check_alpha(a)
-    g = check_gamma(g)
+    g = check_draft_depth(g)
     if a == 1.0:
         return float(g + 1)
     if a == 0.0:
@@ -124,19 +125,20 @@ def break_even_cost_ratio(a: float, g: int) -> float:
 
 
 @dataclass(frozen=True)
-class BestGamma:
-    """The draft depth that maximises S(a, g, c), as :func:`best_gamma` found it."""
+class BestDraftDepth:
+    """The draft depth that maximises S(a, g, c), as :func:`best_draft_depth` found it."""
 
-    gamma: int
+    draft_depth: int
     speedup: float
-    """S at ``gamma``."""
+    """S at ``draft_depth``."""
     at_limit: bool
     """S still rises at the search limit g_max: the best depth lies deeper than g_max or does
-    not exist (a = 1 with c < 1, or c = 0 with a > 0, where S grows with every depth). ``gamma``
-    is then the best up to g_max (by the tie rule, possibly shallower than g_max)."""
+    not exist (a = 1 with c < 1, or c = 0 with a > 0, where S grows with every depth).
+    ``draft_depth`` is then the best up to g_max (by the tie rule, possibly shallower than
+    g_max)."""
 
 
-def best_gamma(a: float, c: float, g_max: int = GAMMA_SEARCH_LIMIT) -> BestGamma:
+def best_draft_depth(a: float, c: float, g_max: int = DRAFT_DEPTH_SEARCH_LIMIT) -> BestDraftDepth:
     """The integer draft depth 1 <= g <= g_max that maximises S(a, g, c), and that S.
 
     S is unimodal in g, so the maximum is found by bisection, with no list of depths (time and
@@ -157,7 +159,7 @@ def best_gamma(a: float, c: float, g_max: int = GAMMA_SEARCH_LIMIT) -> BestGamma
     """
     a = check_alpha(a)
     c = check_cost_ratio(c)
-    g_max = check_gamma(g_max)
+    g_max = check_draft_depth(g_max)
     peak = 1
     if g_max > 1 and _speedup_rises(a, c, 1):
         low, high = 1, g_max  # S rises at low; the peak (capped at g_max) lies in (low, high]
@@ -178,11 +180,11 @@ def best_gamma(a: float, c: float, g_max: int = GAMMA_SEARCH_LIMIT) -> BestGamma
         else:
             low = middle
     at_limit = peak == g_max and _speedup_rises(a, c, g_max)
-    return BestGamma(gamma=high, speedup=speedup(a, high, c), at_limit=at_limit)
+    return BestDraftDepth(draft_depth=high, speedup=speedup(a, high, c), at_limit=at_limit)
 
 
 def _speedup_rises(a: float, c: float, g: int) -> bool:
-    """S(a, g + 1, c) > S(a, g, c), decided in logs (see :func:`best_gamma`)."""
+    """S(a, g + 1, c) > S(a, g, c), decided in logs (see :func:`best_draft_depth`)."""
     if a == 0.0:
         return False
     if c == 0.0:
@@ -196,7 +198,7 @@ def effective_cost_ratio(al: float, g: int, s: float) -> float:
     Unlike :func:`implied_cost_ratio` it takes the measured acceptance length, so it lumps the
     draft cost together with any verify cost that did not amortise. Negative when S > AL.
     """
-    g = check_gamma(g)
+    g = check_draft_depth(g)
     al = check_acceptance_length(al, g)
     s = check_speedup(s)
     return (al / s - 1.0) / g
@@ -205,4 +207,4 @@ def effective_cost_ratio(al: float, g: int, s: float) -> float:
 def break_even_acceptance_length(g: int, c: float) -> float:
     """The acceptance length a drafter needs at depth g for speculation to pay when one draft
     token costs c of a target step: S = AL / (1 + g·c) > 1 ⇔ AL > 1 + g·c."""
-    return 1.0 + check_gamma(g) * check_cost_ratio(c)
+    return 1.0 + check_draft_depth(g) * check_cost_ratio(c)

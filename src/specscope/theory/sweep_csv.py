@@ -24,9 +24,10 @@ _HOW_TO = (
 
 @dataclass(frozen=True)
 class SweepSample:
-    """One row of the sweep, its acceptance converted to AL at its depth."""
+    """One row of the sweep (its ``gamma`` column as ``draft_depth``), its acceptance converted to
+    AL at its depth."""
 
-    gamma: int
+    draft_depth: int
     tok_s: float
     acceptance_length: float | None
     kind: AcceptanceKind | None = None
@@ -98,13 +99,13 @@ def _parse_row(
     acceptance_column: str | None,
     kind_column: str | None,
 ) -> SweepSample:
-    gamma_value = _number(path, line, "gamma", _cell(row, columns["gamma"]))
-    if gamma_value < 0 or not gamma_value.is_integer():
+    draft_depth_value = _number(path, line, "gamma", _cell(row, columns["gamma"]))
+    if draft_depth_value < 0 or not draft_depth_value.is_integer():
         raise UserError(
-            f"{path}: row {line}, column 'gamma': {gamma_value:g} is not a whole number >= 0; "
-            "use 0 for spec off and the draft depth otherwise"
+            f"{path}: row {line}, column 'gamma': {draft_depth_value:g} is not a whole number "
+            ">= 0; use 0 for spec off and the draft depth otherwise"
         )
-    gamma = int(gamma_value)
+    draft_depth = int(draft_depth_value)
     tok_s = _number(path, line, "tok_s", _cell(row, columns["tok_s"]))
     if tok_s <= 0.0:
         raise UserError(
@@ -117,14 +118,14 @@ def _parse_row(
             f"{', '.join(ACCEPTANCE_KINDS)} (default al)"
         )
     acceptance_text = _cell(row, acceptance_column)
-    if gamma == 0 or not acceptance_text:
-        return SweepSample(gamma=gamma, tok_s=tok_s, acceptance_length=None)
+    if draft_depth == 0 or not acceptance_text:
+        return SweepSample(draft_depth=draft_depth, tok_s=tok_s, acceptance_length=None)
     acceptance = _number(path, line, "acceptance", acceptance_text)
     kind = check_kind(kind_text)
     try:
-        al = to_al(acceptance, kind, gamma)
+        al = to_al(acceptance, kind, draft_depth)
     except ValueError as exc:
         raise UserError(
             f"{path}: row {line}, column 'acceptance': {exc}; check the value and acceptance_kind"
         ) from None
-    return SweepSample(gamma=gamma, tok_s=tok_s, acceptance_length=al, kind=kind)
+    return SweepSample(draft_depth=draft_depth, tok_s=tok_s, acceptance_length=al, kind=kind)

@@ -8,7 +8,6 @@ from specscope.workload.files import load_prompt_file
 from specscope.workload.prompt import ChatMessage, Prompt
 from specscope.workload.tokenizer import (
     LlamaCppTokenizer,
-    LocalTokenizer,
     Tokenizer,
     VllmTokenizer,
 )
@@ -17,7 +16,6 @@ __all__ = [
     "DATASETS",
     "ChatMessage",
     "LlamaCppTokenizer",
-    "LocalTokenizer",
     "Prompt",
     "PublicDataset",
     "Tokenizer",

@@ -1,4 +1,4 @@
-"""Tokenizers the workload builders count with: the served model's own, over HTTP, or a local one.
+"""Tokenizers the workload builders count with: the served model's own, over HTTP.
 
 Everything goes through the small :class:`Tokenizer` protocol so the exact-length builder can be
 tested with a fake tokenizer and run against any server that exposes one.
@@ -6,7 +6,6 @@ tested with a fake tokenizer and run against any server that exposes one.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -154,34 +153,3 @@ class VllmTokenizer(_HttpTokenizer):
             "add_generation_prompt": True,
         }
         return len(_int_list(self._post("/tokenize", body).get("tokens"), "/tokenize"))
-
-
-class LocalTokenizer:
-    """A Hugging Face tokenizer loaded locally (needs the optional ``transformers`` package)."""
-
-    def __init__(self, name_or_path: str) -> None:
-        try:
-            transformers = importlib.import_module("transformers")
-        except ImportError as exc:
-            raise UserError(
-                f"a local tokenizer ({name_or_path}) needs the 'transformers' package; "
-                "pip install transformers, or use the server's own tokenizer"
-            ) from exc
-        try:
-            self._tok: Any = transformers.AutoTokenizer.from_pretrained(name_or_path)
-        except Exception as exc:  # transformers raises many types (OSError, ValueError...)
-            raise UserError(
-                f"could not load tokenizer {name_or_path!r} ({exc}); check the name or path"
-            ) from exc
-
-    def tokenize(self, text: str, *, add_special: bool) -> list[int]:
-        return [int(i) for i in self._tok.encode(text, add_special_tokens=add_special)]
-
-    def detokenize(self, ids: Sequence[int]) -> str:
-        return str(self._tok.decode(list(ids)))
-
-    def count_chat(self, messages: Sequence[ChatMessage]) -> int:
-        ids = self._tok.apply_chat_template(
-            _messages_json(messages), add_generation_prompt=True, tokenize=True
-        )
-        return len(ids)

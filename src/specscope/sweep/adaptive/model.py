@@ -1,5 +1,6 @@
 """The adaptive sweep's grid, observations and answers (pydantic models), and the answers in
-words."""
+words. The models are written to the adaptive log and ``sweep --adaptive --json``, so the draft
+depth keeps its short name ``g`` in them (and ``best_g`` as a question)."""
 
 from __future__ import annotations
 

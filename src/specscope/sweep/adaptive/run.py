@@ -70,7 +70,9 @@ def candidates(
         family = server.name
         if s.synthetic_acceptance_length is not None:
             family += f"@al{s.synthetic_acceptance_length:g}"
-        arms.append(Arm(label=label, family=family, g=0 if s.is_off else (s.g or 0), off=s.is_off))
+        arms.append(
+            Arm(label=label, family=family, g=0 if s.is_off else (s.draft_depth or 0), off=s.is_off)
+        )
     if not any(a.off for a in arms) or all(a.off for a in arms):
         raise UserError(
             "--adaptive compares spec against off: the recipe needs one [[spec]] with "

@@ -27,7 +27,7 @@ from specscope.sweep.adaptive.propose import propose
 from specscope.tie import is_tie
 
 CONCURRENCIES = [1, 2, 4, 8, 16, 32, 64, 128]
-GAMMAS = [1, 2, 3, 4, 5]
+DRAFT_DEPTHS = [1, 2, 3, 4, 5]
 WORKLOAD = "sim"
 
 
@@ -69,6 +69,7 @@ class SimProfile(BaseModel):
 
 
 def _leviathan_al(a: float, g: int) -> float:
+    """E(a, g), Leviathan's tokens per step (``g`` the formula's symbol for the draft depth)."""
     return (1.0 - a ** (g + 1)) / (1.0 - a)
 
 
@@ -100,7 +101,10 @@ def step_profile(
     )
     sm = dep.step_model
     off = Arm(label="off:none", family="off", g=0, off=True)
-    arms = [off] + [Arm(label=f"spec:{method}-g{g}", family="spec", g=g) for g in GAMMAS]
+    arms = [off] + [
+        Arm(label=f"spec:{method}-g{draft_depth}", family="spec", g=draft_depth)
+        for draft_depth in DRAFT_DEPTHS
+    ]
     truth: dict[str, tuple[float, float]] = {}
     for c in CONCURRENCIES:
         op = operating_point(sm, concurrency=c, isl=isl, osl=osl)

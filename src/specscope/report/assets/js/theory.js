@@ -39,7 +39,7 @@
       atLimit: best.atLimit };
   }
 
-  const GAMMA_SEARCH_LIMIT = 1000000;  // theory.leviathan.GAMMA_SEARCH_LIMIT
+  const DRAFT_DEPTH_SEARCH_LIMIT = 1000000;  // theory.leviathan.DRAFT_DEPTH_SEARCH_LIMIT
 
   function speedupRises(a, c, g) {
     // theory.leviathan._speedup_rises: S(g + 1) > S(g), decided in logs.
@@ -49,13 +49,13 @@
   }
 
   function bestGamma(a, c) {
-    // theory.leviathan.best_gamma: S is unimodal in g, so bisect for its peak (no fixed cap
-    // short of GAMMA_SEARCH_LIMIT), then for the smallest g within 1e-12 of the peak.
+    // theory.leviathan.best_draft_depth: S is unimodal in g, so bisect for its peak (no fixed cap
+    // short of DRAFT_DEPTH_SEARCH_LIMIT), then for the smallest g within 1e-12 of the peak.
     const sAt = (k) => expectedTokens(a, k) / (1 + k * c);
     let peak = 1;
     if (speedupRises(a, c, 1)) {
       let low = 1;
-      let high = GAMMA_SEARCH_LIMIT;
+      let high = DRAFT_DEPTH_SEARCH_LIMIT;
       while (high - low > 1) {
         const middle = Math.floor((low + high) / 2);
         if (speedupRises(a, c, middle)) low = middle;
@@ -71,7 +71,7 @@
       if (sAt(middle) >= floor) high = middle;
       else low = middle;
     }
-    return { gamma: high, speedup: sAt(high), atLimit: peak === GAMMA_SEARCH_LIMIT && speedupRises(a, c, peak) };
+    return { gamma: high, speedup: sAt(high), atLimit: peak === DRAFT_DEPTH_SEARCH_LIMIT && speedupRises(a, c, peak) };
   }
 
   Object.assign(ns, { expectedTokens, alphaFromAl, leviathan, bestGamma });
