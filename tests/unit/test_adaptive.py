@@ -225,3 +225,26 @@ def test_pooled_noise_carries_interactivity_noise_along_the_slope() -> None:
     )
     assert noise.at_fixed_interactivity(0.0) == pytest.approx(0.067394, abs=1e-6)
     assert noise.at_fixed_interactivity(1.0) == pytest.approx(0.134788, abs=1e-6)
+
+
+def test_a_spec_family_never_measured_keeps_the_answers_open_and_is_proposed() -> None:
+    # The real CPU run of benchmarks/adaptive_real.py: the ladder measured off and the draft
+    # family only, draft lost clearly, and "spec does not pay" was declared decided while the
+    # n-gram family (which paid, 1.01–1.09×) was never measured. Off 100 at every C, draft g=1
+    # 60 (two repeats each, 1 % apart): draft loses with confidence, n-gram is unseen.
+    ngram = Arm(label="n:g4", family="n", g=4)
+    cands = Candidates(
+        arms=[OFF, SPEC[0], ngram], workloads=["w"], concurrencies=[1, 2, 4], max_repeats=2
+    )
+    obs = [
+        _obs(arm, c, tput * (1 + 0.01 * r), repeat=r, x=10.0 / c * (1 + 0.01 * r))
+        for arm, tput in ((OFF.label, 100.0), (SPEC[0].label, 60.0))
+        for c in (1, 2, 4)
+        for r in (0, 1)
+    ]
+    (found,) = answers(cands, obs, {"w": [5.0]})
+    assert found.stop.first_not_paying == 1 and not found.stop.decided
+    assert all(not b.decided for b in found.best)
+    assert found.targets[0].verdict == "off" and not found.targets[0].decided
+    nxt = propose(cands, obs, {"w": [5.0]})
+    assert nxt is not None and nxt.arm == "n:g4"

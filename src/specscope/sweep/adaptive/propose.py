@@ -67,7 +67,19 @@ def _questions(data: WorkloadCells, cands: Candidates, targets: list[float]) -> 
     for c in anchors:
         for fam in cands.families().values():
             fb = family_best(data, fam, c)
-            if fb is None or fb.next_to_measure is None:
+            if fb is None:
+                start = fam[(len(fam) - 1) // 2]
+                if (start.label, c) not in data.left_out:
+                    asks.append(
+                        _Ask(
+                            "best_g",
+                            f"C={c}: no {start.family} config measured here yet; measure "
+                            f"{start.label} (its middle g)",
+                            [(start.label, c)],
+                        )
+                    )
+                continue
+            if fb.next_to_measure is None:
                 continue
             asks.append(
                 _Ask(

@@ -51,14 +51,18 @@ def stop_paying(data: WorkloadCells, cands: Candidates, best: list[BestDepth]) -
             note=f"spec pays up to C={c_last}, the largest measured",
         )
     c_not, cmp_not = rows[first_not]
+    # "does not pay" speaks for every spec config: only decided once each family is measured there
+    every_family = all(
+        any(data.n(a.label, c_not) > 0 for a in fam) for fam in cands.families().values()
+    )
     c_yes: int | None = None
     if first_not == 0:
-        decided = c_not == ladder[0] and cmp_not.decided
+        decided = c_not == ladder[0] and cmp_not.decided and every_family
         note = "spec does not pay at the smallest measured concurrency"
     else:
         c_yes, cmp_yes = rows[first_not - 1]
         adjacent = ladder.index(c_not) - ladder.index(c_yes) == 1
-        decided = adjacent and cmp_yes.verdict == "a" and cmp_not.decided
+        decided = adjacent and cmp_yes.verdict == "a" and cmp_not.decided and every_family
         note = f"pays at C={c_yes}, not at C={c_not}"
     cell = data.cell(off, c_not)
     return StopPaying(

@@ -116,13 +116,20 @@ def target_ratio(
     # the interval is the noise's only: near 1, a curve interpolated across an unmeasured grid
     # concurrency can be off by more than it, so the answer waits for that point
     gap = unmeasured_gap(data, cands, s) or unmeasured_gap(data, cands, o)
+    # a spec family not measured at all could lift spec's frontier: off (or a tie) waits for it
+    unseen = any(
+        not any(key[0] == a.label for key in data.cells for a in fam)
+        for fam in cands.families().values()
+    )
     answer = TargetRatio(
         target=target,
         ratio=ratio,
         ci_95=ci,
         usd_per_mtok_ratio=1.0 / ratio,
         verdict=verdict,
-        decided=v != "open" and (gap is None or abs(math.log(ratio)) > REFINE_MARGIN),
+        decided=v != "open"
+        and (gap is None or abs(math.log(ratio)) > REFINE_MARGIN)
+        and not (unseen and verdict != "spec"),
     )
     return answer, s, o
 
