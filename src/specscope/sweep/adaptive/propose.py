@@ -68,14 +68,14 @@ def _questions(data: WorkloadCells, cands: Candidates, targets: list[float]) -> 
         for fam in cands.families().values():
             fb = family_best(data, fam, c)
             if fb is None:
-                start = fam[(len(fam) - 1) // 2]
-                if (start.label, c) not in data.left_out:
+                middle = fam[(len(fam) - 1) // 2]
+                if (middle.label, c) not in data.left_out:
                     asks.append(
                         _Ask(
                             "best_g",
-                            f"C={c}: no {start.family} config measured here yet; measure "
-                            f"{start.label} (its middle g)",
-                            [(start.label, c)],
+                            f"C={c}: no {middle.family} config measured here yet; measure "
+                            f"{middle.label} (its middle g)",
+                            [(middle.label, c)],
                         )
                     )
                 continue
