@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.fakes.stream_server import Behaviour, Fault, StreamServer
-from tests.support.prompts import bench_prompts
+from tests.support.prompts import bench_prompts, fake_run
 
 from specscope.client.aggregate import aggregate
 from specscope.client.load import ClosedLoop, OpenLoop
@@ -36,10 +36,9 @@ async def test_bursts_with_token_ids_are_counted_exactly(api: ApiKind) -> None:
     behaviour = Behaviour(burst=3, first_token_delay_s=0.05, chunk_interval_s=0.04)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api=api,
-                model="m",
                 prompts=bench_prompts(2),
                 load=ClosedLoop(concurrency=1, num_requests=2),
                 extra_body=extra,
@@ -61,10 +60,9 @@ async def test_bursts_without_token_ids_are_rescaled_to_usage(api: ApiKind) -> N
     # "t1000 t1001 t1002 " (18 chars) ×3 and "t1009 " (6): 10·18/60 = 3 → 3, 3, 3, 1.
     async with StreamServer(Behaviour(burst=3)) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api=api,
-                model="m",
                 prompts=bench_prompts(1),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
@@ -79,10 +77,9 @@ async def test_client_chunk_times_match_the_servers_writes(api: ApiKind) -> None
     behaviour = Behaviour(first_token_delay_s=0.06, chunk_interval_s=0.05, burst=2)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api=api,
-                model="m",
                 prompts=bench_prompts(1, out=6),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
@@ -104,10 +101,9 @@ async def test_role_only_chat_chunk_does_not_start_ttft() -> None:
     # The fake sends the chat role chunk at once and the first token 80 ms later.
     async with StreamServer(Behaviour(first_token_delay_s=0.08)) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="chat",
-                model="m",
                 prompts=bench_prompts(1, out=3),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
@@ -122,10 +118,9 @@ async def test_closed_loop_never_exceeds_its_concurrency(concurrency: int) -> No
     behaviour = Behaviour(first_token_delay_s=0.02, chunk_interval_s=0.01)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(4 * concurrency, out=4),
                 load=ClosedLoop(concurrency=concurrency, num_requests=4 * concurrency),
             )
@@ -146,10 +141,9 @@ async def test_open_loop_poisson_follows_its_seeded_schedule() -> None:
     assert schedule == OpenLoop(rate=25.0, num_requests=8, seed=3).arrival_offsets_s()
     async with StreamServer(Behaviour(first_token_delay_s=0.01)) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(8, out=2),
                 load=load,
             )
@@ -164,10 +158,9 @@ async def test_open_loop_max_concurrency_caps_in_flight() -> None:
     load = OpenLoop(rate=100.0, distribution="constant", max_concurrency=2, num_requests=6)
     async with StreamServer(Behaviour(first_token_delay_s=0.1)) as server:
         await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(6, out=2),
                 load=load,
             )
@@ -179,10 +172,9 @@ async def test_warmups_use_their_own_prompts_and_are_excluded() -> None:
     seen: list[RequestRecord] = []
     async with StreamServer(Behaviour(chunk_interval_s=0.005)) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(4, out=3),
                 load=ClosedLoop(concurrency=2, num_requests=4),
                 warmup_prompts=bench_prompts(2, out=3, tag="warm"),
@@ -205,20 +197,18 @@ async def test_records_carry_end_requested_length_and_text_when_asked(api: ApiKi
     behaviour = Behaviour(first_token_delay_s=0.02, chunk_interval_s=0.02)
     async with StreamServer(behaviour) as server:
         kept = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api=api,
-                model="m",
                 prompts=bench_prompts(2, out=4),
                 load=ClosedLoop(concurrency=1, num_requests=2),
                 keep_text=True,
             )
         )
         plain = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api=api,
-                model="m",
                 prompts=bench_prompts(1, out=4),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
@@ -240,10 +230,9 @@ async def test_a_failed_request_keeps_the_text_it_streamed_and_its_end() -> None
     behaviour = Behaviour(burst=2, fault="drop", fault_after_chunks=2)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(1, out=6),
                 load=ClosedLoop(concurrency=1, num_requests=1),
                 keep_text=True,
@@ -271,10 +260,9 @@ async def test_a_server_ignoring_ignore_eos_is_flagged(
 
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(4, out=8),
                 load=ClosedLoop(concurrency=1, num_requests=4),
                 ignore_eos=ignore_eos,
@@ -306,10 +294,9 @@ async def test_a_connection_closed_before_any_response_is_retried_once(
 
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(3, out=2),
                 load=ClosedLoop(concurrency=1, num_requests=3),
             )
@@ -371,10 +358,9 @@ async def test_each_fault_is_recorded_and_the_run_goes_on(
 
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api=api,
-                model="m",
                 prompts=bench_prompts(5, out=4),
                 load=ClosedLoop(concurrency=1, num_requests=5),
                 timeout_s=0.5,
@@ -395,10 +381,9 @@ async def test_each_fault_is_recorded_and_the_run_goes_on(
 async def test_a_finish_reason_without_done_still_completes(api: ApiKind) -> None:
     async with StreamServer(Behaviour(done=False)) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api=api,
-                model="m",
                 prompts=bench_prompts(1, out=3),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
@@ -411,10 +396,9 @@ async def test_a_finish_reason_without_done_still_completes(api: ApiKind) -> Non
 async def test_ping_comments_are_ignored() -> None:
     async with StreamServer(Behaviour(ping=True)) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(1, out=2),
                 load=ClosedLoop(concurrency=1, num_requests=1),
             )
@@ -429,10 +413,9 @@ async def test_failure_gate_trips_end_to_end() -> None:
 
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(20, out=2),
                 load=ClosedLoop(concurrency=4, num_requests=20),
             )
@@ -471,10 +454,9 @@ async def test_api_key_is_sent_as_bearer_and_never_recorded(
     monkeypatch.setenv("SPECSCOPE_TEST_KEY", secret)
     async with StreamServer() as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="chat",
-                model="m",
                 prompts=bench_prompts(2, out=2),
                 load=ClosedLoop(concurrency=1, num_requests=2),
                 api_key_env="SPECSCOPE_TEST_KEY",
@@ -491,10 +473,9 @@ async def test_no_key_in_the_environment_sends_no_authorization(
     monkeypatch.delenv("SPECSCOPE_ABSENT_KEY", raising=False)
     async with StreamServer() as server:
         await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(1, out=2),
                 load=ClosedLoop(concurrency=1, num_requests=1),
                 api_key_env="SPECSCOPE_ABSENT_KEY",

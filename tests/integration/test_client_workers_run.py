@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.fakes.stream_server import Behaviour, StreamServer
-from tests.support.prompts import bench_prompts
+from tests.support.prompts import bench_prompts, fake_run
 
 from specscope.client.aggregate import aggregate
 from specscope.client.load import ClosedLoop, KeepInFlight, OpenLoop
@@ -57,10 +57,9 @@ async def test_workers_give_the_same_records_as_one_process(workers: int) -> Non
             "extra_body": {"return_token_ids": True},
         }
         one = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(24, 7),
                 load=ClosedLoop(concurrency=6, num_requests=24),
                 workers=1,
@@ -68,10 +67,9 @@ async def test_workers_give_the_same_records_as_one_process(workers: int) -> Non
             )
         )
         many = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(24, 7),
                 load=ClosedLoop(concurrency=6, num_requests=24),
                 workers=workers,
@@ -106,10 +104,9 @@ async def test_the_in_flight_cap_holds_across_workers() -> None:
     behaviour = Behaviour(first_token_delay_s=0.03, chunk_interval_s=0.005)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(20, 4),
                 load=ClosedLoop(concurrency=5, num_requests=20),
                 workers=2,
@@ -125,10 +122,9 @@ async def test_the_open_loop_cap_holds_across_workers() -> None:
     load = OpenLoop(rate=200.0, distribution="constant", max_concurrency=4, num_requests=12)
     async with StreamServer(Behaviour(first_token_delay_s=0.1)) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(12, 2),
                 load=load,
                 workers=2,
@@ -143,10 +139,9 @@ async def test_open_loop_workers_keep_the_schedule() -> None:
     load = OpenLoop(rate=20.0, distribution="constant", num_requests=8)
     async with StreamServer(Behaviour(first_token_delay_s=0.005)) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(8, 2),
                 load=load,
                 workers=2,
@@ -162,10 +157,9 @@ async def test_timing_error_on_loopback_is_under_a_millisecond(workers: int) -> 
     behaviour = Behaviour(first_token_delay_s=0.01, chunk_interval_s=0.004)
     async with StreamServer(behaviour) as server:
         res = await run_load(
-            LoadRun(
-                base_url=server.base_url,
+            fake_run(
+                server,
                 api="completions",
-                model="m",
                 prompts=bench_prompts(8, 25),
                 load=ClosedLoop(concurrency=4, num_requests=8),
                 workers=workers,
@@ -191,10 +185,9 @@ async def test_a_blocking_callback_makes_the_point_client_bound() -> None:
         runs = {}
         for name, callback in (("calm", None), ("blocked", block)):
             runs[name] = await run_load(
-                LoadRun(
-                    base_url=server.base_url,
+                fake_run(
+                    server,
                     api="completions",
-                    model="m",
                     prompts=bench_prompts(40, 10, tag=name),
                     load=ClosedLoop(concurrency=4, num_requests=40),
                     workers=1,
@@ -215,10 +208,9 @@ async def test_cancelling_the_run_stops_every_worker() -> None:
     async with StreamServer(Behaviour(fault="stall", fault_after_chunks=1)) as server:
         task = asyncio.ensure_future(
             run_load(
-                LoadRun(
-                    base_url=server.base_url,
+                fake_run(
+                    server,
                     api="completions",
-                    model="m",
                     prompts=bench_prompts(4, 5),
                     load=ClosedLoop(concurrency=4, num_requests=4),
                     workers=2,
