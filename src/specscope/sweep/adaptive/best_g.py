@@ -71,7 +71,7 @@ def _best_measured(data: WorkloadCells, cands: Candidates, c: int) -> BestDepth 
     top = max(bests, key=lambda fb: data.cell(fb.arm.label, c).mean)  # type: ignore[union-attr]
     contenders: list[str] = []
     # a family not measured at c at all could hold the best: nothing is decided without it
-    decided = all(fb.complete for fb in bests) and len(bests) == len(cands.families())
+    decided = all(fb.complete for fb in bests) and data.every_family_measured(cands, c)
     runner_up: Comparison | None = None
     for arm in cands.spec_arms():
         if arm.label == top.arm.label or data.n(arm.label, c) == 0:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from specscope.analysis.stats import Uncertainty, log_ratio_ci_95
-from specscope.sweep.adaptive.model import Observation, Verdict
+from specscope.sweep.adaptive.model import Candidates, Observation, Verdict
 from specscope.tie import TIE_FACTOR, beats
 
 
@@ -79,6 +79,12 @@ class WorkloadCells:
     def n(self, arm: str, c: int) -> int:
         cell = self.cells.get((arm, c))
         return 0 if cell is None else cell.n
+
+    def every_family_measured(self, cands: Candidates, c: int | None = None) -> bool:
+        """Whether each spec family has a measured config (at ``c``, or at any concurrency):
+        a family never measured could hold the best spec config."""
+        measured = {arm for arm, at in self.cells if c is None or at == c}
+        return all(any(a.label in measured for a in fam) for fam in cands.families().values())
 
     @property
     def points(self) -> int:

@@ -52,9 +52,7 @@ def stop_paying(data: WorkloadCells, cands: Candidates, best: list[BestDepth]) -
         )
     c_not, cmp_not = rows[first_not]
     # "does not pay" speaks for every spec config: only decided once each family is measured there
-    every_family = all(
-        any(data.n(a.label, c_not) > 0 for a in fam) for fam in cands.families().values()
-    )
+    every_family = data.every_family_measured(cands, c_not)
     c_yes: int | None = None
     if first_not == 0:
         decided = c_not == ladder[0] and cmp_not.decided and every_family

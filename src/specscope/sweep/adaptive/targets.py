@@ -117,10 +117,7 @@ def target_ratio(
     # concurrency can be off by more than it, so the answer waits for that point
     gap = unmeasured_gap(data, cands, s) or unmeasured_gap(data, cands, o)
     # a spec family not measured at all could lift spec's frontier: off (or a tie) waits for it
-    unseen = any(
-        not any(key[0] == a.label for key in data.cells for a in fam)
-        for fam in cands.families().values()
-    )
+    unseen = not data.every_family_measured(cands)
     answer = TargetRatio(
         target=target,
         ratio=ratio,
